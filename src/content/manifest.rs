@@ -1,0 +1,139 @@
+//! The content manifest: what is inside an artifact, file by file, with the facts the review
+//! needs (digest, size, mode, kind, and what the inspectors found). A manifest is what the ledger
+//! stores for an audited build, so later diffs do not need the old artifact.
+//!
+//! This type is shared by `content` (which builds it in one streaming pass) and `ledger`/`diff`
+//! (which store and compare it). Its JSON form is stable: `ledger/manifests/<sha256>.json`.
+use crate::digest::{Digest, Digests};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Version of the manifest JSON format.
+pub const MANIFEST_FORMAT: u32 = 1;
+
+/// Everything inside one artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentManifest {
+    /// Format version ([`MANIFEST_FORMAT`]).
+    pub format: u32,
+    /// Digests of the artifact itself (the compressed bytes, as published).
+    pub artifact: Digests,
+    /// Archive format: "tgz", "tar", "zip", or "file" for a non-archive.
+    pub archive: String,
+    /// Entries by normalized path (forward slashes, no leading `./` or `package/` stripping).
+    pub entries: BTreeMap<String, Entry>,
+    /// Totals over the entries.
+    pub totals: Totals,
+    /// The npm `package.json` at the package root, when there is one.
+    pub package: Option<PackageInfo>,
+}
+
+/// Totals over a manifest's entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Number of entries of every kind.
+    pub entries: u64,
+    /// Number of regular files.
+    pub files: u64,
+    /// Sum of regular file sizes.
+    pub unpacked_bytes: u64,
+}
+
+/// What kind of archive entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link (target inside the archive root).
+    Symlink,
+    /// A hard link (target inside the archive).
+    Hardlink,
+}
+
+/// One entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Kind of entry.
+    pub kind: EntryKind,
+    /// Size in bytes (0 for non-files).
+    pub size: u64,
+    /// Unix permission bits (e.g. 0o755).
+    pub mode: u32,
+    /// SHA-256 of the file's bytes (files only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Digest>,
+    /// Link target (symlinks and hardlinks only), as written in the archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_target: Option<String>,
+    /// What the inspectors found in this file's bytes.
+    #[serde(default, skip_serializing_if = "Signals::is_empty")]
+    pub signals: Signals,
+}
+
+/// Executable formats recognised by their magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExecutableFormat {
+    /// ELF (Linux, BSD).
+    Elf,
+    /// Mach-O (macOS), thin or fat.
+    MachO,
+    /// PE (Windows).
+    Pe,
+    /// A script with a `#!` line.
+    Script,
+}
+
+/// Facts the inspectors found in one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signals {
+    /// Executable format by magic bytes, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executable: Option<ExecutableFormat>,
+    /// URLs (http, https, ws, wss) found in the bytes (text, or printable strings of binaries).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub urls: BTreeSet<String>,
+    /// Environment variables read (`process.env.X`, `process.env["X"]`, `Bun.env.X`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub env_vars: BTreeSet<String>,
+    /// Dangerous capabilities used: `child_process`, `eval`, `new Function`, `vm`.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub capabilities: BTreeSet<String>,
+    /// Whether the inspector stopped collecting because a per-file cap was reached.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+impl Signals {
+    /// Nothing found.
+    pub fn is_empty(&self) -> bool {
+        self.executable.is_none()
+            && self.urls.is_empty()
+            && self.env_vars.is_empty()
+            && self.capabilities.is_empty()
+            && !self.truncated
+    }
+}
+
+/// The facts of an npm `package.json` the review cares about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageInfo {
+    /// Path of the package.json inside the archive (e.g. `package/package.json`).
+    pub path: String,
+    /// `name`.
+    pub name: Option<String>,
+    /// `version`.
+    pub version: Option<String>,
+    /// Lifecycle scripts only (preinstall, install, postinstall, prepare, ...): name -> command.
+    pub lifecycle_scripts: BTreeMap<String, String>,
+    /// All scripts: name -> command.
+    pub scripts: BTreeMap<String, String>,
+    /// Dependencies by kind (`dependencies`, `optionalDependencies`, `peerDependencies`,
+    /// `devDependencies`, `bundleDependencies`): name -> range.
+    pub dependencies: BTreeMap<String, BTreeMap<String, String>>,
+    /// `bin`: command -> path (a string `bin` is keyed by the package name).
+    pub bin: BTreeMap<String, String>,
+}

@@ -1,0 +1,1 @@
+//! See the crate documentation for this stage's place in the pipeline.
