@@ -21,7 +21,7 @@ pub struct Cli {
 enum Command {
     /// Verify a Sigstore bundle for an artifact, offline, against pinned trust roots
     /// (the Sigstore conformance client protocol).
-    VerifyBundle(verify_bundle::VerifyBundleArgs),
+    VerifyBundle(Box<verify_bundle::VerifyBundleArgs>),
     /// Show or export the pinned trust roots.
     #[command(subcommand)]
     TrustRoot(trust_root::TrustRootCommand),
@@ -54,7 +54,7 @@ where
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Outcome {
     match cli.command {
-        Command::VerifyBundle(args) => verify_bundle::run(args),
+        Command::VerifyBundle(args) => verify_bundle::run(*args),
         Command::TrustRoot(cmd) => trust_root::run(cmd),
     }
 }
