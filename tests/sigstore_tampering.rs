@@ -22,10 +22,20 @@ struct Case {
 fn case(corpus: &Path, name: &str) -> Case {
     let cases = corpus.join("sigstore-conformance/bundle-verify");
     let dir = cases.join(name);
-    let artifact_path = if dir.join("artifact").exists() { dir.join("artifact") } else { cases.join("a.txt") };
+    let artifact_path = if dir.join("artifact").exists() {
+        dir.join("artifact")
+    } else {
+        cases.join("a.txt")
+    };
     let artifact = std::fs::read(artifact_path).expect("artifact");
-    let bundle = serde_json::from_slice(&std::fs::read(dir.join("bundle.sigstore.json")).expect("bundle")).expect("json");
-    Case { dir, artifact, bundle }
+    let bundle =
+        serde_json::from_slice(&std::fs::read(dir.join("bundle.sigstore.json")).expect("bundle"))
+            .expect("json");
+    Case {
+        dir,
+        artifact,
+        bundle,
+    }
 }
 
 fn signer() -> Signer {
@@ -48,12 +58,20 @@ fn roots_for(case: &Case) -> TrustRoots {
 fn verify_value(case: &Case, bundle: &Value, roots: &TrustRoots) -> Result<(), SigstoreError> {
     let bytes = serde_json::to_vec(bundle).expect("serialize");
     let parsed = sigstore::parse_bundle(&bytes, &Limits::default())?;
-    sigstore::verify(&parsed, ArtifactRef::Bytes(&case.artifact), &signer(), roots).map(|_| ())
+    sigstore::verify(
+        &parsed,
+        ArtifactRef::Bytes(&case.artifact),
+        &signer(),
+        roots,
+    )
+    .map(|_| ())
 }
 
 /// Flip one bit in the base64 value at `pointer`.
 fn flip_b64(bundle: &mut Value, pointer: &str, byte: usize) {
-    let v = bundle.pointer_mut(pointer).unwrap_or_else(|| panic!("no {pointer}"));
+    let v = bundle
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("no {pointer}"));
     let mut raw = B64.decode(v.as_str().expect("string")).expect("base64");
     let i = byte.min(raw.len() - 1);
     raw[i] ^= 0x01;
@@ -61,13 +79,21 @@ fn flip_b64(bundle: &mut Value, pointer: &str, byte: usize) {
 }
 
 fn set(bundle: &mut Value, pointer: &str, value: Value) {
-    *bundle.pointer_mut(pointer).unwrap_or_else(|| panic!("no {pointer}")) = value;
+    *bundle
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("no {pointer}")) = value;
 }
 
 /// Run one tampering: the untouched bundle must verify, the tampered one must fail with `check`.
-fn tampered(case: &Case, change: impl FnOnce(&mut Value), check: impl FnOnce(&SigstoreError) -> bool, what: &str) {
+fn tampered(
+    case: &Case,
+    change: impl FnOnce(&mut Value),
+    check: impl FnOnce(&SigstoreError) -> bool,
+    what: &str,
+) {
     let roots = roots_for(case);
-    verify_value(case, &case.bundle, &roots).unwrap_or_else(|e| panic!("{what}: untouched bundle must verify: {e:?}"));
+    verify_value(case, &case.bundle, &roots)
+        .unwrap_or_else(|e| panic!("{what}: untouched bundle must verify: {e:?}"));
     let mut b = case.bundle.clone();
     change(&mut b);
     match verify_value(case, &b, &roots) {
@@ -80,31 +106,53 @@ const ENTRY: &str = "/verificationMaterial/tlogEntries/0";
 
 #[test]
 fn signed_entry_timestamp() {
-    let Some(corpus) = common::corpus("signed_entry_timestamp") else { return };
+    let Some(corpus) = common::corpus("signed_entry_timestamp") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-v0.3");
     tampered(
         &c,
-        |b| flip_b64(b, &format!("{ENTRY}/inclusionPromise/signedEntryTimestamp"), 40),
-        |e| matches!(e, SigstoreError::TransparencyLog(TransparencyLogError::InclusionPromise(_))),
+        |b| {
+            flip_b64(
+                b,
+                &format!("{ENTRY}/inclusionPromise/signedEntryTimestamp"),
+                40,
+            )
+        },
+        |e| {
+            matches!(
+                e,
+                SigstoreError::TransparencyLog(TransparencyLogError::InclusionPromise(_))
+            )
+        },
         "SET",
     );
 }
 
 #[test]
 fn inclusion_proof_hash() {
-    let Some(corpus) = common::corpus("inclusion_proof_hash") else { return };
+    let Some(corpus) = common::corpus("inclusion_proof_hash") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-v0.3");
     tampered(
         &c,
         |b| flip_b64(b, &format!("{ENTRY}/inclusionProof/hashes/0"), 3),
-        |e| matches!(e, SigstoreError::TransparencyLog(TransparencyLogError::InclusionProof(_))),
+        |e| {
+            matches!(
+                e,
+                SigstoreError::TransparencyLog(TransparencyLogError::InclusionProof(_))
+            )
+        },
         "inclusion proof hash",
     );
 }
 
 #[test]
 fn root_hash() {
-    let Some(corpus) = common::corpus("root_hash") else { return };
+    let Some(corpus) = common::corpus("root_hash") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-v0.3");
     // Alone: the proof's root hash no longer equals the checkpoint's (bundle consistency check).
     tampered(
@@ -118,11 +166,23 @@ fn root_hash() {
         &c,
         |b| {
             let p = format!("{ENTRY}/inclusionProof/rootHash");
-            let old = b.pointer(&p).and_then(Value::as_str).expect("root").to_string();
+            let old = b
+                .pointer(&p)
+                .and_then(Value::as_str)
+                .expect("root")
+                .to_string();
             flip_b64(b, &p, 3);
-            let new = b.pointer(&p).and_then(Value::as_str).expect("root").to_string();
+            let new = b
+                .pointer(&p)
+                .and_then(Value::as_str)
+                .expect("root")
+                .to_string();
             let cp = format!("{ENTRY}/inclusionProof/checkpoint/envelope");
-            let env = b.pointer(&cp).and_then(Value::as_str).expect("checkpoint").replace(&old, &new);
+            let env = b
+                .pointer(&cp)
+                .and_then(Value::as_str)
+                .expect("checkpoint")
+                .replace(&old, &new);
             set(b, &cp, Value::String(env));
         },
         |e| {
@@ -139,59 +199,111 @@ fn root_hash() {
 
 #[test]
 fn checkpoint_signature() {
-    let Some(corpus) = common::corpus("checkpoint_signature") else { return };
+    let Some(corpus) = common::corpus("checkpoint_signature") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-v0.3");
     tampered(
         &c,
         |b| {
             let p = format!("{ENTRY}/inclusionProof/checkpoint/envelope");
-            let env = b.pointer(&p).and_then(Value::as_str).expect("checkpoint").to_string();
+            let env = b
+                .pointer(&p)
+                .and_then(Value::as_str)
+                .expect("checkpoint")
+                .to_string();
             // The note's last line is "— <origin> <base64 signature>"; flip a bit in the signature.
-            let (head, sig_line) = env.trim_end_matches('\n').rsplit_once('\n').expect("signature line");
+            let (head, sig_line) = env
+                .trim_end_matches('\n')
+                .rsplit_once('\n')
+                .expect("signature line");
             let (prefix, sig) = sig_line.rsplit_once(' ').expect("sig");
             let mut raw = B64.decode(sig).expect("b64");
             let last = raw.len() - 1;
             raw[last] ^= 1;
-            set(b, &p, Value::String(format!("{head}\n{prefix} {}\n", B64.encode(raw))));
+            set(
+                b,
+                &p,
+                Value::String(format!("{head}\n{prefix} {}\n", B64.encode(raw))),
+            );
         },
-        |e| matches!(e, SigstoreError::TransparencyLog(TransparencyLogError::Checkpoint(_))),
+        |e| {
+            matches!(
+                e,
+                SigstoreError::TransparencyLog(TransparencyLogError::Checkpoint(_))
+            )
+        },
         "checkpoint signature",
     );
 }
 
 #[test]
 fn integrated_time() {
-    let Some(corpus) = common::corpus("integrated_time") else { return };
+    let Some(corpus) = common::corpus("integrated_time") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-v0.3");
     tampered(
         &c,
         |b| {
-            let t: i64 = b.pointer(&format!("{ENTRY}/integratedTime")).and_then(Value::as_str).expect("t").parse().expect("n");
-            set(b, &format!("{ENTRY}/integratedTime"), Value::String((t + 60).to_string()));
+            let t: i64 = b
+                .pointer(&format!("{ENTRY}/integratedTime"))
+                .and_then(Value::as_str)
+                .expect("t")
+                .parse()
+                .expect("n");
+            set(
+                b,
+                &format!("{ENTRY}/integratedTime"),
+                Value::String((t + 60).to_string()),
+            );
         },
-        |e| matches!(e, SigstoreError::TransparencyLog(TransparencyLogError::InclusionPromise(_))),
+        |e| {
+            matches!(
+                e,
+                SigstoreError::TransparencyLog(TransparencyLogError::InclusionPromise(_))
+            )
+        },
         "integratedTime",
     );
 }
 
 #[test]
 fn log_index() {
-    let Some(corpus) = common::corpus("log_index") else { return };
+    let Some(corpus) = common::corpus("log_index") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-v0.3");
     tampered(
         &c,
         |b| {
-            let i: i64 = b.pointer(&format!("{ENTRY}/logIndex")).and_then(Value::as_str).expect("i").parse().expect("n");
-            set(b, &format!("{ENTRY}/logIndex"), Value::String((i + 1).to_string()));
+            let i: i64 = b
+                .pointer(&format!("{ENTRY}/logIndex"))
+                .and_then(Value::as_str)
+                .expect("i")
+                .parse()
+                .expect("n");
+            set(
+                b,
+                &format!("{ENTRY}/logIndex"),
+                Value::String((i + 1).to_string()),
+            );
         },
-        |e| matches!(e, SigstoreError::TransparencyLog(TransparencyLogError::InclusionPromise(_))),
+        |e| {
+            matches!(
+                e,
+                SigstoreError::TransparencyLog(TransparencyLogError::InclusionPromise(_))
+            )
+        },
         "logIndex",
     );
 }
 
 #[test]
 fn log_id() {
-    let Some(corpus) = common::corpus("log_id") else { return };
+    let Some(corpus) = common::corpus("log_id") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-v0.3");
     tampered(
         &c,
@@ -202,7 +314,8 @@ fn log_id() {
             matches!(
                 e,
                 SigstoreError::TransparencyLog(
-                    TransparencyLogError::UnknownLog { .. } | TransparencyLogError::InclusionPromise(_)
+                    TransparencyLogError::UnknownLog { .. }
+                        | TransparencyLogError::InclusionPromise(_)
                 )
             )
         },
@@ -212,20 +325,29 @@ fn log_id() {
 
 #[test]
 fn certificate() {
-    let Some(corpus) = common::corpus("certificate") else { return };
+    let Some(corpus) = common::corpus("certificate") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-v0.3");
     tampered(
         &c,
         // The last bytes are the CA's signature over the certificate: still parses, no longer chains.
         |b| flip_b64(b, "/verificationMaterial/certificate/rawBytes", usize::MAX),
-        |e| matches!(e, SigstoreError::Certificate(CertificateError::ChainInvalid(_))),
+        |e| {
+            matches!(
+                e,
+                SigstoreError::Certificate(CertificateError::ChainInvalid(_))
+            )
+        },
         "certificate",
     );
 }
 
 #[test]
 fn signature() {
-    let Some(corpus) = common::corpus("signature") else { return };
+    let Some(corpus) = common::corpus("signature") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-v0.3");
     tampered(
         &c,
@@ -233,7 +355,8 @@ fn signature() {
         |e| {
             matches!(
                 e,
-                SigstoreError::Signature(_) | SigstoreError::TransparencyLog(TransparencyLogError::EntryMismatch(_))
+                SigstoreError::Signature(_)
+                    | SigstoreError::TransparencyLog(TransparencyLogError::EntryMismatch(_))
             )
         },
         "signature",
@@ -242,23 +365,32 @@ fn signature() {
 
 #[test]
 fn dsse_payload() {
-    let Some(corpus) = common::corpus("dsse_payload") else { return };
+    let Some(corpus) = common::corpus("dsse_payload") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-intoto-in-dsse-v3");
     tampered(
         &c,
         |b| {
             let p = "/dsseEnvelope/payload";
-            let raw = B64.decode(b.pointer(p).and_then(Value::as_str).expect("payload")).expect("b64");
+            let raw = B64
+                .decode(b.pointer(p).and_then(Value::as_str).expect("payload"))
+                .expect("b64");
             // Change the statement but keep it valid JSON naming the same subject, so only the
             // signature can catch it.
             let mut stmt: Value = serde_json::from_slice(&raw).expect("statement");
             stmt["predicate"] = serde_json::json!({"tampered": true});
-            set(b, p, Value::String(B64.encode(serde_json::to_vec(&stmt).expect("ser"))));
+            set(
+                b,
+                p,
+                Value::String(B64.encode(serde_json::to_vec(&stmt).expect("ser"))),
+            );
         },
         |e| {
             matches!(
                 e,
-                SigstoreError::Signature(_) | SigstoreError::TransparencyLog(TransparencyLogError::EntryMismatch(_))
+                SigstoreError::Signature(_)
+                    | SigstoreError::TransparencyLog(TransparencyLogError::EntryMismatch(_))
             )
         },
         "DSSE payload",
@@ -274,14 +406,23 @@ fn public_good_with(change: impl FnOnce(&mut Value)) -> TrustRoots {
     let mut v: Value = serde_json::from_str(text).expect("json");
     change(&mut v);
     let root = sigstore_trust_root::TrustedRoot::from_json(&v.to_string()).expect("root");
-    TrustRoots::from_roots(vec![PinnedRoot { name: "tampered".into(), instance: Instance::Custom, root }])
+    TrustRoots::from_roots(vec![PinnedRoot {
+        name: "tampered".into(),
+        instance: Instance::Custom,
+        root,
+    }])
 }
 
 #[test]
 fn trusted_root_ca_validity_window() {
-    let Some(corpus) = common::corpus("trusted_root_ca_validity_window") else { return };
+    let Some(corpus) = common::corpus("trusted_root_ca_validity_window") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-v0.3");
-    assert!(verify_value(&c, &c.bundle, &public_good_with(|_| {})).is_ok(), "unchanged root verifies");
+    assert!(
+        verify_value(&c, &c.bundle, &public_good_with(|_| {})).is_ok(),
+        "unchanged root verifies"
+    );
     // Signed 2024-03-19; end every Fulcio CA's window in 2023.
     let roots = public_good_with(|v| {
         for ca in v["certificateAuthorities"].as_array_mut().expect("cas") {
@@ -290,14 +431,21 @@ fn trusted_root_ca_validity_window() {
     });
     let e = verify_value(&c, &c.bundle, &roots).expect_err("CA window closed before signing");
     assert!(
-        matches!(e, SigstoreError::Certificate(CertificateError::NoValidAuthority { .. } | CertificateError::ChainInvalid(_))),
+        matches!(
+            e,
+            SigstoreError::Certificate(
+                CertificateError::NoValidAuthority { .. } | CertificateError::ChainInvalid(_)
+            )
+        ),
         "{e:?}"
     );
 }
 
 #[test]
 fn trusted_root_tlog_validity_window() {
-    let Some(corpus) = common::corpus("trusted_root_tlog_validity_window") else { return };
+    let Some(corpus) = common::corpus("trusted_root_tlog_validity_window") else {
+        return;
+    };
     let c = case(&corpus, "happy-path-v0.3");
     let roots = public_good_with(|v| {
         for log in v["tlogs"].as_array_mut().expect("tlogs") {
@@ -310,7 +458,9 @@ fn trusted_root_tlog_validity_window() {
 
 #[test]
 fn wrong_instance_root_is_never_tried() {
-    let Some(corpus) = common::corpus("wrong_instance_root_is_never_tried") else { return };
+    let Some(corpus) = common::corpus("wrong_instance_root_is_never_tried") else {
+        return;
+    };
     // A public-good bundle against GitHub's root only: rejected, and with both pinned roots the
     // issuer picks public-good (never GitHub's).
     let c = case(&corpus, "happy-path-v0.3");
@@ -318,7 +468,12 @@ fn wrong_instance_root_is_never_tried() {
     assert!(verify_value(&c, &c.bundle, &github).is_err());
     let bytes = serde_json::to_vec(&c.bundle).expect("ser");
     let parsed = sigstore::parse_bundle(&bytes, &Limits::default()).expect("parse");
-    let v = sigstore::verify(&parsed, ArtifactRef::Bytes(&c.artifact), &signer(), &TrustRoots::pinned().expect("pinned"))
-        .expect("verifies");
+    let v = sigstore::verify(
+        &parsed,
+        ArtifactRef::Bytes(&c.artifact),
+        &signer(),
+        &TrustRoots::pinned().expect("pinned"),
+    )
+    .expect("verifies");
     assert_eq!(v.trust_root(), "public-good");
 }

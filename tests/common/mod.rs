@@ -12,7 +12,10 @@ pub fn corpus(test: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED {test}: corpus not found at {} (set VETTED_CORPUS)", dir.display());
+        eprintln!(
+            "SKIPPED {test}: corpus not found at {} (set VETTED_CORPUS)",
+            dir.display()
+        );
         None
     }
 }
