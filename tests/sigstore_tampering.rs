@@ -477,3 +477,56 @@ fn wrong_instance_root_is_never_tried() {
     .expect("verifies");
     assert_eq!(v.trust_root(), "public-good");
 }
+
+#[test]
+fn github_instance_bundle_uses_githubs_root_only() {
+    let Some(corpus) = common::corpus("github_instance_bundle_uses_githubs_root_only") else {
+        return;
+    };
+    let dir = corpus.join("slsa/gh-cli");
+    let jsonl = std::fs::read_to_string(
+        dir.join("github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl"),
+    )
+    .expect("jsonl");
+    let line = jsonl.lines().next().expect("one bundle");
+    let artifact = std::fs::read(dir.join("github_provenance_demo-0.0.12-py3-none-any.whl"))
+        .expect("artifact");
+    let parsed = sigstore::parse_bundle(line.as_bytes(), &Limits::default()).expect("parse");
+    let any = Signer::Certificate(IdentityPolicy {
+        identity: Some(
+            StringMatch::regex("https://github\\.com/actions/attest-demo/.*").expect("re"),
+        ),
+        issuer: Some(StringMatch::Exact(ISSUER.into())),
+        claims: vec![],
+    });
+    let v = sigstore::verify(
+        &parsed,
+        ArtifactRef::Bytes(&artifact),
+        &any,
+        &TrustRoots::pinned().expect("pinned"),
+    )
+    .expect("GitHub-instance bundle verifies against the pinned set");
+    assert_eq!(v.trust_root(), "github");
+    assert!(!v.tlog_verified(), "GitHub's instance has no log");
+    assert!(
+        v.signing_time().is_some(),
+        "its time comes from a verified RFC 3161 timestamp"
+    );
+    // Against public-good alone it must fail: no inclusion proof, and not public-good's CA.
+    let public_good = TrustRoots::public_good().expect("root");
+    assert!(sigstore::verify(&parsed, ArtifactRef::Bytes(&artifact), &any, &public_good).is_err());
+    // Its timestamp is the only time evidence: strip it and the bundle must be rejected.
+    let mut b: Value = serde_json::from_str(line).expect("json");
+    b["verificationMaterial"]["timestampVerificationData"] =
+        serde_json::json!({"rfc3161Timestamps": []});
+    let parsed = sigstore::parse_bundle(&serde_json::to_vec(&b).expect("ser"), &Limits::default())
+        .expect("parse");
+    let e = sigstore::verify(
+        &parsed,
+        ArtifactRef::Bytes(&artifact),
+        &any,
+        &TrustRoots::pinned().expect("pinned"),
+    )
+    .expect_err("no timestamp, no log: nothing proves when it was signed");
+    assert!(!matches!(e, SigstoreError::Policy(_)), "{e:?}");
+}
