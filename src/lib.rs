@@ -19,6 +19,7 @@
 //!
 //! The network lives only in [`source`]; the clock only in [`clock`].
 
+pub mod atomic;
 pub mod cli;
 pub mod clock;
 pub mod content;

@@ -1,1 +1,270 @@
-//! See the crate documentation for this stage's place in the pipeline.
+//! The content-addressed store of admitted artifacts.
+//!
+//! Layout (local filesystem backend):
+//!
+//! ```text
+//! STORE/blobs/sha512/<hex>          the admitted bytes, named by their sha512
+//! STORE/records/<sha512hex>.json    one admission record per artifact (checks, evidence, ledger entries, VSA)
+//! STORE/index.json                  every admitted version of every package, with registry metadata
+//! STORE/.lock                       serialises writers
+//! ```
+//!
+//! Atomicity: blobs and records are written first (temp file, fsync, rename), the index last, in
+//! one rename. Until the index names a version, nothing serves it; so a crash at any point leaves
+//! the previous index, which only names blobs that were complete before it was written. Blobs
+//! without an index entry are garbage, never served.
+use crate::digest::{Algorithm, Digest, Digests};
+use crate::gate::Admission;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Version of the index format.
+pub const INDEX_FORMAT: u32 = 1;
+
+/// The store index: every admitted version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Index {
+    /// Format version.
+    pub format: u32,
+    /// Increases by one with every admission (lets replicas and conditional writes detect races).
+    pub generation: u64,
+    /// Package name -> admitted versions.
+    pub packages: BTreeMap<String, PackageIndex>,
+}
+
+/// The admitted versions of one package.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PackageIndex {
+    /// Version -> entry.
+    pub versions: BTreeMap<String, IndexedVersion>,
+}
+
+/// One admitted version: what the registry protocol needs, and where the evidence is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexedVersion {
+    /// The artifact's digests (sha512 is the blob address and the npm integrity).
+    pub digests: Digests,
+    /// The admission record's key (`records/<sha512hex>.json`).
+    pub record: String,
+    /// When it was admitted.
+    pub admitted_at: jiff::Timestamp,
+    /// The registry version document (whitelisted fields: name, version, dependencies, bin, os,
+    /// cpu, engines, ...), without `dist`, which the server writes from `digests`.
+    pub metadata: serde_json::Value,
+    /// Registry publish time, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<jiff::Timestamp>,
+}
+
+impl IndexedVersion {
+    /// The blob key of this version.
+    pub fn blob_key(&self) -> String {
+        blob_key(&self.digests.sha512)
+    }
+}
+
+/// The blob key for a sha512 digest.
+pub fn blob_key(sha512: &Digest) -> String {
+    format!("blobs/sha512/{}", sha512.hex())
+}
+
+/// What went wrong in the store (always operational: exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// I/O on a store path.
+    #[error("store {path}: {source}")]
+    Io {
+        /// Path.
+        path: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The index is not valid JSON of the expected format.
+    #[error("store index {path} is corrupt: {message}")]
+    CorruptIndex {
+        /// Path.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// A blob's bytes do not match its name.
+    #[error("store blob {key} is corrupt: expected {expected}, found {actual}")]
+    CorruptBlob {
+        /// Key.
+        key: String,
+        /// The digest it is named by.
+        expected: String,
+        /// What its bytes hash to.
+        actual: String,
+    },
+    /// The index changed under us (a concurrent writer on a backend without locks).
+    #[error("store index changed during admission: expected generation {expected}, found {actual}")]
+    Conflict {
+        /// Generation we read.
+        expected: u64,
+        /// Generation found.
+        actual: u64,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// A store on the local filesystem.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// A store rooted at `root` (created on first admission).
+    pub fn open(root: &Path) -> Store {
+        Store {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.root.join(key)
+    }
+
+    /// The current index (empty when the store is new).
+    pub fn index(&self) -> Result<Index, StoreError> {
+        let path = self.path("index.json");
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice::<Index>(&bytes)
+                .map_err(|e| StoreError::CorruptIndex {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })
+                .and_then(|i| {
+                    if i.format == INDEX_FORMAT {
+                        Ok(i)
+                    } else {
+                        Err(StoreError::CorruptIndex {
+                            path: path.display().to_string(),
+                            message: format!("format: expected {INDEX_FORMAT}, got {}", i.format),
+                        })
+                    }
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index {
+                format: INDEX_FORMAT,
+                ..Index::default()
+            }),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+
+    /// Open a blob for reading (the caller re-hashes while streaming).
+    pub fn open_blob(&self, key: &str) -> Result<std::fs::File, StoreError> {
+        let path = self.path(key);
+        std::fs::File::open(&path).map_err(io_err(&path))
+    }
+
+    /// Read an admission record.
+    pub fn record(&self, key: &str) -> Result<serde_json::Value, StoreError> {
+        let path = self.path(key);
+        let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+        serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptIndex {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Check a stored blob against its name, streaming.
+    pub fn check_blob(&self, key: &str, expected: &Digest) -> Result<(), StoreError> {
+        let path = self.path(key);
+        let file = std::fs::File::open(&path).map_err(io_err(&path))?;
+        let digests = Digests::of_reader(file).map_err(io_err(&path))?;
+        if digests.get(expected.algorithm()) != expected {
+            return Err(StoreError::CorruptBlob {
+                key: key.to_string(),
+                expected: expected.to_string(),
+                actual: digests.get(expected.algorithm()).to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Admit every artifact of a closure, all or nothing. Blobs and records first, index last.
+    pub fn admit(&self, admissions: &[Admission]) -> Result<Index, StoreError> {
+        std::fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
+        let _lock =
+            crate::atomic::Lock::acquire(&self.path(".lock")).map_err(io_err(&self.root))?;
+        for a in admissions {
+            let key = blob_key(&a.digests().sha512);
+            let blob = self.path(&key);
+            // An existing blob is re-checked rather than trusted: a corrupt one is replaced.
+            let present = blob.exists() && self.check_blob(&key, &a.digests().sha512).is_ok();
+            if !present {
+                // Copy, then check what landed before it can be named by the index.
+                crate::atomic::copy(a.artifact_path(), &blob).map_err(io_err(&blob))?;
+                self.check_blob(&key, &a.digests().sha512)?;
+            }
+            let record_key = record_key(&a.digests().sha512);
+            let record = serde_json::to_vec_pretty(a.record()).map_err(|e| StoreError::Io {
+                path: record_key.clone(),
+                source: std::io::Error::other(e),
+            })?;
+            let path = self.path(&record_key);
+            crate::atomic::write(&path, &record).map_err(io_err(&path))?;
+        }
+        let mut index = self.index()?;
+        index.generation += 1;
+        for a in admissions {
+            index
+                .packages
+                .entry(a.name().to_string())
+                .or_default()
+                .versions
+                .insert(
+                    a.version().to_string(),
+                    IndexedVersion {
+                        digests: a.digests().clone(),
+                        record: record_key(&a.digests().sha512),
+                        admitted_at: a.admitted_at(),
+                        metadata: a.registry_metadata().clone(),
+                        published: a.published(),
+                    },
+                );
+        }
+        let bytes = serde_json::to_vec_pretty(&index).map_err(|e| StoreError::Io {
+            path: "index.json".into(),
+            source: std::io::Error::other(e),
+        })?;
+        let path = self.path("index.json");
+        crate::atomic::write(&path, &bytes).map_err(io_err(&path))?;
+        Ok(index)
+    }
+
+    /// Check the whole store: the index parses and every blob it names exists and matches.
+    pub fn verify(&self) -> Result<usize, StoreError> {
+        let index = self.index()?;
+        let mut n = 0;
+        for pkg in index.packages.values() {
+            for v in pkg.versions.values() {
+                self.check_blob(&v.blob_key(), &v.digests.sha512)?;
+                self.record(&v.record)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The record key for an artifact.
+pub fn record_key(sha512: &Digest) -> String {
+    debug_assert_eq!(sha512.algorithm(), Algorithm::Sha512);
+    format!("records/{}.json", sha512.hex())
+}
