@@ -31,6 +31,7 @@ impl Algorithm {
     }
 
     /// The digest length in bytes.
+    #[allow(clippy::len_without_is_empty)] // an algorithm's digest is never empty
     pub fn len(self) -> usize {
         match self {
             Algorithm::Sha1 => 20,
@@ -344,7 +345,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_digests() {
-        let table: &[(&str, fn(&str) -> Result<Digest, DigestError>)] = &[
+        type Parse = fn(&str) -> Result<Digest, DigestError>;
+        let table: &[(&str, Parse)] = &[
             ("md5:abcd", Digest::parse_prefixed),
             ("sha256:zz", Digest::parse_prefixed),
             ("sha256:abcd", Digest::parse_prefixed),
