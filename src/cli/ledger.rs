@@ -210,6 +210,13 @@ fn describe_basis(b: &ReviewBasis) -> String {
 fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
     let package = PackageId::parse_spec(&args.spec).map_err(Failure::operational)?;
     let manifest = manifest_for(&package, args.manifest.as_deref())?;
+    let file = args.ledger.join(ledger::AUDITS_FILE);
+    if !file.exists() {
+        return Err(Failure::operational(format!(
+            "no ledger at {} (pass --ledger DIR)",
+            file.display()
+        )));
+    }
     let ledger = Ledger::load(&args.ledger).map_err(|d| invalid(&args.ledger, &d))?;
     print_diagnostics(ledger.warnings());
     let crit = criterion(&args.criteria)?;

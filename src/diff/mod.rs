@@ -220,7 +220,7 @@ pub struct Signal {
     /// The value after, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<String>,
-    /// An extra fact (`credential-like name`, `new host example.com`, `elf`).
+    /// An extra fact (`credential-like name`, `new host`, `elf, content changed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -378,14 +378,18 @@ pub fn diff(
             }
             (Some(was), Some(how)) => {
                 let content_changed = oe.is_some_and(|o| o.sha256 != ne.sha256);
-                if content_changed || was != how {
+                if was != how || content_changed {
                     let mut s = sig(
                         SignalKind::ExecutableChanged,
                         path.clone(),
                         vec![path.clone()],
                     );
-                    s.old = Some(was);
-                    s.new = Some(how);
+                    if was == how {
+                        s.note = Some(format!("{how}, content changed"));
+                    } else {
+                        s.old = Some(was);
+                        s.new = Some(how);
+                    }
                     signals.push(s);
                 }
             }
@@ -465,7 +469,7 @@ pub fn diff(
             if let Some(h) = url_host(url)
                 && !old_hosts.contains(&h)
             {
-                s.note = Some(format!("new host {h}"));
+                s.note = Some("new host".into());
             }
             signals.push(s);
         }

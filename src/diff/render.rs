@@ -206,7 +206,7 @@ fn cell(s: &str) -> String {
 /// The Markdown rendering, for a pull-request comment.
 pub fn render_markdown(r: &ReviewReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "### vetted diff: {}\n", cell(&title(r)));
+    let _ = writeln!(out, "### vetted diff: {}\n", code(&title(r)));
     let _ = writeln!(out, "| | old | new |\n|---|---|---|");
     let _ = writeln!(
         out,
@@ -244,7 +244,13 @@ pub fn render_markdown(r: &ReviewReport) -> String {
             "| signal | subject | details | files |\n|---|---|---|---|"
         );
         for s in &r.signals {
-            let details: Vec<String> = signal_details(s).iter().map(|d| cell(d)).collect();
+            let mut details: Vec<String> = s.note.iter().map(|n| cell(n)).collect();
+            if let Some(o) = &s.old {
+                details.push(format!("old: {}", code(o)));
+            }
+            if let Some(n) = &s.new {
+                details.push(format!("new: {}", code(n)));
+            }
             let files: Vec<String> = s.files.iter().map(|f| code(f)).collect();
             let _ = writeln!(
                 out,

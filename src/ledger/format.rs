@@ -1022,11 +1022,7 @@ fn header_of(text: &str) -> String {
         if t.starts_with('#') {
             out.push_str(line.trim_end());
             out.push('\n');
-        } else if t.is_empty() && !out.is_empty() {
-            continue;
-        } else if t.is_empty() {
-            continue;
-        } else {
+        } else if !t.is_empty() {
             break;
         }
     }
