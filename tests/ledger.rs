@@ -921,8 +921,6 @@ fn a_writer_waits_for_the_lock() {
     assert!(dir.path().join("audits.toml").exists());
 }
 
-fn _unused(_: &Path) {}
-
 #[test]
 fn spec_parsing() {
     let p = PackageId::parse_spec("npm:@anthropic-ai/claude-code@2.1.1").expect("spec");
@@ -936,4 +934,12 @@ fn spec_parsing() {
         assert!(PackageId::parse_spec(bad).is_err(), "{bad}");
     }
     let _ = manifest("x", "1", "s");
+}
+
+#[test]
+fn the_example_ledger_loads_and_is_canonical() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ledger");
+    let l = Ledger::load(&dir).expect("example ledger loads");
+    assert!(l.criterion("reviewed-by-two").is_some());
+    assert_eq!(ledger::fmt(&dir, false).expect("fmt"), FmtStatus::Canonical);
 }

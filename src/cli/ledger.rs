@@ -93,6 +93,12 @@ pub fn run_fmt(args: FmtArgs) -> Outcome {
 
 fn fmt_inner(args: &FmtArgs) -> Result<Outcome, Failure> {
     let file = args.ledger.join(ledger::AUDITS_FILE);
+    if !file.exists() {
+        return Err(Failure::operational(format!(
+            "no ledger at {} (pass --ledger DIR)",
+            file.display()
+        )));
+    }
     match ledger::fmt(&args.ledger, !args.check) {
         Ok(FmtStatus::Canonical) => Ok(Outcome::Success),
         Ok(FmtStatus::Rewritten) => {
