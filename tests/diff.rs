@@ -576,3 +576,32 @@ fn review_command_exit_codes() {
         Outcome::Error
     );
 }
+
+#[test]
+fn hostile_text_cannot_break_the_renderings() {
+    let old = claude("1", "o").build();
+    let new = claude("1", "n")
+        .script("postinstall", "evil | `x` ``y``\n| injected | row |\x1b[2J")
+        .file("package/a|b`\x1b[31m.js", b"x", 0o644)
+        .build();
+    let r = report(&old, &new);
+    let human = diff::render_human(&r, false);
+    assert!(
+        !human.contains('\x1b'),
+        "escape sequences from input reach the terminal"
+    );
+    let md = diff::render_markdown(&r);
+    assert!(!md.contains('\x1b'));
+    // Every table row is one line whose cell separators are only the unescaped pipes we wrote.
+    for line in md
+        .lines()
+        .filter(|l| l.starts_with('|') && l.contains("postinstall"))
+    {
+        let unescaped = line
+            .match_indices('|')
+            .filter(|(i, _)| *i == 0 || &line[i - 1..*i] != "\\")
+            .count();
+        assert_eq!(unescaped, 5, "{line}");
+    }
+    assert!(!md.lines().any(|l| l.starts_with("| injected")), "{md}");
+}

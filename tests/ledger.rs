@@ -943,3 +943,24 @@ fn the_example_ledger_loads_and_is_canonical() {
     assert!(l.criterion("reviewed-by-two").is_some());
     assert_eq!(ledger::fmt(&dir, false).expect("fmt"), FmtStatus::Canonical);
 }
+
+#[test]
+fn fmt_round_trips_awkward_strings() {
+    let notes =
+        "line one\nline \"two\" with 'quotes' and ''' and \"\"\" and a \\ backslash, ünïcödé\ttab";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = clock("2026-11-20T10:00:00Z");
+    let m = claude("1.0.0", "a").build();
+    let mut r = request(&m, "1.0.0", None);
+    r.notes = Some(notes.into());
+    r.who = "O'Brien \"OB\" <ob@example.com>".into();
+    ledger::certify(dir.path(), r, &at).expect("certify");
+    let l = Ledger::load(dir.path()).expect("load");
+    let a = l.audits().next().expect("one audit");
+    assert_eq!(a.notes.as_deref(), Some(notes));
+    assert_eq!(a.who, "O'Brien \"OB\" <ob@example.com>");
+    assert_eq!(
+        ledger::fmt(dir.path(), false).expect("fmt"),
+        FmtStatus::Canonical
+    );
+}

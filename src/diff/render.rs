@@ -192,10 +192,13 @@ pub fn render_human(r: &ReviewReport, color: bool) -> String {
 /// Inline code for Markdown table cells: no newlines, pipes escaped, backticks fenced.
 fn code(s: &str) -> String {
     let s = one_line(s).replace('|', "\\|");
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
+    // A fence one backtick longer than the longest run inside (CommonMark code spans).
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    if longest == 0 {
         format!("`{s}`")
+    } else {
+        let fence = "`".repeat(longest + 1);
+        format!("{fence} {s} {fence}")
     }
 }
 
