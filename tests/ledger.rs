@@ -655,6 +655,16 @@ fn certify_refuses_what_it_cannot_bind() {
         ledger::certify(dir.path(), r, &at),
         Err(CertifyError::UnknownCriterion { .. })
     ));
+    // A revoked build cannot be certified.
+    write(
+        dir.path(),
+        "audits.toml",
+        &format!(
+            "[[violation]]\nname = \"{NAME}\"\nversion = \"2.1.1\"\nwho = \"Sec\"\nwhen = 2026-11-10\n"
+        ),
+    );
+    let e = ledger::certify(dir.path(), request(&m, "2.1.1", None), &at);
+    assert!(matches!(e, Err(CertifyError::Revoked { .. })), "{e:?}");
     // An invalid ledger is not written to.
     write(dir.path(), "audits.toml", "[[audit]]\nwho = 1\n");
     let e = ledger::certify(dir.path(), request(&m, "2.1.1", None), &at);
@@ -741,7 +751,13 @@ fn imports_are_pinned_by_digest_and_never_grant_when_mismatched() {
         review(&l, "1.0.0", "a", "2026-11-20T00:00:00Z"),
         ReviewOutcome::NeedsReview(_)
     ));
-    assert!(l.warnings().items.iter().any(|d| d.severity == Severity::Warning && d.message.contains("import 'acme' ignored")));
+    let w = l
+        .warnings()
+        .items
+        .iter()
+        .find(|d| d.message.contains("import 'acme' ignored"))
+        .expect("warning");
+    assert_eq!((w.severity, w.line), (Severity::Warning, Some(1)));
 
     // A URL import is read from its cached copy only; missing -> ignored with a warning.
     let main =

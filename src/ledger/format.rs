@@ -749,6 +749,7 @@ fn parse_import(
         path,
         url,
         sha256: sha256?,
+        line: sm.line_of(key.span().start),
     })
 }
 

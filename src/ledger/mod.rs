@@ -216,6 +216,18 @@ pub enum CertifyError {
         /// What the manifest's package.json says.
         actual: String,
     },
+    /// A violation in the ledger revokes this build; an audit of it would not count.
+    #[error(
+        "{package} is revoked by a violation recorded by {who} on {when}; remove the violation first if it is wrong"
+    )]
+    Revoked {
+        /// The build.
+        package: String,
+        /// Who recorded the violation.
+        who: String,
+        /// When.
+        when: String,
+    },
     /// `--delta-from VERSION` names no covered build.
     #[error(
         "no build of {name}@{version} is covered for '{criterion}' in the ledger; a delta must start from an audited build"
@@ -680,6 +692,17 @@ pub fn certify(dir: &Path, req: CertifyRequest, clock: &dyn Clock) -> Result<Aud
             });
         }
     }
+    if let Some(v) = ledger.revocation(
+        &req.package,
+        &req.manifest.artifact.sha512,
+        &req.manifest.artifact.sha256,
+    ) {
+        return Err(CertifyError::Revoked {
+            package: req.package.to_string(),
+            who: v.who.clone(),
+            when: v.when.to_string(),
+        });
+    }
     let kind = match &req.delta_from {
         None => AuditKind::Full,
         Some(from_version) => {
@@ -797,8 +820,8 @@ fn load_import(
         diags.push(Diagnostic {
             severity: Severity::Warning,
             file: ledger_file.to_path_buf(),
-            line: None,
-            column: None,
+            line: Some(imp.line),
+            column: Some(1),
             message,
             hint,
         })

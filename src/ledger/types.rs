@@ -412,4 +412,6 @@ pub struct Import {
     pub url: Option<String>,
     /// SHA-256 of the file's bytes. A file with another digest is ignored.
     pub sha256: Digest,
+    /// 1-based line of `[imports.NAME]` in `audits.toml`.
+    pub line: usize,
 }
