@@ -25,8 +25,18 @@ enum Command {
     /// Show or export the pinned trust roots.
     #[command(subcommand)]
     TrustRoot(trust_root::TrustRootCommand),
+    /// Compare two builds: files, install scripts, dependencies, executables, URLs, env vars.
+    Diff(diff::DiffArgs),
+    /// Write the audit ledger canonically; with --check, exit 1 when it is not canonical.
+    Fmt(ledger::FmtArgs),
+    /// Record an audit of a build in the ledger (and store its content manifest).
+    Certify(ledger::CertifyArgs),
+    /// Check a build against the audit ledger; show the diff from the closest audited build.
+    Review(ledger::ReviewArgs),
 }
 
+mod diff;
+mod ledger;
 mod trust_root;
 mod verify_bundle;
 
@@ -56,5 +66,9 @@ pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::VerifyBundle(args) => verify_bundle::run(*args),
         Command::TrustRoot(cmd) => trust_root::run(cmd),
+        Command::Diff(args) => diff::run(args),
+        Command::Fmt(args) => ledger::run_fmt(args),
+        Command::Certify(args) => ledger::run_certify(args),
+        Command::Review(args) => ledger::run_review(args),
     }
 }

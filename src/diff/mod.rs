@@ -1,1 +1,586 @@
-//! See the crate documentation for this stage's place in the pipeline.
+//! `ContentManifest × ContentManifest -> ReviewReport`: what changed between two builds, file by
+//! file, and the signals a reviewer must look at, each with the files and facts behind it.
+//!
+//! Minified JavaScript is not diffed line by line: the inspectors' signals (URLs, environment
+//! variables, capabilities, executables) say what a change can do, and the file list says where.
+//!
+//! Thresholds:
+//! - `size-jump`: a file, or the total unpacked size, more than doubles **and** grows by more
+//!   than [`SIZE_JUMP_MIN_BYTES`] (1 MiB). Both conditions, so small files that double and big
+//!   files that grow a little are not reported.
+use crate::content::manifest::{ContentManifest, Entry, EntryKind, ExecutableFormat};
+use crate::digest::Digest;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+mod render;
+pub use render::{render_human, render_markdown};
+
+/// The JSON schema identifier of [`ReviewReport`] (see `docs/diff-json.md`).
+pub const REPORT_SCHEMA: &str = "vetted.diff/v1";
+
+/// A `size-jump` needs growth beyond 2x and beyond this many bytes.
+pub const SIZE_JUMP_MIN_BYTES: u64 = 1 << 20;
+
+/// Substrings (upper case) that make an environment variable name credential-like.
+pub const CREDENTIAL_MARKERS: &[&str] = &[
+    "TOKEN",
+    "KEY",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "AUTH",
+    "CREDENTIAL",
+    "SESSION",
+    "COOKIE",
+    "PRIVATE",
+];
+
+/// Whether an environment variable name looks like it holds a credential.
+pub fn is_credential_like(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    CREDENTIAL_MARKERS.iter().any(|m| upper.contains(m))
+}
+
+/// One side of the comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Side {
+    /// How the user named it (`ledger:NAME@VERSION`, a path).
+    pub label: String,
+    /// Package name from package.json, if any.
+    pub name: Option<String>,
+    /// Package version from package.json, if any.
+    pub version: Option<String>,
+    /// Artifact SHA-512.
+    pub sha512: Digest,
+    /// Artifact SHA-256.
+    pub sha256: Digest,
+    /// Number of entries.
+    pub entries: u64,
+    /// Unpacked bytes (regular files).
+    pub unpacked_bytes: u64,
+}
+
+/// The facts of one entry, as the report shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryFacts {
+    /// file, dir, symlink, hardlink.
+    pub kind: EntryKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// Mode, as octal text (`0755`).
+    pub mode: String,
+    /// SHA-256 of the bytes (files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Digest>,
+    /// Link target (links).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_target: Option<String>,
+}
+
+impl EntryFacts {
+    fn of(e: &Entry) -> Self {
+        EntryFacts {
+            kind: e.kind,
+            size: e.size,
+            mode: format!("{:04o}", e.mode & 0o7777),
+            sha256: e.sha256.clone(),
+            link_target: e.link_target.clone(),
+        }
+    }
+}
+
+/// An added or removed entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileEntry {
+    /// Path.
+    pub path: String,
+    /// Its facts.
+    #[serde(flatten)]
+    pub facts: EntryFacts,
+}
+
+/// What differs in a changed entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangedAspect {
+    /// Entry kind.
+    Kind,
+    /// Size.
+    Size,
+    /// Permission bits.
+    Mode,
+    /// Content digest.
+    Content,
+    /// Link target.
+    LinkTarget,
+}
+
+/// An entry present on both sides with different facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    /// Path.
+    pub path: String,
+    /// What differs.
+    pub changed: Vec<ChangedAspect>,
+    /// Before.
+    pub old: EntryFacts,
+    /// After.
+    pub new: EntryFacts,
+}
+
+/// The file-level difference.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileChanges {
+    /// Entries only in the new build.
+    pub added: Vec<FileEntry>,
+    /// Entries only in the old build.
+    pub removed: Vec<FileEntry>,
+    /// Entries in both, different.
+    pub changed: Vec<FileChange>,
+    /// Number of entries identical on both sides.
+    pub unchanged: u64,
+}
+
+/// The kinds of signal, in the order the report lists them (most consequential first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignalKind {
+    /// An npm lifecycle script (preinstall, install, postinstall, ...) appeared.
+    InstallScriptAdded,
+    /// A lifecycle script's command changed.
+    InstallScriptChanged,
+    /// A lifecycle script went away.
+    InstallScriptRemoved,
+    /// A native executable or exec-bit file appeared.
+    ExecutableAdded,
+    /// An executable's bytes or format changed.
+    ExecutableChanged,
+    /// An executable went away.
+    ExecutableRemoved,
+    /// A `.node` native addon appeared.
+    NativeAddonAdded,
+    /// A file started using child_process / eval / new Function / vm.
+    CapabilityAdded,
+    /// A newly read environment variable (credential-like names are marked).
+    EnvVarAdded,
+    /// A URL appeared (a new host is marked).
+    UrlAdded,
+    /// A URL is gone.
+    UrlRemoved,
+    /// A dependency appeared (any dependency kind).
+    DependencyAdded,
+    /// A dependency's range changed.
+    DependencyChanged,
+    /// A dependency went away.
+    DependencyRemoved,
+    /// A `bin` command was added, removed or pointed elsewhere.
+    BinChanged,
+    /// A file or the total more than doubled and grew by more than 1 MiB.
+    SizeJump,
+}
+
+impl SignalKind {
+    /// The stable kebab-case name (as in JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            SignalKind::InstallScriptAdded => "install-script-added",
+            SignalKind::InstallScriptChanged => "install-script-changed",
+            SignalKind::InstallScriptRemoved => "install-script-removed",
+            SignalKind::ExecutableAdded => "executable-added",
+            SignalKind::ExecutableChanged => "executable-changed",
+            SignalKind::ExecutableRemoved => "executable-removed",
+            SignalKind::NativeAddonAdded => "native-addon-added",
+            SignalKind::CapabilityAdded => "capability-added",
+            SignalKind::EnvVarAdded => "env-var-added",
+            SignalKind::UrlAdded => "url-added",
+            SignalKind::UrlRemoved => "url-removed",
+            SignalKind::DependencyAdded => "dependency-added",
+            SignalKind::DependencyChanged => "dependency-changed",
+            SignalKind::DependencyRemoved => "dependency-removed",
+            SignalKind::BinChanged => "bin-changed",
+            SignalKind::SizeJump => "size-jump",
+        }
+    }
+}
+
+/// One thing a reviewer must look at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signal {
+    /// What kind.
+    pub kind: SignalKind,
+    /// What it is about: a script name, `KIND:NAME` of a dependency, a URL, a variable, a
+    /// capability, a path, a bin command, or `(total)`.
+    pub subject: String,
+    /// The files behind it.
+    pub files: Vec<String>,
+    /// The value before, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<String>,
+    /// The value after, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<String>,
+    /// An extra fact (`credential-like name`, `new host`, `elf, content changed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What changed between two builds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewReport {
+    /// [`REPORT_SCHEMA`].
+    pub schema: &'static str,
+    /// The earlier (audited) build.
+    pub old: Side,
+    /// The build under review.
+    pub new: Side,
+    /// Whether the artifacts are byte-identical.
+    pub identical: bool,
+    /// Signals, sorted by kind then subject.
+    pub signals: Vec<Signal>,
+    /// File-level changes, sorted by path.
+    pub files: FileChanges,
+}
+
+impl ReviewReport {
+    /// Count of signals of one kind.
+    pub fn count(&self, kind: SignalKind) -> usize {
+        self.signals.iter().filter(|s| s.kind == kind).count()
+    }
+}
+
+fn side(label: &str, m: &ContentManifest) -> Side {
+    Side {
+        label: label.to_string(),
+        name: m.package.as_ref().and_then(|p| p.name.clone()),
+        version: m.package.as_ref().and_then(|p| p.version.clone()),
+        sha512: m.artifact.sha512.clone(),
+        sha256: m.artifact.sha256.clone(),
+        entries: m.totals.entries,
+        unpacked_bytes: m.totals.unpacked_bytes,
+    }
+}
+
+/// How an entry is executable, if it is.
+fn exec_of(e: &Entry) -> Option<String> {
+    if e.kind != EntryKind::File {
+        return None;
+    }
+    match e.signals.executable {
+        Some(ExecutableFormat::Elf) => Some("elf".into()),
+        Some(ExecutableFormat::MachO) => Some("mach-o".into()),
+        Some(ExecutableFormat::Pe) => Some("pe".into()),
+        Some(ExecutableFormat::Script) if e.mode & 0o111 != 0 => Some("script, exec bit".into()),
+        Some(ExecutableFormat::Script) => Some("script".into()),
+        None if e.mode & 0o111 != 0 => Some("exec bit".into()),
+        None => None,
+    }
+}
+
+fn size_jump(old: u64, new: u64) -> bool {
+    new > old.saturating_mul(2) && new - old > SIZE_JUMP_MIN_BYTES
+}
+
+fn sig(kind: SignalKind, subject: impl Into<String>, files: Vec<String>) -> Signal {
+    Signal {
+        kind,
+        subject: subject.into(),
+        files,
+        old: None,
+        new: None,
+        note: None,
+    }
+}
+
+/// The host of a URL (`https://user@Host:443/x` -> `host`), lower-cased.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host = if let Some(stripped) = host_port.strip_prefix('[') {
+        stripped.split(']').next()?
+    } else {
+        host_port.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Everything one signal set holds, across a manifest: value -> files.
+fn collect(
+    m: &ContentManifest,
+    pick: impl Fn(&Entry) -> Vec<String>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, e) in &m.entries {
+        for v in pick(e) {
+            out.entry(v).or_default().insert(path.clone());
+        }
+    }
+    out
+}
+
+/// Compare two manifests. `old_label`/`new_label` name the operands in the report.
+pub fn diff(
+    old_label: &str,
+    old: &ContentManifest,
+    new_label: &str,
+    new: &ContentManifest,
+) -> ReviewReport {
+    let mut files = FileChanges::default();
+    let mut signals = Vec::new();
+
+    for (path, ne) in &new.entries {
+        match old.entries.get(path) {
+            None => files.added.push(FileEntry {
+                path: path.clone(),
+                facts: EntryFacts::of(ne),
+            }),
+            Some(oe) => {
+                let mut changed = Vec::new();
+                if oe.kind != ne.kind {
+                    changed.push(ChangedAspect::Kind);
+                }
+                if oe.size != ne.size {
+                    changed.push(ChangedAspect::Size);
+                }
+                if oe.mode & 0o7777 != ne.mode & 0o7777 {
+                    changed.push(ChangedAspect::Mode);
+                }
+                if oe.sha256 != ne.sha256 {
+                    changed.push(ChangedAspect::Content);
+                }
+                if oe.link_target != ne.link_target {
+                    changed.push(ChangedAspect::LinkTarget);
+                }
+                if changed.is_empty() {
+                    files.unchanged += 1;
+                } else {
+                    files.changed.push(FileChange {
+                        path: path.clone(),
+                        changed,
+                        old: EntryFacts::of(oe),
+                        new: EntryFacts::of(ne),
+                    });
+                }
+            }
+        }
+        // Per-file signals on the new side.
+        let oe = old.entries.get(path);
+        match (oe.and_then(exec_of), exec_of(ne)) {
+            (None, Some(how)) => {
+                let mut s = sig(
+                    SignalKind::ExecutableAdded,
+                    path.clone(),
+                    vec![path.clone()],
+                );
+                s.new = Some(how);
+                signals.push(s);
+            }
+            (Some(was), Some(how)) => {
+                let content_changed = oe.is_some_and(|o| o.sha256 != ne.sha256);
+                if was != how || content_changed {
+                    let mut s = sig(
+                        SignalKind::ExecutableChanged,
+                        path.clone(),
+                        vec![path.clone()],
+                    );
+                    if was == how {
+                        s.note = Some(format!("{how}, content changed"));
+                    } else {
+                        s.old = Some(was);
+                        s.new = Some(how);
+                    }
+                    signals.push(s);
+                }
+            }
+            _ => {}
+        }
+        if ne.kind == EntryKind::File
+            && path.ends_with(".node")
+            && oe.is_none_or(|o| o.kind != EntryKind::File)
+        {
+            let mut s = sig(
+                SignalKind::NativeAddonAdded,
+                path.clone(),
+                vec![path.clone()],
+            );
+            s.new = exec_of(ne).or_else(|| Some("not a recognised binary".into()));
+            signals.push(s);
+        }
+        for cap in &ne.signals.capabilities {
+            if oe.is_none_or(|o| !o.signals.capabilities.contains(cap)) {
+                let mut s = sig(SignalKind::CapabilityAdded, cap.clone(), vec![path.clone()]);
+                s.note = Some(if oe.is_none() {
+                    "in a new file".into()
+                } else {
+                    "in a changed file".into()
+                });
+                signals.push(s);
+            }
+        }
+        if let Some(oe) = oe
+            && oe.kind == EntryKind::File
+            && ne.kind == EntryKind::File
+            && size_jump(oe.size, ne.size)
+        {
+            let mut s = sig(SignalKind::SizeJump, path.clone(), vec![path.clone()]);
+            s.old = Some(oe.size.to_string());
+            s.new = Some(ne.size.to_string());
+            signals.push(s);
+        }
+    }
+    for (path, oe) in &old.entries {
+        if !new.entries.contains_key(path) {
+            files.removed.push(FileEntry {
+                path: path.clone(),
+                facts: EntryFacts::of(oe),
+            });
+        }
+        if let Some(was) = exec_of(oe)
+            && new.entries.get(path).and_then(exec_of).is_none()
+        {
+            let mut s = sig(
+                SignalKind::ExecutableRemoved,
+                path.clone(),
+                vec![path.clone()],
+            );
+            s.old = Some(was);
+            signals.push(s);
+        }
+    }
+    if size_jump(old.totals.unpacked_bytes, new.totals.unpacked_bytes) {
+        let mut s = sig(SignalKind::SizeJump, "(total)", Vec::new());
+        s.old = Some(old.totals.unpacked_bytes.to_string());
+        s.new = Some(new.totals.unpacked_bytes.to_string());
+        signals.push(s);
+    }
+
+    // Package-wide sets: URLs and environment variables (files can be renamed or re-bundled).
+    let old_urls = collect(old, |e| e.signals.urls.iter().cloned().collect());
+    let new_urls = collect(new, |e| e.signals.urls.iter().cloned().collect());
+    let old_hosts: BTreeSet<String> = old_urls.keys().filter_map(|u| url_host(u)).collect();
+    for (url, fs) in &new_urls {
+        if !old_urls.contains_key(url) {
+            let mut s = sig(
+                SignalKind::UrlAdded,
+                url.clone(),
+                fs.iter().cloned().collect(),
+            );
+            if let Some(h) = url_host(url)
+                && !old_hosts.contains(&h)
+            {
+                s.note = Some("new host".into());
+            }
+            signals.push(s);
+        }
+    }
+    for (url, fs) in &old_urls {
+        if !new_urls.contains_key(url) {
+            signals.push(sig(
+                SignalKind::UrlRemoved,
+                url.clone(),
+                fs.iter().cloned().collect(),
+            ));
+        }
+    }
+    let old_env = collect(old, |e| e.signals.env_vars.iter().cloned().collect());
+    let new_env = collect(new, |e| e.signals.env_vars.iter().cloned().collect());
+    for (var, fs) in &new_env {
+        if !old_env.contains_key(var) {
+            let mut s = sig(
+                SignalKind::EnvVarAdded,
+                var.clone(),
+                fs.iter().cloned().collect(),
+            );
+            if is_credential_like(var) {
+                s.note = Some("credential-like name".into());
+            }
+            signals.push(s);
+        }
+    }
+
+    package_signals(old, new, &mut signals);
+
+    signals.sort_by(|a, b| (a.kind, &a.subject, &a.files).cmp(&(b.kind, &b.subject, &b.files)));
+    ReviewReport {
+        schema: REPORT_SCHEMA,
+        old: side(old_label, old),
+        new: side(new_label, new),
+        identical: old.artifact.sha512 == new.artifact.sha512
+            && old.artifact.sha256 == new.artifact.sha256,
+        signals,
+        files,
+    }
+}
+
+fn map_diff<'a>(
+    old: &'a BTreeMap<String, String>,
+    new: &'a BTreeMap<String, String>,
+) -> Vec<(&'a str, Option<&'a str>, Option<&'a str>)> {
+    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (o, n) = (
+                old.get(k).map(String::as_str),
+                new.get(k).map(String::as_str),
+            );
+            (o != n).then_some((k.as_str(), o, n))
+        })
+        .collect()
+}
+
+fn package_signals(old: &ContentManifest, new: &ContentManifest, signals: &mut Vec<Signal>) {
+    let empty = crate::content::manifest::PackageInfo::default();
+    let op = old.package.as_ref().unwrap_or(&empty);
+    let np = new.package.as_ref().unwrap_or(&empty);
+    let pj: Vec<String> = [&op.path, &np.path]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for (name, o, n) in map_diff(&op.lifecycle_scripts, &np.lifecycle_scripts) {
+        let kind = match (o, n) {
+            (None, _) => SignalKind::InstallScriptAdded,
+            (_, None) => SignalKind::InstallScriptRemoved,
+            _ => SignalKind::InstallScriptChanged,
+        };
+        let mut s = sig(kind, name, pj.clone());
+        s.old = o.map(str::to_string);
+        s.new = n.map(str::to_string);
+        signals.push(s);
+    }
+    let kinds: BTreeSet<&String> = op
+        .dependencies
+        .keys()
+        .chain(np.dependencies.keys())
+        .collect();
+    let none = BTreeMap::new();
+    for kind in kinds {
+        let o = op.dependencies.get(kind).unwrap_or(&none);
+        let n = np.dependencies.get(kind).unwrap_or(&none);
+        for (name, ov, nv) in map_diff(o, n) {
+            let sk = match (ov, nv) {
+                (None, _) => SignalKind::DependencyAdded,
+                (_, None) => SignalKind::DependencyRemoved,
+                _ => SignalKind::DependencyChanged,
+            };
+            let mut s = sig(sk, format!("{kind}:{name}"), pj.clone());
+            s.old = ov.map(str::to_string);
+            s.new = nv.map(str::to_string);
+            signals.push(s);
+        }
+    }
+    for (cmd, o, n) in map_diff(&op.bin, &np.bin) {
+        let mut s = sig(SignalKind::BinChanged, cmd, pj.clone());
+        s.old = o.map(str::to_string);
+        s.new = n.map(str::to_string);
+        s.note = Some(match (o, n) {
+            (None, _) => "command added".into(),
+            (_, None) => "command removed".into(),
+            _ => "command points elsewhere".into(),
+        });
+        signals.push(s);
+    }
+}

@@ -1,0 +1,300 @@
+//! `vetted fmt`, `vetted certify`, `vetted review`: the audit ledger at the command line.
+use super::diff::{Format, read_manifest_file, render};
+use super::{Failure, Outcome, finish};
+use crate::clock::SystemClock;
+use crate::content::ContentManifest;
+use crate::ledger::{
+    self, CertifyError, CertifyRequest, CriterionName, FmtError, FmtStatus, Ledger,
+    LedgerDiagnostics, PackageId, ReviewBasis, ReviewOutcome, Version,
+};
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Rewrite the ledger file canonically (sorted, one stable layout). With --check, write nothing
+/// and exit 1 when it is not canonical.
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    /// Only check; exit 1 and name the file when it is not canonical.
+    #[arg(long)]
+    check: bool,
+    /// The ledger directory.
+    #[arg(long, default_value = "ledger", value_name = "DIR")]
+    ledger: PathBuf,
+}
+
+/// Record that a person reviewed a build: store its content manifest and append an audit.
+#[derive(Debug, clap::Args)]
+pub struct CertifyArgs {
+    /// The build: [ecosystem:]NAME@VERSION (e.g. npm:@anthropic-ai/claude-code@2.1.1).
+    spec: String,
+    /// Criteria certified (repeat or separate with commas), e.g. safe-to-run.
+    #[arg(long, required = true, value_delimiter = ',')]
+    criteria: Vec<String>,
+    /// Certify only the change from this audited version (a delta audit, bound to its digest).
+    #[arg(long, value_name = "VERSION")]
+    delta_from: Option<String>,
+    /// Who reviewed it ("Name <email>").
+    #[arg(long)]
+    who: String,
+    /// Notes for the audit.
+    #[arg(long)]
+    notes: Option<String>,
+    /// The build's content manifest (JSON). Until fetching is wired in, this is required.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// The ledger directory.
+    #[arg(long, default_value = "ledger", value_name = "DIR")]
+    ledger: PathBuf,
+}
+
+/// Check a build against the ledger: exit 0 when an audit (or delta chain, or exemption) covers
+/// it, 1 when it is revoked or needs review (with the diff from the closest audited build).
+#[derive(Debug, clap::Args)]
+pub struct ReviewArgs {
+    /// The build: [ecosystem:]NAME@VERSION.
+    spec: String,
+    /// The criterion to review for.
+    #[arg(long, default_value = ledger::SAFE_TO_RUN)]
+    criteria: String,
+    /// The build's content manifest (JSON). Until fetching is wired in, this is required.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long, conflicts_with = "markdown")]
+    json: bool,
+    /// Print the diff as Markdown.
+    #[arg(long)]
+    markdown: bool,
+    /// The ledger directory.
+    #[arg(long, default_value = "ledger", value_name = "DIR")]
+    ledger: PathBuf,
+}
+
+fn print_diagnostics(d: &LedgerDiagnostics) {
+    eprint!("{}", d.render());
+}
+
+fn invalid(dir: &Path, d: &LedgerDiagnostics) -> Failure {
+    print_diagnostics(d);
+    Failure::rejected(
+        "ledger",
+        format!(
+            "{} has {} error(s)",
+            dir.join(ledger::AUDITS_FILE).display(),
+            d.error_count()
+        ),
+    )
+}
+
+pub fn run_fmt(args: FmtArgs) -> Outcome {
+    finish(false, fmt_inner(&args))
+}
+
+fn fmt_inner(args: &FmtArgs) -> Result<Outcome, Failure> {
+    let file = args.ledger.join(ledger::AUDITS_FILE);
+    if !file.exists() {
+        return Err(Failure::operational(format!(
+            "no ledger at {} (pass --ledger DIR)",
+            file.display()
+        )));
+    }
+    match ledger::fmt(&args.ledger, !args.check) {
+        Ok(FmtStatus::Canonical) => Ok(Outcome::Success),
+        Ok(FmtStatus::Rewritten) => {
+            eprintln!("vetted: formatted {}", file.display());
+            Ok(Outcome::Success)
+        }
+        Ok(FmtStatus::NotCanonical) => {
+            println!("{}", file.display());
+            Err(Failure::rejected(
+                "fmt",
+                format!(
+                    "{} is not in canonical form (run vetted fmt)",
+                    file.display()
+                ),
+            ))
+        }
+        Err(FmtError::Invalid(d)) => Err(invalid(&args.ledger, &d)),
+        Err(FmtError::Store(e)) => Err(Failure::operational(e)),
+    }
+}
+
+/// The manifest for a spec. TODO(issue 4, lead at merge): without --manifest, fetch the spec
+/// through `source::fetch` and build the manifest with the content reader.
+fn manifest_for(spec: &PackageId, manifest: Option<&Path>) -> Result<ContentManifest, Failure> {
+    match manifest {
+        Some(p) => read_manifest_file(p),
+        None => Err(Failure::operational(format!(
+            "{spec}: fetching needs the npm source and content reader (issue 4); pass --manifest FILE"
+        ))),
+    }
+}
+
+fn criterion(name: &str) -> Result<CriterionName, Failure> {
+    CriterionName::new(name).map_err(Failure::operational)
+}
+
+pub fn run_certify(args: CertifyArgs) -> Outcome {
+    finish(false, certify_inner(args))
+}
+
+fn certify_inner(args: CertifyArgs) -> Result<Outcome, Failure> {
+    let package = PackageId::parse_spec(&args.spec).map_err(Failure::operational)?;
+    let manifest = manifest_for(&package, args.manifest.as_deref())?;
+    let criteria = args
+        .criteria
+        .iter()
+        .map(|c| criterion(c.trim()))
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    let delta_from = args
+        .delta_from
+        .as_deref()
+        .map(Version::new)
+        .transpose()
+        .map_err(Failure::operational)?;
+    let req = CertifyRequest {
+        package,
+        manifest,
+        criteria,
+        who: args.who,
+        notes: args.notes,
+        delta_from,
+    };
+    match ledger::certify(&args.ledger, req, &SystemClock) {
+        Ok(audit) => {
+            let kind = match &audit.kind {
+                ledger::AuditKind::Full => "full audit".to_string(),
+                ledger::AuditKind::Delta(f) => format!("delta audit from {}", f.version),
+            };
+            let crit: Vec<&str> = audit.criteria.iter().map(|c| c.as_str()).collect();
+            println!(
+                "certified {} for {} ({kind}) in {}",
+                audit.package,
+                crit.join(", "),
+                args.ledger.join(ledger::AUDITS_FILE).display()
+            );
+            Ok(Outcome::Success)
+        }
+        Err(CertifyError::Invalid(d)) => {
+            print_diagnostics(&d);
+            Err(Failure::operational(format!(
+                "{} has {} error(s); nothing was written",
+                args.ledger.join(ledger::AUDITS_FILE).display(),
+                d.error_count()
+            )))
+        }
+        Err(e) => Err(Failure::operational(e)),
+    }
+}
+
+pub fn run_review(args: ReviewArgs) -> Outcome {
+    let format = Format::from_flags(args.json, args.markdown);
+    finish(args.json, review_inner(&args, format))
+}
+
+fn describe_basis(b: &ReviewBasis) -> String {
+    match b {
+        ReviewBasis::Identical(a) => format!(
+            "identical to the audited build (audit by {} on {})",
+            a.who, a.when
+        ),
+        ReviewBasis::DeltaChain(chain) => {
+            let steps: Vec<String> = chain
+                .iter()
+                .map(|a| a.package.version.to_string())
+                .collect();
+            format!("covered by the audit chain {}", steps.join(" -> "))
+        }
+        ReviewBasis::Exemption(e) => format!(
+            "covered by an exemption granted by {} (expires {})",
+            e.who, e.expires
+        ),
+    }
+}
+
+fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
+    let package = PackageId::parse_spec(&args.spec).map_err(Failure::operational)?;
+    let manifest = manifest_for(&package, args.manifest.as_deref())?;
+    let file = args.ledger.join(ledger::AUDITS_FILE);
+    if !file.exists() {
+        return Err(Failure::operational(format!(
+            "no ledger at {} (pass --ledger DIR)",
+            file.display()
+        )));
+    }
+    let ledger = Ledger::load(&args.ledger).map_err(|d| invalid(&args.ledger, &d))?;
+    print_diagnostics(ledger.warnings());
+    let crit = criterion(&args.criteria)?;
+    // TODO(issue 4): the gate passes the digests it computed from the artifact's bytes; here
+    // they come from the manifest, which the content reader computed from the same bytes.
+    let digests = manifest.artifact.clone();
+    let outcome = ledger
+        .review(&package, &digests, &manifest, &crit, &SystemClock)
+        .map_err(Failure::operational)?;
+    match outcome {
+        ReviewOutcome::Identical(b)
+        | ReviewOutcome::CoveredByDelta(b)
+        | ReviewOutcome::CoveredByExemption(b) => {
+            let why = describe_basis(b.basis());
+            if format == Format::Json {
+                println!(
+                    "{}",
+                    json!({"verdict": "reviewed", "package": package.to_string(), "criteria": crit.as_str(), "basis": why})
+                );
+            } else {
+                println!("reviewed: {package} for {crit}: {why}");
+            }
+            Ok(Outcome::Success)
+        }
+        ReviewOutcome::Revoked(v) => {
+            let target = match &v.target {
+                ledger::ViolationTarget::Version(ver) => format!("version {ver}"),
+                ledger::ViolationTarget::Digest(d) => format!("build {d}"),
+            };
+            Err(Failure::rejected(
+                "ledger-violation",
+                format!(
+                    "{package}: {target} is revoked by {} on {}{}",
+                    v.who,
+                    v.when,
+                    v.notes
+                        .as_deref()
+                        .map(|n| format!(": {n}"))
+                        .unwrap_or_default()
+                ),
+            ))
+        }
+        ReviewOutcome::NeedsReview(n) => {
+            let closest = n
+                .closest
+                .as_ref()
+                .map(|b| {
+                    format!(
+                        "closest audited build: {}@{}",
+                        b.package.name, b.package.version
+                    )
+                })
+                .unwrap_or_else(|| "no audited build of this package".into());
+            let mut reason = format!("no audit covers {package} for {crit}; {closest}");
+            if let Some(e) = n.expired_exemptions.first() {
+                reason.push_str(&format!("; an exemption expired on {}", e.expires));
+            }
+            if let Some(why) = &n.diff_unavailable {
+                reason.push_str(&format!("; no diff: {why}"));
+            }
+            if format == Format::Json {
+                println!(
+                    "{}",
+                    json!({"verdict": "needs-review", "check": "ledger-review", "reason": reason, "diff": n.diff})
+                );
+                eprintln!("vetted: rejected: ledger-review: {reason}");
+                return Ok(Outcome::Rejected);
+            }
+            if let Some(d) = &n.diff {
+                print!("{}", render(d, format)?);
+            }
+            Err(Failure::rejected("ledger-review", reason))
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Compiler-style diagnostics for the ledger: every problem at once, each with file, line,
+//! column and a hint.
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The ledger (or the entry, in an import) cannot be used.
+    Error,
+    /// Worth reading; does not stop the ledger from loading.
+    Warning,
+}
+
+/// One problem in one file, at one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The file, as the user named it (e.g. `ledger/audits.toml`).
+    pub file: PathBuf,
+    /// 1-based line, when the problem has a place.
+    pub line: Option<usize>,
+    /// 1-based column (in characters), when the problem has a place.
+    pub column: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, ": {sev}: {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// All the diagnostics from loading a ledger. `Ledger::load` fails with this when there is at
+/// least one error; warnings alone travel with the loaded ledger.
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.render())]
+pub struct LedgerDiagnostics {
+    /// In file order (then by line).
+    pub items: Vec<Diagnostic>,
+}
+
+impl LedgerDiagnostics {
+    /// Number of errors.
+    pub fn error_count(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.error_count() > 0
+    }
+
+    /// The errors only.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter().filter(|d| d.severity == Severity::Error)
+    }
+
+    /// The warnings only.
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+    }
+
+    /// Every diagnostic, one after the other, as a compiler prints them.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for d in &self.items {
+            out.push_str(&d.to_string());
+            out.push('\n');
+        }
+        out
+    }
+
+    pub(crate) fn sort(&mut self) {
+        self.items
+            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    }
+}
+
+/// Maps byte offsets in one source text to lines and columns, and collects diagnostics for it.
+pub(crate) struct SourceMap<'a> {
+    file: PathBuf,
+    text: &'a str,
+    line_starts: Vec<usize>,
+    /// In a lenient source (an imported ledger) errors are reported as warnings: the offending
+    /// entry is dropped and never grants anything.
+    lenient: bool,
+    pub(crate) out: Vec<Diagnostic>,
+}
+
+impl<'a> SourceMap<'a> {
+    pub(crate) fn new(file: &Path, text: &'a str, lenient: bool) -> Self {
+        let mut line_starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i + 1);
+            }
+        }
+        SourceMap {
+            file: file.to_path_buf(),
+            text,
+            line_starts,
+            lenient,
+            out: Vec::new(),
+        }
+    }
+
+    /// 1-based (line, column) of a byte offset.
+    pub(crate) fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let col = self
+            .text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(0);
+        (line + 1, col + 1)
+    }
+
+    /// The 1-based line of a byte offset.
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
+        self.position(offset).0
+    }
+
+    pub(crate) fn error(
+        &mut self,
+        span: Option<&std::ops::Range<usize>>,
+        message: String,
+        hint: Option<String>,
+    ) {
+        let severity = if self.lenient {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        self.push(severity, span, message, hint);
+    }
+
+    pub(crate) fn warning(
+        &mut self,
+        span: Option<&std::ops::Range<usize>>,
+        message: String,
+        hint: Option<String>,
+    ) {
+        self.push(Severity::Warning, span, message, hint);
+    }
+
+    fn push(
+        &mut self,
+        severity: Severity,
+        span: Option<&std::ops::Range<usize>>,
+        message: String,
+        hint: Option<String>,
+    ) {
+        let (line, column) = match span {
+            Some(s) => {
+                let (l, c) = self.position(s.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        self.out.push(Diagnostic {
+            severity,
+            file: self.file.clone(),
+            line,
+            column,
+            message,
+            hint,
+        });
+    }
+
+    pub(crate) fn is_lenient(&self) -> bool {
+        self.lenient
+    }
+}
