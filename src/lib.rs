@@ -23,6 +23,7 @@ pub mod atomic;
 pub mod cli;
 pub mod clock;
 pub mod content;
+pub mod diagnostics;
 pub mod diff;
 pub mod digest;
 pub mod gate;

@@ -5,8 +5,8 @@
 //! `#[derive(Deserialize)]`: serde stops at the first error and loses spans under `flatten`,
 //! and a person editing the ledger wants every problem, each with its line, in one run. The
 //! tree is the private wire form; everything leaving this module is a domain type.
-use super::diagnostics::{Diagnostic, SourceMap};
 use super::types::*;
+use crate::diagnostics::{Diagnostic, Fields, SourceMap, opt_str, req_str, str_list, type_hint};
 use crate::digest::{Algorithm, Digest};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -51,126 +51,6 @@ pub(crate) struct LedgerFile {
     pub audits: Vec<Audit>,
     pub violations: Vec<Violation>,
     pub exemptions: Vec<Exemption>,
-}
-
-/// Reads the keys of one table, remembering which were used so the rest can be reported.
-struct Fields<'t, 'i> {
-    table: &'t DeTable<'i>,
-    span: Range<usize>,
-    used: BTreeSet<String>,
-}
-
-impl<'t, 'i> Fields<'t, 'i> {
-    fn new(table: &'t DeTable<'i>, span: Range<usize>) -> Self {
-        Fields {
-            table,
-            span,
-            used: BTreeSet::new(),
-        }
-    }
-
-    fn get(&mut self, key: &str) -> Option<&'t Sp<'i>> {
-        self.used.insert(key.to_string());
-        self.table.get(key)
-    }
-
-    /// Report keys nobody asked for.
-    fn finish(self, sm: &mut SourceMap<'_>, what: &str, known: &[&str]) {
-        for (k, _) in self.table.iter() {
-            let name: &str = k.get_ref();
-            if !self.used.contains(name) {
-                sm.error(
-                    Some(&k.span()),
-                    format!("unknown key '{name}' in {what}"),
-                    Some(format!("known keys: {}", known.join(", "))),
-                );
-            }
-        }
-    }
-}
-
-fn type_hint(v: &DeValue<'_>) -> &'static str {
-    v.type_str()
-}
-
-/// A required string.
-fn req_str(
-    sm: &mut SourceMap<'_>,
-    f: &mut Fields<'_, '_>,
-    key: &str,
-    what: &str,
-    hint: &str,
-) -> Option<(String, Range<usize>)> {
-    match f.get(key) {
-        None => {
-            sm.error(
-                Some(&f.span.clone()),
-                format!("{what} has no '{key}'"),
-                Some(hint.to_string()),
-            );
-            None
-        }
-        Some(v) => str_value(sm, v, key, what),
-    }
-}
-
-fn opt_str(
-    sm: &mut SourceMap<'_>,
-    f: &mut Fields<'_, '_>,
-    key: &str,
-    what: &str,
-) -> Option<(String, Range<usize>)> {
-    f.get(key).and_then(|v| str_value(sm, v, key, what))
-}
-
-fn str_value(
-    sm: &mut SourceMap<'_>,
-    v: &Sp<'_>,
-    key: &str,
-    what: &str,
-) -> Option<(String, Range<usize>)> {
-    match v.get_ref().as_str() {
-        Some(s) => Some((s.to_string(), v.span())),
-        None => {
-            sm.error(
-                Some(&v.span()),
-                format!(
-                    "'{key}' in {what} must be a string, found {}",
-                    type_hint(v.get_ref())
-                ),
-                Some(format!("write {key} = \"...\"")),
-            );
-            None
-        }
-    }
-}
-
-fn str_list(
-    sm: &mut SourceMap<'_>,
-    v: &Sp<'_>,
-    key: &str,
-    what: &str,
-) -> Option<Vec<(String, Range<usize>)>> {
-    let Some(arr) = v.get_ref().as_array() else {
-        sm.error(
-            Some(&v.span()),
-            format!(
-                "'{key}' in {what} must be an array of strings, found {}",
-                type_hint(v.get_ref())
-            ),
-            Some(format!("write {key} = [\"...\"]")),
-        );
-        return None;
-    };
-    let mut out = Vec::new();
-    let mut ok = true;
-    for item in arr.iter() {
-        match str_value(sm, item, key, what) {
-            Some(s) => out.push(s),
-            None => ok = false,
-        }
-    }
-    ok.then_some(out)
 }
 
 fn when_value(sm: &mut SourceMap<'_>, v: &Sp<'_>, key: &str, what: &str) -> Option<When> {

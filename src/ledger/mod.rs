@@ -31,12 +31,11 @@ use crate::digest::{self, Digest, Digests};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-mod diagnostics;
 mod format;
 mod store;
 mod types;
 
-pub use diagnostics::{Diagnostic, LedgerDiagnostics, Severity};
+pub use crate::diagnostics::{Diagnostic, LedgerDiagnostics, Severity};
 pub use format::{SAFE_TO_RUN, VERIFIED_ORIGIN, builtin_criteria};
 pub use store::{
     AUDITS_FILE, IMPORTS_DIR, LOCK_FILE, LedgerLock, MANIFESTS_DIR, ManifestLoadError, StoreError,

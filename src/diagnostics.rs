@@ -1,6 +1,12 @@
-//! Compiler-style diagnostics for the ledger: every problem at once, each with file, line,
-//! column and a hint.
+//! Compiler-style diagnostics for the human-edited files (ledger, policy): every problem at once,
+//! each with file, line, column and a hint; and the spanned-TOML field readers that produce them.
+use std::collections::BTreeSet;
 use std::fmt;
+use std::ops::Range;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+type Sp<'i> = Spanned<DeValue<'i>>;
 use std::path::{Path, PathBuf};
 
 /// How bad a diagnostic is.
@@ -200,4 +206,124 @@ impl<'a> SourceMap<'a> {
     pub(crate) fn is_lenient(&self) -> bool {
         self.lenient
     }
+}
+
+/// Reads the keys of one table, remembering which were used so the rest can be reported.
+pub(crate) struct Fields<'t, 'i> {
+    table: &'t DeTable<'i>,
+    pub(crate) span: Range<usize>,
+    used: BTreeSet<String>,
+}
+
+impl<'t, 'i> Fields<'t, 'i> {
+    pub(crate) fn new(table: &'t DeTable<'i>, span: Range<usize>) -> Self {
+        Fields {
+            table,
+            span,
+            used: BTreeSet::new(),
+        }
+    }
+
+    pub(crate) fn get(&mut self, key: &str) -> Option<&'t Sp<'i>> {
+        self.used.insert(key.to_string());
+        self.table.get(key)
+    }
+
+    /// Report keys nobody asked for.
+    pub(crate) fn finish(self, sm: &mut SourceMap<'_>, what: &str, known: &[&str]) {
+        for (k, _) in self.table.iter() {
+            let name: &str = k.get_ref();
+            if !self.used.contains(name) {
+                sm.error(
+                    Some(&k.span()),
+                    format!("unknown key '{name}' in {what}"),
+                    Some(format!("known keys: {}", known.join(", "))),
+                );
+            }
+        }
+    }
+}
+
+pub(crate) fn type_hint(v: &DeValue<'_>) -> &'static str {
+    v.type_str()
+}
+
+/// A required string.
+pub(crate) fn req_str(
+    sm: &mut SourceMap<'_>,
+    f: &mut Fields<'_, '_>,
+    key: &str,
+    what: &str,
+    hint: &str,
+) -> Option<(String, Range<usize>)> {
+    match f.get(key) {
+        None => {
+            sm.error(
+                Some(&f.span.clone()),
+                format!("{what} has no '{key}'"),
+                Some(hint.to_string()),
+            );
+            None
+        }
+        Some(v) => str_value(sm, v, key, what),
+    }
+}
+
+pub(crate) fn opt_str(
+    sm: &mut SourceMap<'_>,
+    f: &mut Fields<'_, '_>,
+    key: &str,
+    what: &str,
+) -> Option<(String, Range<usize>)> {
+    f.get(key).and_then(|v| str_value(sm, v, key, what))
+}
+
+pub(crate) fn str_value(
+    sm: &mut SourceMap<'_>,
+    v: &Sp<'_>,
+    key: &str,
+    what: &str,
+) -> Option<(String, Range<usize>)> {
+    match v.get_ref().as_str() {
+        Some(s) => Some((s.to_string(), v.span())),
+        None => {
+            sm.error(
+                Some(&v.span()),
+                format!(
+                    "'{key}' in {what} must be a string, found {}",
+                    type_hint(v.get_ref())
+                ),
+                Some(format!("write {key} = \"...\"")),
+            );
+            None
+        }
+    }
+}
+
+pub(crate) fn str_list(
+    sm: &mut SourceMap<'_>,
+    v: &Sp<'_>,
+    key: &str,
+    what: &str,
+) -> Option<Vec<(String, Range<usize>)>> {
+    let Some(arr) = v.get_ref().as_array() else {
+        sm.error(
+            Some(&v.span()),
+            format!(
+                "'{key}' in {what} must be an array of strings, found {}",
+                type_hint(v.get_ref())
+            ),
+            Some(format!("write {key} = [\"...\"]")),
+        );
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut ok = true;
+    for item in arr.iter() {
+        match str_value(sm, item, key, what) {
+            Some(s) => out.push(s),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
 }
