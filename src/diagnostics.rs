@@ -327,3 +327,37 @@ pub(crate) fn str_list(
     }
     ok.then_some(out)
 }
+
+/// The tables of an array of tables (`[[key]]`), each with its index and span.
+pub(crate) fn tables<'t, 'i>(
+    sm: &mut SourceMap<'_>,
+    v: &'t Sp<'i>,
+    key: &str,
+) -> Vec<(usize, &'t DeTable<'i>, Range<usize>)> {
+    let Some(arr) = v.get_ref().as_array() else {
+        sm.error(
+            Some(&v.span()),
+            format!(
+                "'{key}' must be an array of tables, found {}",
+                type_hint(v.get_ref())
+            ),
+            Some(format!("write each entry as a [[{key}]] table")),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in arr.iter().enumerate() {
+        match item.get_ref().as_table() {
+            Some(t) => out.push((i, t, item.span())),
+            None => sm.error(
+                Some(&item.span()),
+                format!(
+                    "each '{key}' entry must be a table, found {}",
+                    type_hint(item.get_ref())
+                ),
+                Some(format!("write each entry as a [[{key}]] table")),
+            ),
+        }
+    }
+    out
+}

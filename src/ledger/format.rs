@@ -6,7 +6,9 @@
 //! and a person editing the ledger wants every problem, each with its line, in one run. The
 //! tree is the private wire form; everything leaving this module is a domain type.
 use super::types::*;
-use crate::diagnostics::{Diagnostic, Fields, SourceMap, opt_str, req_str, str_list, type_hint};
+use crate::diagnostics::{
+    Diagnostic, Fields, SourceMap, opt_str, req_str, str_list, tables, type_hint,
+};
 use crate::digest::{Algorithm, Digest};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -325,39 +327,6 @@ fn pkg_fields(
         },
         what,
     )
-}
-
-fn tables<'t, 'i>(
-    sm: &mut SourceMap<'_>,
-    v: &'t Sp<'i>,
-    key: &str,
-) -> Vec<(usize, &'t DeTable<'i>, Range<usize>)> {
-    let Some(arr) = v.get_ref().as_array() else {
-        sm.error(
-            Some(&v.span()),
-            format!(
-                "'{key}' must be an array of tables, found {}",
-                type_hint(v.get_ref())
-            ),
-            Some(format!("write each entry as a [[{key}]] table")),
-        );
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (i, item) in arr.iter().enumerate() {
-        match item.get_ref().as_table() {
-            Some(t) => out.push((i, t, item.span())),
-            None => sm.error(
-                Some(&item.span()),
-                format!(
-                    "each '{key}' entry must be a table, found {}",
-                    type_hint(item.get_ref())
-                ),
-                Some(format!("write each entry as a [[{key}]] table")),
-            ),
-        }
-    }
-    out
 }
 
 const AUDIT_KEYS: &[&str] = &[
