@@ -25,8 +25,19 @@ enum Command {
     /// Show or export the pinned trust roots.
     #[command(subcommand)]
     TrustRoot(trust_root::TrustRootCommand),
+    /// Verify SLSA provenance for artifacts (slsa-verifier verify-artifact), offline.
+    VerifyArtifact(Box<provenance::VerifyArtifactArgs>),
+    /// Verify an npm package's provenance and publish attestation (slsa-verifier verify-npm-package).
+    VerifyNpmPackage(Box<provenance::VerifyNpmPackageArgs>),
+    /// Verify a GitHub attestation as SLSA provenance (slsa-verifier verify-github-attestation).
+    VerifyGithubAttestation(Box<provenance::VerifyGithubAttestationArgs>),
+    /// Verify a verification summary attestation (slsa-verifier verify-vsa).
+    VerifyVsa(Box<provenance::VerifyVsaArgs>),
+    /// Verify a GitHub artifact attestation (gh attestation verify), offline.
+    VerifyAttestation(Box<provenance::VerifyAttestationArgs>),
 }
 
+mod provenance;
 mod trust_root;
 mod verify_bundle;
 
@@ -56,5 +67,10 @@ pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::VerifyBundle(args) => verify_bundle::run(*args),
         Command::TrustRoot(cmd) => trust_root::run(cmd),
+        Command::VerifyArtifact(args) => provenance::run_verify_artifact(*args),
+        Command::VerifyNpmPackage(args) => provenance::run_verify_npm_package(*args),
+        Command::VerifyGithubAttestation(args) => provenance::run_verify_github_attestation(*args),
+        Command::VerifyVsa(args) => provenance::run_verify_vsa(*args),
+        Command::VerifyAttestation(args) => provenance::run_verify_attestation(*args),
     }
 }
