@@ -348,6 +348,12 @@ fn policy(
     })
 }
 
+/// Print a line on stdout; a closed pipe (`| head`) is not an error of the verification.
+fn print_stdout(value: &serde_json::Value) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{value}");
+}
+
 fn report(accepted: &ProvenanceAccepted, output: &OutputArgs, what: &str) -> Outcome {
     let facts = accepted.facts();
     if output.json {
@@ -355,10 +361,10 @@ fn report(accepted: &ProvenanceAccepted, output: &OutputArgs, what: &str) -> Out
         if output.print_provenance {
             value["statement"] = accepted.statement().clone();
         }
-        println!("{value}");
+        print_stdout(&value);
     } else {
         if output.print_provenance {
-            println!("{}", accepted.statement());
+            print_stdout(accepted.statement());
         }
         eprintln!(
             "PASSED: {what}: builder {}, source {}{}",

@@ -264,3 +264,134 @@ pub fn verify_release_attestation(
         Ok(ProvenanceAccepted::new(facts, &statement))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sigstore::Claim;
+
+    const SAN: &str = "https://github.com/o/r/.github/workflows/build.yml@refs/heads/main";
+
+    fn claims(runner: &'static str) -> impl Fn(Claim) -> Option<String> {
+        move |c| match c {
+            Claim::SourceRepositoryOwnerUri => Some("https://github.com/o".into()),
+            Claim::SourceRepositoryUri => Some("https://github.com/o/r".into()),
+            Claim::RunnerEnvironment => Some(runner.into()),
+            Claim::SourceRepositoryRef => Some("refs/heads/main".into()),
+            Claim::SourceRepositoryDigest => Some("abc".into()),
+            Claim::BuildSignerDigest => Some("def".into()),
+            _ => None,
+        }
+    }
+
+    fn check(policy: &GhAttestationPolicy, runner: &'static str) -> Result<(), &'static str> {
+        policy
+            .identity_policy()
+            .expect("policy")
+            .check_values(
+                Some(SAN.into()),
+                Some(crate::provenance::GITHUB_ACTIONS_ISSUER.into()),
+                claims(runner),
+            )
+            .map_err(|m| m.claim)
+    }
+
+    #[test]
+    fn deny_self_hosted_runners() {
+        let policy = GhAttestationPolicy {
+            owner: Some("o".into()),
+            deny_self_hosted_runners: true,
+            ..GhAttestationPolicy::default()
+        };
+        assert_eq!(check(&policy, "github-hosted"), Ok(()));
+        assert_eq!(check(&policy, "self-hosted"), Err("runner-environment"));
+        let allow = GhAttestationPolicy {
+            owner: Some("o".into()),
+            ..GhAttestationPolicy::default()
+        };
+        assert_eq!(check(&allow, "self-hosted"), Ok(()));
+    }
+
+    #[test]
+    fn owner_repo_and_claim_flags() {
+        let base = GhAttestationPolicy {
+            owner: Some("o".into()),
+            ..GhAttestationPolicy::default()
+        };
+        let other_owner = GhAttestationPolicy {
+            owner: Some("x".into()),
+            ..GhAttestationPolicy::default()
+        };
+        assert_eq!(check(&base, "github-hosted"), Ok(()));
+        assert_eq!(
+            check(&other_owner, "github-hosted"),
+            Err("certificate-identity")
+        );
+        let repo = |r: &str| GhAttestationPolicy {
+            repo: Some(r.into()),
+            ..GhAttestationPolicy::default()
+        };
+        assert_eq!(check(&repo("o/r"), "github-hosted"), Ok(()));
+        assert_eq!(
+            check(&repo("o/r2"), "github-hosted"),
+            Err("certificate-identity")
+        );
+        let with = |f: &dyn Fn(&mut GhAttestationPolicy)| {
+            let mut p = base.clone();
+            f(&mut p);
+            check(&p, "github-hosted")
+        };
+        assert_eq!(
+            with(&|p| p.source_ref = Some("refs/heads/main".into())),
+            Ok(())
+        );
+        assert_eq!(
+            with(&|p| p.source_ref = Some("refs/heads/dev".into())),
+            Err("source-repository-ref")
+        );
+        assert_eq!(with(&|p| p.source_digest = Some("abc".into())), Ok(()));
+        assert_eq!(
+            with(&|p| p.source_digest = Some("abd".into())),
+            Err("source-repository-digest")
+        );
+        assert_eq!(with(&|p| p.signer_digest = Some("def".into())), Ok(()));
+        assert_eq!(
+            with(&|p| p.signer_digest = Some("deg".into())),
+            Err("build-signer-digest")
+        );
+        assert_eq!(
+            with(&|p| p.cert_oidc_issuer = "https://example.com".into()),
+            Err("certificate-oidc-issuer")
+        );
+        assert_eq!(
+            with(&|p| p.hostname = "ghe.example.com".into()),
+            Err("certificate-identity")
+        );
+    }
+
+    #[test]
+    fn signer_workflow_with_or_without_host() {
+        for w in [
+            "github.com/o/r/.github/workflows/build.yml",
+            "o/r/.github/workflows/build.yml",
+        ] {
+            let p = GhAttestationPolicy {
+                owner: Some("o".into()),
+                signer_workflow: Some(w.into()),
+                ..GhAttestationPolicy::default()
+            };
+            assert_eq!(check(&p, "github-hosted"), Ok(()), "{w}");
+        }
+        let p = GhAttestationPolicy {
+            owner: Some("o".into()),
+            signer_workflow: Some("o/r/.github/workflows/build.yml.evil".into()),
+            ..GhAttestationPolicy::default()
+        };
+        assert_eq!(check(&p, "github-hosted"), Err("certificate-identity"));
+        let none = GhAttestationPolicy::default();
+        assert!(matches!(
+            none.identity_policy(),
+            Err(ProvenanceError::Usage(_))
+        ));
+    }
+}
