@@ -429,11 +429,14 @@ fn verify_npm_package(args: VerifyNpmPackageArgs) -> Result<Outcome, Failure> {
     )?;
     let tarball = digest_file(&args.tarball, &limits)?;
     let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+    let package = provenance::NpmPackageRef {
+        tarball: &tarball,
+        name: &args.package_name,
+        version: &args.package_version,
+    };
     let accepted = provenance::verify_npm_package(
-        &tarball,
+        package,
         &attestations,
-        &args.package_name,
-        &args.package_version,
         &policy,
         &roots,
         &keys,

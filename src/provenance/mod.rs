@@ -27,7 +27,7 @@ pub mod statement;
 pub mod vsa;
 
 pub use github::{GhAttestationPolicy, verify_gh_attestation, verify_release_attestation};
-pub use npm::{verify_npm_attestations, verify_npm_package};
+pub use npm::{NpmPackageRef, verify_npm_attestations, verify_npm_package};
 pub use vsa::{VsaPolicy, verify_vsa};
 
 use dsse::Document;
@@ -285,11 +285,10 @@ fn evaluate_builder(
         }
         return Ok(signer.to_string());
     }
-    let runner_builder = match (provenance.version, provenance.builder_id.as_str()) {
-        (slsa::SlsaVersion::V02, NPM_RUNNER_V02) => true,
-        (slsa::SlsaVersion::V1, NPM_RUNNER_V1) => true,
-        _ => false,
-    };
+    let runner_builder = matches!(
+        (provenance.version, provenance.builder_id.as_str()),
+        (slsa::SlsaVersion::V02, NPM_RUNNER_V02) | (slsa::SlsaVersion::V1, NPM_RUNNER_V1)
+    );
     if flavor == Flavor::Npm && runner_builder {
         // npm CLI provenance: the builder is the GitHub-hosted runner. v0.2 predates the
         // `/github-hosted` suffix, so for v0.2 both spellings name the same builder; v1 must
@@ -558,4 +557,98 @@ fn first_accepted_envelope<T>(
     }
     Err(first_error
         .unwrap_or_else(|| ProvenanceError::Malformed("attestation file holds no document".into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn prov(version: slsa::SlsaVersion, builder: &str) -> Provenance {
+        Provenance {
+            version,
+            builder_id: builder.into(),
+            build_type: String::new(),
+            source_uri: "git+https://github.com/a/b".into(),
+            source_ref: None,
+            source_commit: None,
+            workflow: None,
+            trigger: None,
+            inputs: BTreeMap::new(),
+            invocation_id: None,
+        }
+    }
+
+    const GO: &str = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v2.1.0";
+    const DELEGATOR: &str = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/delegator_generic_slsa3.yml@refs/tags/v2.1.0";
+
+    #[test]
+    fn trusted_reusable_workflow_is_the_builder() {
+        let p = prov(slsa::SlsaVersion::V02, GO);
+        assert!(evaluate_builder(Flavor::Artifact, GO, &p, None).is_ok());
+        // The generator must be used at a release tag.
+        let at_branch = GO.replace("refs/tags/v2.1.0", "refs/heads/main");
+        let p = prov(slsa::SlsaVersion::V02, &at_branch);
+        assert_eq!(
+            evaluate_builder(Flavor::Artifact, &at_branch, &p, None)
+                .expect_err("branch")
+                .check(),
+            "builder-ref"
+        );
+        // The provenance must name the certificate's signer as builder.
+        let p = prov(slsa::SlsaVersion::V02, "https://example.com/other");
+        assert_eq!(
+            evaluate_builder(Flavor::Artifact, GO, &p, None)
+                .expect_err("inconsistent")
+                .check(),
+            "builder-consistency"
+        );
+        // A workflow outside slsa-github-generator is not trusted.
+        let other = "https://github.com/evil/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v2.1.0";
+        let p = prov(slsa::SlsaVersion::V02, other);
+        assert_eq!(
+            evaluate_builder(Flavor::Artifact, other, &p, None)
+                .expect_err("untrusted")
+                .check(),
+            "builder-id"
+        );
+    }
+
+    #[test]
+    fn delegated_builder_is_named_by_the_provenance() {
+        let trw = "https://github.com/o/trw/.github/workflows/b.yml@refs/tags/v1.0.0";
+        let p = prov(slsa::SlsaVersion::V1, trw);
+        assert!(evaluate_builder(Flavor::Artifact, DELEGATOR, &p, None).is_err());
+        assert!(
+            evaluate_builder(
+                Flavor::Artifact,
+                DELEGATOR,
+                &p,
+                Some("https://github.com/o/trw/.github/workflows/b.yml")
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn npm_runner_builder_spellings() {
+        let v02 = prov(slsa::SlsaVersion::V02, NPM_RUNNER_V02);
+        let v1 = prov(slsa::SlsaVersion::V1, NPM_RUNNER_V1);
+        let san = "https://github.com/a/b/.github/workflows/release.yml@refs/heads/main";
+        for (p, expected, ok) in [
+            (&v02, NPM_RUNNER_V02, true),
+            (&v02, NPM_RUNNER_V1, true),
+            (&v1, NPM_RUNNER_V1, true),
+            (&v1, NPM_RUNNER_V02, false),
+            (&v02, "https://github.com/actions/runner2", false),
+        ] {
+            assert_eq!(
+                evaluate_builder(Flavor::Npm, san, p, Some(expected)).is_ok(),
+                ok,
+                "{expected}"
+            );
+        }
+        // Outside npm, a GitHub-hosted runner signed by an arbitrary workflow is not a builder.
+        assert!(evaluate_builder(Flavor::Artifact, san, &v1, None).is_err());
+    }
 }

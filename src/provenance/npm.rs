@@ -39,6 +39,18 @@ struct WireAttestation {
     bundle: serde_json::Value,
 }
 
+/// The package an attestations document must describe: the tarball's digests, its name
+/// (`@scope/name` or `name`) and version.
+#[derive(Debug, Clone, Copy)]
+pub struct NpmPackageRef<'a> {
+    /// Digests of the tarball (sha512 is the one npm attestations name).
+    pub tarball: &'a Digests,
+    /// Package name.
+    pub name: &'a str,
+    /// Package version.
+    pub version: &'a str,
+}
+
 /// The two bundles of an npm attestations document.
 struct Attestations {
     provenance: (String, ParsedBundle),
@@ -149,14 +161,17 @@ fn check_package_subject(
 /// key's validity window at the (transparency-log-verified) signing time.
 fn verify_publish(
     bundle: &ParsedBundle,
-    tarball: &Digests,
-    name: &str,
-    version: &str,
+    package: NpmPackageRef<'_>,
     roots: &TrustRoots,
     keys: &NpmRegistryKeys,
     now: Timestamp,
     limits: &Limits,
 ) -> Result<(String, Option<Timestamp>, Statement), ProvenanceError> {
+    let NpmPackageRef {
+        tarball,
+        name,
+        version,
+    } = package;
     let SignatureContent::DsseEnvelope(envelope) = &bundle.inner().content else {
         return Err(ProvenanceError::Malformed(
             "publish attestation is not a DSSE envelope".into(),
@@ -246,29 +261,22 @@ fn verify_publish(
 /// verified offline (provenance against the pinned Sigstore roots, publish attestation against
 /// the pinned registry keys), both naming `pkg:npm/<name>@<version>` with the tarball's sha512,
 /// and the provenance meeting `policy`.
-#[allow(clippy::too_many_arguments)]
 pub fn verify_npm_package(
-    tarball: &Digests,
+    package: NpmPackageRef<'_>,
     attestations_json: &[u8],
-    name: &str,
-    version: &str,
     policy: &ProvenancePolicy,
     roots: &TrustRoots,
     keys: &NpmRegistryKeys,
     now: Timestamp,
     limits: &Limits,
 ) -> Result<ProvenanceAccepted, ProvenanceError> {
-    let att = parse_attestations(attestations_json, limits)?;
-    verify_publish(
-        &att.publish,
+    let NpmPackageRef {
         tarball,
         name,
         version,
-        roots,
-        keys,
-        now,
-        limits,
-    )?;
+    } = package;
+    let att = parse_attestations(attestations_json, limits)?;
+    verify_publish(&att.publish, package, roots, keys, now, limits)?;
     let (declared, bundle) = &att.provenance;
     let verified = sigstore::verify(
         bundle,
@@ -288,26 +296,20 @@ pub fn verify_npm_package(
 /// and both name this package, version and tarball. No builder or source policy is applied:
 /// the facts (signer, source) are returned for the caller's policy.
 pub fn verify_npm_attestations(
-    tarball: &Digests,
+    package: NpmPackageRef<'_>,
     attestations_json: &[u8],
-    name: &str,
-    version: &str,
     roots: &TrustRoots,
     keys: &NpmRegistryKeys,
     now: Timestamp,
     limits: &Limits,
 ) -> Result<ProvenanceAccepted, ProvenanceError> {
-    let att = parse_attestations(attestations_json, limits)?;
-    let (keyid, _, _) = verify_publish(
-        &att.publish,
+    let NpmPackageRef {
         tarball,
         name,
         version,
-        roots,
-        keys,
-        now,
-        limits,
-    )?;
+    } = package;
+    let att = parse_attestations(attestations_json, limits)?;
+    let (keyid, _, _) = verify_publish(&att.publish, package, roots, keys, now, limits)?;
     let (declared, bundle) = &att.provenance;
     let verified = sigstore::verify(
         bundle,

@@ -522,6 +522,86 @@ mod tests {
         ));
     }
 
+    fn statement(predicate_type: &str, predicate: serde_json::Value) -> Statement {
+        let json = serde_json::json!({"_type": super::super::statement::STATEMENT_V1,
+            "predicateType": predicate_type,
+            "subject": [{"name": "a", "digest": {"sha256": "00"}}], "predicate": predicate});
+        Statement::parse(
+            &serde_json::to_vec(&json).expect("json"),
+            &crate::limits::Limits::default(),
+        )
+        .expect("statement")
+    }
+
+    #[test]
+    fn known_build_types_are_read() {
+        let v1 = statement(
+            PREDICATE_SLSA_V1,
+            serde_json::json!({
+            "buildDefinition": {"buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                "externalParameters": {"workflow": {"ref": "refs/tags/v1.0.0",
+                    "repository": "https://github.com/a/b", "path": ".github/workflows/r.yml"}},
+                "internalParameters": {"github": {"event_name": "push"}},
+                "resolvedDependencies": [{"uri": "git+https://github.com/a/b@refs/tags/v1.0.0",
+                    "digest": {"gitCommit": "abc"}}]},
+            "runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"},
+                "metadata": {"invocationId": "run-1"}}}),
+        );
+        let p = Provenance::from_statement(&v1).expect("v1");
+        assert_eq!(p.source_repository(), "github.com/a/b");
+        assert_eq!(p.source_ref.as_deref(), Some("refs/tags/v1.0.0"));
+        assert_eq!(p.source_commit.as_deref(), Some("abc"));
+        assert_eq!(p.trigger.as_deref(), Some("push"));
+        assert_eq!(p.invocation_id.as_deref(), Some("run-1"));
+    }
+
+    #[test]
+    fn unknown_predicate_and_build_types_are_rejected() {
+        let unknown_pred = statement("https://slsa.dev/provenance/v9", serde_json::json!({}));
+        assert_eq!(
+            Provenance::from_statement(&unknown_pred)
+                .expect_err("pred")
+                .check(),
+            "predicate-type"
+        );
+        let unknown_v02 = statement(
+            PREDICATE_SLSA_V02,
+            serde_json::json!({
+            "builder": {"id": "https://example.com/builder"},
+            "buildType": "https://example.com/other-build@v1",
+            "invocation": {"configSource": {"uri": "git+https://github.com/a/b@refs/heads/main"}}}),
+        );
+        assert_eq!(
+            Provenance::from_statement(&unknown_v02)
+                .expect_err("v0.2")
+                .check(),
+            "build-type"
+        );
+        let unknown_v1 = statement(
+            PREDICATE_SLSA_V1,
+            serde_json::json!({
+            "buildDefinition": {"buildType": "https://example.com/other-build@v1"},
+            "runDetails": {"builder": {"id": "https://example.com/builder"}}}),
+        );
+        assert_eq!(
+            Provenance::from_statement(&unknown_v1)
+                .expect_err("v1")
+                .check(),
+            "build-type"
+        );
+        let no_builder = statement(
+            PREDICATE_SLSA_V02,
+            serde_json::json!({
+            "buildType": "https://github.com/slsa-framework/slsa-github-generator/go@v1"}),
+        );
+        assert_eq!(
+            Provenance::from_statement(&no_builder)
+                .expect_err("builder")
+                .check(),
+            "provenance-format"
+        );
+    }
+
     #[test]
     fn workflow_inputs() {
         let mut inputs = BTreeMap::new();

@@ -38,16 +38,20 @@ enum Key {
 }
 
 fn parse_key(pem: &str) -> Result<Key, ProvenanceError> {
-    if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_pem(pem) {
+    // The `pem` crate (through sigstore-types) accepts PEM as tools write it, including base64
+    // lines longer than RFC 7468's 64 characters; the key itself is then parsed strictly.
+    let unusable = || {
+        ProvenanceError::Usage(
+            "the public key is not a PEM ECDSA P-256 or Ed25519 public key".into(),
+        )
+    };
+    let der = sigstore_types::DerPublicKey::from_pem(pem).map_err(|_| unusable())?;
+    if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der.as_bytes()) {
         return Ok(Key::P256(k));
     }
-    ed25519_dalek::pkcs8::DecodePublicKey::from_public_key_pem(pem)
+    ed25519_dalek::pkcs8::DecodePublicKey::from_public_key_der(der.as_bytes())
         .map(Key::Ed25519)
-        .map_err(|_| {
-            ProvenanceError::Usage(
-                "the public key is not a PEM ECDSA P-256 or Ed25519 public key".into(),
-            )
-        })
+        .map_err(|_| unusable())
 }
 
 fn verify_signature(key: &Key, message: &[u8], sig: &[u8]) -> Result<(), ProvenanceError> {
