@@ -5,10 +5,12 @@
 //! roots (through [`crate::sigstore`]), reads the statement once into domain types and applies
 //! the policy. Success is a [`ProvenanceAccepted`], which only this module constructs.
 //!
-//! SLSA v1.0 "Verifying artifacts": "Verify the signature on the provenance envelope",
-//! "Verify that the statement's subject matches the digest of the artifact in question",
-//! "Verify that the predicateType is https://slsa.dev/provenance/v1", then check the builder,
-//! the build type and the expectations on the external parameters (source, ref).
+//! SLSA v1.0 "Verifying artifacts" (slsa.dev/spec/v1.0/verifying-artifacts), "How to verify":
+//! "Ensuring that the builder identity is one of those in the map of trusted builder id's to
+//! SLSA level." / "Verifying the signature on the provenance envelope." / "Ensuring that the
+//! values for buildType and externalParameters in the provenance match the expected values."
+//! The signature is checked by [`crate::sigstore::verify`], the builder by `evaluate_builder`,
+//! the build type by [`slsa::Provenance::from_statement`], the source and ref by [`slsa`].
 use crate::digest::{Digest, Digests};
 use crate::limits::{LimitExceeded, Limits};
 use crate::sigstore::{

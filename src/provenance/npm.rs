@@ -3,10 +3,12 @@
 //! Sigstore certificate by the publishing workflow) and the publish attestation (signed by the
 //! registry's own key).
 //!
-//! npm docs, "Generating provenance statements" / `npm audit signatures`: "the registry signs
-//! the publish attestation with its key; the provenance attestation is signed by Sigstore".
-//! Both statements name the package as subject `pkg:npm/<name>@<version>` with the tarball's
-//! sha512 digest; both must match the tarball vetted holds.
+//! As npm documents it (docs.npmjs.com, "Generating provenance statements" and
+//! `npm audit signatures`; paraphrased): the provenance statement is signed through Sigstore by
+//! the CI workflow that published, and the registry adds a publish attestation signed with its
+//! own key, listed at `/-/npm/v1/keys`. Both statements name the package as subject
+//! `pkg:npm/<name>@<version>` with the tarball's sha512 digest; both must match the tarball
+//! vetted holds.
 use super::dsse::{self, pae};
 use super::statement::Statement;
 use super::{

@@ -1,10 +1,11 @@
 //! SLSA provenance predicates v0.2 and v1, read into one [`Provenance`] domain type, and the
 //! policy matchers slsa-verifier applies (builder id, source, tag, versioned tag, branch).
 //!
-//! SLSA v1.0 "Verifying artifacts" (slsa.dev/spec/v1.0/verifying-artifacts): "Check that
-//! `builder.id` represents an entity you trust", "check that the `buildType` is one you
-//! understand", and "check the expectations on the external parameters" (here: the source
-//! repository and its ref). An unknown predicate or build type is rejected, never skipped.
+//! SLSA v1.0 "Verifying artifacts": "Ensuring that the values for buildType and
+//! externalParameters in the provenance match the expected values." vetted reads only the build
+//! types listed here; any other build type, and any other predicate type, is rejected rather
+//! than skipped. The expectations are slsa-verifier's: the source repository, and the tag,
+//! versioned tag or branch built.
 use super::ProvenanceError;
 use super::statement::Statement;
 use serde::Serialize;
