@@ -33,10 +33,21 @@ enum Command {
     Certify(ledger::CertifyArgs),
     /// Check a build against the audit ledger; show the diff from the closest audited build.
     Review(ledger::ReviewArgs),
+    /// Verify SLSA provenance for artifacts (slsa-verifier verify-artifact), offline.
+    VerifyArtifact(Box<provenance::VerifyArtifactArgs>),
+    /// Verify an npm package's provenance and publish attestation (slsa-verifier verify-npm-package).
+    VerifyNpmPackage(Box<provenance::VerifyNpmPackageArgs>),
+    /// Verify a GitHub attestation as SLSA provenance (slsa-verifier verify-github-attestation).
+    VerifyGithubAttestation(Box<provenance::VerifyGithubAttestationArgs>),
+    /// Verify a verification summary attestation (slsa-verifier verify-vsa).
+    VerifyVsa(Box<provenance::VerifyVsaArgs>),
+    /// Verify a GitHub artifact attestation (gh attestation verify), offline.
+    VerifyAttestation(Box<provenance::VerifyAttestationArgs>),
 }
 
 mod diff;
 mod ledger;
+mod provenance;
 mod trust_root;
 mod verify_bundle;
 
@@ -70,5 +81,10 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Fmt(args) => ledger::run_fmt(args),
         Command::Certify(args) => ledger::run_certify(args),
         Command::Review(args) => ledger::run_review(args),
+        Command::VerifyArtifact(args) => provenance::run_verify_artifact(*args),
+        Command::VerifyNpmPackage(args) => provenance::run_verify_npm_package(*args),
+        Command::VerifyGithubAttestation(args) => provenance::run_verify_github_attestation(*args),
+        Command::VerifyVsa(args) => provenance::run_verify_vsa(*args),
+        Command::VerifyAttestation(args) => provenance::run_verify_attestation(*args),
     }
 }

@@ -167,14 +167,22 @@ impl IdentityPolicy {
     /// Check a verified certificate against the policy.
     pub fn check(&self, info: &CertificateInfo) -> Result<(), PolicyMismatch> {
         let identity = info.identity.as_ref().map(|s| s.as_str().to_string());
+        self.check_values(identity, info.issuer.clone(), |claim| claim.read(info))
+    }
+
+    /// Check already-read certificate values against the policy: the SAN, the OIDC issuer and
+    /// a lookup of each claim. [`IdentityPolicy::check`] uses it with a verified certificate;
+    /// tests use it to exercise policies built from command-line flags.
+    pub fn check_values(
+        &self,
+        identity: Option<String>,
+        issuer: Option<String>,
+        claim_value: impl Fn(Claim) -> Option<String>,
+    ) -> Result<(), PolicyMismatch> {
         check_one("certificate-identity", self.identity.as_ref(), identity)?;
-        check_one(
-            "certificate-oidc-issuer",
-            self.issuer.as_ref(),
-            info.issuer.clone(),
-        )?;
+        check_one("certificate-oidc-issuer", self.issuer.as_ref(), issuer)?;
         for (claim, expected) in &self.claims {
-            check_one(claim.name(), Some(expected), claim.read(info))?;
+            check_one(claim.name(), Some(expected), claim_value(*claim))?;
         }
         Ok(())
     }
