@@ -106,7 +106,7 @@ fn fmt_inner(args: &FmtArgs) -> Result<Outcome, Failure> {
             Ok(Outcome::Success)
         }
         Ok(FmtStatus::NotCanonical) => {
-            println!("{}", file.display());
+            crate::outln!("{}", file.display());
             Err(Failure::rejected(
                 "fmt",
                 format!(
@@ -168,7 +168,7 @@ fn certify_inner(args: CertifyArgs) -> Result<Outcome, Failure> {
                 ledger::AuditKind::Delta(f) => format!("delta audit from {}", f.version),
             };
             let crit: Vec<&str> = audit.criteria.iter().map(|c| c.as_str()).collect();
-            println!(
+            crate::outln!(
                 "certified {} for {} ({kind}) in {}",
                 audit.package,
                 crit.join(", "),
@@ -238,12 +238,12 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
         | ReviewOutcome::CoveredByExemption(b) => {
             let why = describe_basis(b.basis());
             if format == Format::Json {
-                println!(
+                crate::outln!(
                     "{}",
                     json!({"verdict": "reviewed", "package": package.to_string(), "criteria": crit.as_str(), "basis": why})
                 );
             } else {
-                println!("reviewed: {package} for {crit}: {why}");
+                crate::outln!("reviewed: {package} for {crit}: {why}");
             }
             Ok(Outcome::Success)
         }
@@ -284,7 +284,7 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
                 reason.push_str(&format!("; no diff: {why}"));
             }
             if format == Format::Json {
-                println!(
+                crate::outln!(
                     "{}",
                     json!({"verdict": "needs-review", "check": "ledger-review", "reason": reason, "diff": n.diff})
                 );

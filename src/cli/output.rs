@@ -1,4 +1,14 @@
 //! How a command ends: the outcome (exit code) and how failures are printed.
+
+/// `println!` that does not panic when stdout is a closed pipe (`vetted ... | head`): the reader
+/// has gone, so there is nobody left to tell.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 use serde_json::json;
 
 /// How a command ended; maps one-to-one onto the exit code.
@@ -60,7 +70,7 @@ pub fn finish(json: bool, result: Result<Outcome, Failure>) -> Outcome {
         Err(Failure::Rejected { check, reason }) => {
             eprintln!("vetted: rejected: {check}: {reason}");
             if json {
-                println!(
+                crate::outln!(
                     "{}",
                     json!({"verdict": "rejected", "check": check, "reason": reason})
                 );
@@ -70,7 +80,7 @@ pub fn finish(json: bool, result: Result<Outcome, Failure>) -> Outcome {
         Err(Failure::Operational(message)) => {
             eprintln!("vetted: error: {message}");
             if json {
-                println!("{}", json!({"verdict": "error", "error": message}));
+                crate::outln!("{}", json!({"verdict": "error", "error": message}));
             }
             Outcome::Error
         }

@@ -97,7 +97,7 @@ fn list(custom: Option<&str>, as_json: bool) -> Result<Outcome, Failure> {
         })
         .collect();
     if as_json {
-        println!(
+        crate::outln!(
             "{}",
             json!({"sigstore": described, "npm_registry_keys": npm})
         );
@@ -112,7 +112,7 @@ fn list(custom: Option<&str>, as_json: bool) -> Result<Outcome, Failure> {
         format!("{start} .. {end}")
     };
     for root in &described {
-        println!(
+        crate::outln!(
             "{} ({})",
             root["name"].as_str().unwrap_or(""),
             root["instance"].as_str().unwrap_or("")
@@ -124,21 +124,21 @@ fn list(custom: Option<&str>, as_json: bool) -> Result<Outcome, Failure> {
             ("timestamp authorities", "timestamp_authorities", "uri"),
         ] {
             let items = root[key].as_array().cloned().unwrap_or_default();
-            println!("  {title}: {}", items.len());
+            crate::outln!("  {title}: {}", items.len());
             for item in &items {
                 let name = item[label]
                     .as_str()
                     .or_else(|| item["subject"].as_str())
                     .unwrap_or("(unnamed)");
-                println!("    {name:<50} {}", w(&item["valid_for"]));
+                crate::outln!("    {name:<50} {}", w(&item["valid_for"]));
             }
         }
     }
-    println!("npm registry keys: {}", npm.len());
+    crate::outln!("npm registry keys: {}", npm.len());
     for k in &npm {
         let from = k["valid_from"].as_str().unwrap_or("(unbounded)");
         let until = k["valid_until"].as_str().unwrap_or("open");
-        println!(
+        crate::outln!(
             "    {:<50} {from} .. {until}",
             k["keyid"].as_str().unwrap_or("")
         );

@@ -208,7 +208,7 @@ fn verify(args: VerifyBundleArgs) -> Result<Outcome, Failure> {
         .map_err(|e| Failure::rejected(e.check(), e))?;
     if args.json {
         let value = serde_json::json!({"verdict": "verified", "bundle": verified});
-        println!("{value}");
+        crate::outln!("{value}");
     } else {
         let who = verified
             .certificate()
