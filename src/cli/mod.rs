@@ -25,8 +25,14 @@ enum Command {
     /// Show or export the pinned trust roots.
     #[command(subcommand)]
     TrustRoot(trust_root::TrustRootCommand),
+    /// Fetch an artifact (npm:<name>@<version>, https URL, or file) into the cache, verified.
+    Fetch(fetch::FetchArgs),
+    /// Show an artifact's content manifest: digests, every entry, package.json facts, signals.
+    Inspect(inspect::InspectArgs),
 }
 
+mod fetch;
+mod inspect;
 mod trust_root;
 mod verify_bundle;
 
@@ -56,5 +62,7 @@ pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::VerifyBundle(args) => verify_bundle::run(args),
         Command::TrustRoot(cmd) => trust_root::run(cmd),
+        Command::Fetch(args) => fetch::run(args),
+        Command::Inspect(args) => inspect::run(args),
     }
 }
