@@ -31,7 +31,7 @@ impl Algorithm {
     }
 
     /// The digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             Algorithm::Sha1 => 20,
             Algorithm::Sha256 => 32,
@@ -90,10 +90,10 @@ pub struct Digest {
 impl Digest {
     /// A digest from raw bytes; the length must match the algorithm.
     pub fn new(alg: Algorithm, bytes: Vec<u8>) -> Result<Self, DigestError> {
-        if bytes.len() != alg.len() {
+        if bytes.len() != alg.digest_len() {
             return Err(DigestError::BadLength {
                 alg: alg.name(),
-                expected: alg.len(),
+                expected: alg.digest_len(),
                 actual: bytes.len(),
             });
         }
@@ -344,7 +344,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_digests() {
-        let table: &[(&str, fn(&str) -> Result<Digest, DigestError>)] = &[
+        type Parse = fn(&str) -> Result<Digest, DigestError>;
+        let table: &[(&str, Parse)] = &[
             ("md5:abcd", Digest::parse_prefixed),
             ("sha256:zz", Digest::parse_prefixed),
             ("sha256:abcd", Digest::parse_prefixed),

@@ -104,7 +104,7 @@ fn with_pkg<'a>(extra: &'a [M<'a>]) -> Vec<u8> {
 
 macro_rules! assert_rejected {
     ($bytes:expr, $pat:pat) => {{
-        let r = rejection(&$bytes);
+        let r = rejection(&$bytes[..]);
         assert!(matches!(r, $pat), "wrong reason: {r:?}");
     }};
 }
@@ -145,14 +145,13 @@ fn plain_tar_and_gnu_long_names_and_pax_pass() {
     let pax_record = {
         let body = format!("path={pax_path}\n");
         let mut len = body.len() + 3;
-        let s = loop {
+        loop {
             let s = format!("{len} {body}");
             if s.len() == len {
                 break s;
             }
             len = s.len();
-        };
-        s
+        }
     };
     let t = tar(&[
         M(b"././@LongLink", b'L', format!("{long}\0").as_bytes(), b""),
@@ -314,11 +313,8 @@ fn corrupt_gzip_crc_length_truncation() {
     let mut bad_len = good.clone();
     bad_len[n - 4] ^= 0x01;
     assert_rejected!(bad_len, ArchiveRejection::CorruptGzip { .. });
-    assert_rejected!(
-        good[..n - 20].to_vec(),
-        ArchiveRejection::CorruptGzip { .. }
-    );
-    assert_rejected!(good[..n / 2].to_vec(), ArchiveRejection::CorruptGzip { .. });
+    assert_rejected!(good[..n - 20], ArchiveRejection::CorruptGzip { .. });
+    assert_rejected!(good[..n / 2], ArchiveRejection::CorruptGzip { .. });
 }
 
 #[test]
@@ -369,14 +365,14 @@ fn corrupt_tar() {
 #[test]
 fn not_an_archive() {
     assert_rejected!(
-        b"just some text, not an archive".to_vec(),
+        b"just some text, not an archive",
         ArchiveRejection::NotAnArchive { .. }
     );
     assert_rejected!(
         gz(b"gzip of text, not a tar"),
         ArchiveRejection::NotAnArchive { .. }
     );
-    assert_rejected!(Vec::new(), ArchiveRejection::NotAnArchive { .. });
+    assert_rejected!(Vec::<u8>::new(), ArchiveRejection::NotAnArchive { .. });
 }
 
 #[test]

@@ -146,7 +146,7 @@ pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifes
             let mut insp = inspect::Inspector::new();
             loop {
                 let n = match std::io::BufRead::fill_buf(&mut src) {
-                    Ok(b) if b.is_empty() => break,
+                    Ok([]) => break,
                     Ok(b) => {
                         insp.update(b);
                         b.len()
