@@ -46,6 +46,10 @@ pub struct SourceArgs {
     /// For a URL or local file: an SRI integrity string (`sha512-<base64>`) it must match.
     #[arg(long, value_name = "SRI")]
     integrity: Option<String>,
+    /// A PEM file of extra CA certificates to trust for https, in addition to the bundled
+    /// Mozilla roots (e.g. a corporate TLS proxy). Default: $NODE_EXTRA_CA_CERTS, as npm does.
+    #[arg(long, env = "NODE_EXTRA_CA_CERTS", value_name = "FILE")]
+    ca_file: Option<PathBuf>,
     /// Allow plain http to hosts other than loopback. Weakens transport security.
     #[arg(long)]
     insecure_allow_http: bool,
@@ -97,6 +101,7 @@ impl SourceArgs {
             connect_timeout: Duration::from_secs(self.connect_timeout),
             stall_timeout: Duration::from_secs(self.stall_timeout),
             progress: std::io::stderr().is_terminal(),
+            extra_ca_files: self.ca_file.iter().cloned().collect(),
             ..FetchOptions::default()
         })
     }

@@ -87,6 +87,20 @@ fn inspect(args: InspectArgs) -> Result<Outcome, Failure> {
     Ok(Outcome::Success)
 }
 
+/// Text from the artifact (package.json values) with control characters escaped, so a hostile
+/// package cannot write terminal escape sequences into the report.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn print_human(out: &mut String, m: &ContentManifest) {
     outln!(out, "archive: {}", m.archive);
     outln!(out, "size:    {}", m.artifact.size);
@@ -137,23 +151,23 @@ fn print_human(out: &mut String, m: &ContentManifest) {
         outln!(
             out,
             "package: {} {} ({})",
-            p.name.as_deref().unwrap_or("?"),
-            p.version.as_deref().unwrap_or("?"),
+            clean(p.name.as_deref().unwrap_or("?")),
+            clean(p.version.as_deref().unwrap_or("?")),
             p.path
         );
         if p.lifecycle_scripts.is_empty() {
             outln!(out, "  lifecycle scripts: none");
         }
         for (k, v) in &p.lifecycle_scripts {
-            outln!(out, "  lifecycle script {k}: {v}");
+            outln!(out, "  lifecycle script {}: {}", clean(k), clean(v));
         }
         for (kind, deps) in &p.dependencies {
             for (name, range) in deps {
-                outln!(out, "  {kind}: {name} {range}");
+                outln!(out, "  {kind}: {} {}", clean(name), clean(range));
             }
         }
         for (cmd, path) in &p.bin {
-            outln!(out, "  bin {cmd}: {path}");
+            outln!(out, "  bin {}: {}", clean(cmd), clean(path));
         }
     }
 }

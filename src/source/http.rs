@@ -99,7 +99,21 @@ impl<'o> Http<'o> {
                 attempt.follow()
             }
         });
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for file in &opts.extra_ca_files {
+            let pem = std::fs::read(file).map_err(|e| FetchError::io(file, e))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                FetchError::Client(format!(
+                    "{}: not a PEM certificate bundle: {}",
+                    file.display(),
+                    chain(&e)
+                ))
+            })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .connect_timeout(opts.connect_timeout)
             .redirect(redirect)
             .user_agent(concat!("vetted/", env!("CARGO_PKG_VERSION")))

@@ -50,6 +50,9 @@ pub struct FetchOptions {
     pub stall_timeout: Duration,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// PEM files of extra CA certificates to trust (in addition to the bundled Mozilla roots),
+    /// e.g. a corporate TLS proxy's CA (npm's `NODE_EXTRA_CA_CERTS`).
+    pub extra_ca_files: Vec<PathBuf>,
 }
 
 impl Default for FetchOptions {
@@ -65,6 +68,7 @@ impl Default for FetchOptions {
             connect_timeout: Duration::from_secs(10),
             stall_timeout: Duration::from_secs(30),
             progress: false,
+            extra_ca_files: Vec::new(),
         }
     }
 }
