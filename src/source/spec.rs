@@ -172,8 +172,8 @@ impl FromStr for ArtifactSpec {
     fn from_str(s: &str) -> Result<Self, SpecError> {
         if let Some(rest) = s.strip_prefix("npm:") {
             // The version separator is the last '@' that is not the scope's leading one.
-            let (name, sel) = match rest[1.min(rest.len())..].rfind('@') {
-                Some(i) => (&rest[..i + 1], Some(&rest[i + 2..])),
+            let (name, sel) = match rest.rfind('@').filter(|&i| i > 0) {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
                 None => (rest, None),
             };
             let name: PackageName = name.parse()?;
