@@ -535,3 +535,61 @@ fn inspect_fetches_an_npm_spec() {
         format!("sha512:{}", hex::encode(sha512))
     );
 }
+
+fn lib_opts(reg: &Registry, cache: &Path) -> vetted::source::FetchOptions {
+    vetted::source::FetchOptions {
+        registry: format!("http://127.0.0.1:{}", reg.server.port),
+        cache_dir: cache.to_path_buf(),
+        retries: 0,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn library_api_fetch_and_packument() {
+    use vetted::source::{self, ArtifactSpec, FetchError};
+    let reg = registry();
+    let cache = tempfile::tempdir().unwrap();
+    let opts = lib_opts(&reg, cache.path());
+    let doc = source::fetch_packument(&"p".parse().unwrap(), &opts).unwrap();
+    assert_eq!(doc.dist_tags["latest"], "1.0.0");
+    let v = &doc.versions["1.0.0"];
+    assert_eq!(
+        v.publish_time.map(|t| t.to_string()).as_deref(),
+        Some("2025-06-01T12:00:00Z")
+    );
+    assert!(doc.versions["1.0.6"].attestations_url.is_some());
+
+    let spec: ArtifactSpec = "npm:p@1.0.0".parse().unwrap();
+    let f = source::fetch(&spec, &opts).unwrap();
+    assert_eq!(f.digests.sha512.sri(), sri(&reg.good));
+    let meta = f.npm.unwrap();
+    assert_eq!(meta.version.as_str(), "1.0.0");
+    assert_eq!(meta.integrity.map(|d| d.sri()), Some(sri(&reg.good)));
+    assert!(meta.attestations_path.is_none());
+
+    // 1.0.1 promises 1.0.0's integrity: with 1.0.0 cached, the cache answers (content
+    // addressed, re-hashed); with an empty cache, the served bytes are checked and refused.
+    let bad: ArtifactSpec = "npm:p@1.0.1".parse().unwrap();
+    assert!(source::fetch(&bad, &opts).unwrap().from_cache);
+    let empty = tempfile::tempdir().unwrap();
+    let opts = lib_opts(&reg, empty.path());
+    let e = source::fetch(&bad, &opts).unwrap_err();
+    assert!(matches!(e, FetchError::IntegrityMismatch { .. }), "{e:?}");
+    assert!(e.is_rejection());
+    let e = source::fetch(&"npm:p@1.0.2".parse().unwrap(), &opts).unwrap_err();
+    assert!(
+        matches!(e, FetchError::Network { attempts: 1, .. }),
+        "{e:?}"
+    );
+    assert!(!e.is_rejection());
+    let small = vetted::source::FetchOptions {
+        limits: vetted::limits::Limits {
+            artifact_bytes: 10,
+            ..Default::default()
+        },
+        ..lib_opts(&reg, cache.path())
+    };
+    let e = source::fetch(&"npm:p@1.0.5".parse().unwrap(), &small).unwrap_err();
+    assert!(matches!(e, FetchError::TooLarge { .. }), "{e:?}");
+}
