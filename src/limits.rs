@@ -32,6 +32,8 @@ pub struct Limits {
     pub jsonl_documents: usize,
     /// Largest JSON metadata document fetched from a registry (packuments can be large).
     pub metadata_bytes: u64,
+    /// Largest tar extension header (GNU long name/link, pax record block), held in memory.
+    pub tar_extension_bytes: u64,
 }
 
 impl Default for Limits {
@@ -52,6 +54,7 @@ impl Default for Limits {
             statement_subjects: 1024,
             jsonl_documents: 256,
             metadata_bytes: 256 * MIB,
+            tar_extension_bytes: 64 * 1024,
         }
     }
 }

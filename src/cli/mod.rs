@@ -43,9 +43,15 @@ enum Command {
     VerifyVsa(Box<provenance::VerifyVsaArgs>),
     /// Verify a GitHub artifact attestation (gh attestation verify), offline.
     VerifyAttestation(Box<provenance::VerifyAttestationArgs>),
+    /// Fetch an artifact (npm:<name>@<version>, https URL, or file) into the cache, verified.
+    Fetch(fetch::FetchArgs),
+    /// Show an artifact's content manifest: digests, every entry, package.json facts, signals.
+    Inspect(inspect::InspectArgs),
 }
 
 mod diff;
+mod fetch;
+mod inspect;
 mod ledger;
 mod provenance;
 mod trust_root;
@@ -86,5 +92,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::VerifyGithubAttestation(args) => provenance::run_verify_github_attestation(*args),
         Command::VerifyVsa(args) => provenance::run_verify_vsa(*args),
         Command::VerifyAttestation(args) => provenance::run_verify_attestation(*args),
+        Command::Fetch(args) => fetch::run(args),
+        Command::Inspect(args) => inspect::run(args),
     }
 }

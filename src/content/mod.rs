@@ -1,4 +1,253 @@
 //! Safe archive reading (tar, tgz, zip), the content manifest, and the inspectors.
+//!
+//! [`inspect_file`] builds a [`ContentManifest`] in one read of the bytes: a reader thread
+//! hashes the compressed stream (sha256, sha512, sha1) while an inflate thread decompresses it
+//! and the calling thread walks the tar, hashing and inspecting each file. Every rule an entry
+//! can break is an [`ArchiveRejection`] variant; every limit stops the read at once.
+mod builder;
+pub mod inspect;
 pub mod manifest;
+mod paths;
+mod pipeline;
+mod rejection;
+mod tar_walk;
+mod zip_walk;
 
+pub use builder::parse_package_json;
 pub use manifest::ContentManifest;
+pub use rejection::{ArchiveRejection, ContentError};
+
+use crate::digest::Digests;
+use crate::limits::Limits;
+use builder::Builder;
+use manifest::{Entry, EntryKind, MANIFEST_FORMAT, Totals};
+use pipeline::{ChanReader, StageError};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use tar_walk::WalkError;
+
+/// How to read an artifact.
+#[derive(Debug, Clone, Default)]
+pub struct InspectOptions {
+    /// The limits to enforce.
+    pub limits: Limits,
+    /// Reject a file that is not an archive (npm artifacts must be tarballs).
+    pub expect_archive: bool,
+}
+
+/// The format of an artifact, by its magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// gzip (RFC 1952: ID1 = 0x1f, ID2 = 0x8b), expected to hold a tar.
+    Gzip,
+    /// POSIX tar (`ustar` magic at offset 257, or a v7 header with a valid checksum).
+    Tar,
+    /// zip (`PK\x03\x04`, or `PK\x05\x06` for an empty archive).
+    Zip,
+    /// Anything else.
+    Other,
+}
+
+impl Format {
+    /// Detect from the first bytes (at least 512 for tar).
+    pub fn detect(head: &[u8]) -> Format {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Format::Gzip
+        } else if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+            Format::Zip
+        } else if is_tar_header(head) {
+            Format::Tar
+        } else {
+            Format::Other
+        }
+    }
+}
+
+fn is_tar_header(head: &[u8]) -> bool {
+    let Some(block) = head.get(..512) else {
+        return false;
+    };
+    if &block[257..262] == b"ustar" {
+        return true;
+    }
+    let sum: u32 = block[..148]
+        .iter()
+        .chain(&block[156..])
+        .map(|b| u32::from(*b))
+        .sum::<u32>()
+        + 8 * 32;
+    tar::Header::from_byte_slice(block).cksum().ok() == Some(sum) && block[0] != 0
+}
+
+/// Build the content manifest of the artifact at `path` in one streaming pass.
+pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifest, ContentError> {
+    let io_err = |source| ContentError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if meta.is_dir() {
+        return Err(io_err(std::io::Error::other("is a directory")));
+    }
+    let limits = opts.limits;
+    let (mut src, reader) = pipeline::spawn_reader(file, limits).map_err(io_err)?;
+    let format = Format::detect(src.peek(512));
+    let mut builder = Builder::new(limits);
+    let mut single_file = None;
+    let (walk, inflate): (Result<(), WalkError>, Option<Result<(), StageError>>) = match format {
+        Format::Gzip => match pipeline::spawn_inflate(src, limits) {
+            // `src` now belongs to the inflate stage.
+            Ok((mut inner, inflater)) => {
+                let res = if Format::detect(inner.peek(512)) == Format::Tar {
+                    tar_walk::walk(&mut inner, &mut builder)
+                } else {
+                    let empty = inner.peek(1).is_empty();
+                    Err(WalkError::Rejected(ArchiveRejection::NotAnArchive {
+                        found: if empty {
+                            "an empty gzip stream".into()
+                        } else {
+                            "gzip data that is not a tar".into()
+                        },
+                    }))
+                };
+                drop(inner);
+                (
+                    res,
+                    Some(inflater.join().unwrap_or(Err(StageError::Hangup))),
+                )
+            }
+            Err(e) => return Err(io_err(e)),
+        },
+        Format::Tar => {
+            let res = tar_walk::walk(&mut src, &mut builder);
+            drop(src);
+            (res, None)
+        }
+        Format::Zip => {
+            // zip needs random access (its directory is at the end): hash while draining, then
+            // read the entries from the file.
+            drain(&mut src);
+            drop(src);
+            (Ok(()), None)
+        }
+        Format::Other if opts.expect_archive => {
+            let found = describe(src.peek(8));
+            drop(src);
+            (
+                Err(WalkError::Rejected(ArchiveRejection::NotAnArchive {
+                    found,
+                })),
+                None,
+            )
+        }
+        Format::Other => {
+            let mut insp = inspect::Inspector::new();
+            loop {
+                let n = match std::io::BufRead::fill_buf(&mut src) {
+                    Ok([]) => break,
+                    Ok(b) => {
+                        insp.update(b);
+                        b.len()
+                    }
+                    Err(_) => break,
+                };
+                std::io::BufRead::consume(&mut src, n);
+            }
+            single_file = Some(insp.finish());
+            drop(src);
+            (Ok(()), None)
+        }
+    };
+    let digests = reader.join().unwrap_or(Err(StageError::Hangup));
+    // The earliest stage's own failure is the cause; later stages only saw its effect.
+    let digests = match digests {
+        Ok(d) => Some(d),
+        Err(StageError::Io(e)) => return Err(io_err(e)),
+        Err(StageError::Rejected(r)) => return Err(r.into()),
+        Err(StageError::Hangup) => None,
+    };
+    match inflate {
+        Some(Err(StageError::Io(e))) => return Err(io_err(e)),
+        Some(Err(StageError::Rejected(r))) => return Err(r.into()),
+        _ => {}
+    }
+    match walk {
+        Ok(()) => {}
+        Err(WalkError::Rejected(r)) => return Err(r.into()),
+        Err(WalkError::Io(e)) => return Err(io_err(e)),
+    }
+    let Some(artifact) = digests else {
+        return Err(io_err(std::io::Error::other("reader stage stopped")));
+    };
+    let archive = match format {
+        Format::Gzip => "tgz",
+        Format::Tar => "tar",
+        Format::Zip => {
+            zip_walk::walk(path, &mut builder)?;
+            "zip"
+        }
+        Format::Other => "file",
+    };
+    let package = builder.package();
+    let (entries, totals) = match single_file {
+        Some(signals) => one_file_entry(path, &meta, &artifact, signals),
+        None => (std::mem::take(&mut builder.entries), builder.totals.clone()),
+    };
+    Ok(ContentManifest {
+        format: MANIFEST_FORMAT,
+        artifact,
+        archive: archive.into(),
+        entries,
+        totals,
+        package,
+    })
+}
+
+fn drain(src: &mut ChanReader) {
+    let mut buf = vec![0u8; pipeline::CHUNK];
+    while matches!(src.read(&mut buf), Ok(n) if n > 0) {}
+}
+
+fn describe(head: &[u8]) -> String {
+    match inspect::executable_format(head) {
+        Some(f) => format!("an executable ({f:?})"),
+        None if head.is_empty() => "an empty file".into(),
+        None => format!("bytes starting {}", hex::encode(head)),
+    }
+}
+
+fn one_file_entry(
+    path: &Path,
+    meta: &std::fs::Metadata,
+    artifact: &Digests,
+    signals: manifest::Signals,
+) -> (BTreeMap<String, Entry>, Totals) {
+    #[cfg(unix)]
+    let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
+    #[cfg(not(unix))]
+    let mode = 0o644;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "artifact".into());
+    let mut entries = BTreeMap::new();
+    entries.insert(
+        name,
+        Entry {
+            kind: EntryKind::File,
+            size: artifact.size,
+            mode,
+            sha256: Some(artifact.sha256.clone()),
+            link_target: None,
+            signals,
+        },
+    );
+    let totals = Totals {
+        entries: 1,
+        files: 1,
+        unpacked_bytes: artifact.size,
+    };
+    (entries, totals)
+}

@@ -1,1 +1,366 @@
-//! See the crate documentation for this stage's place in the pipeline.
+//! Where artifacts come from: the npm registry, `https://` URLs, local files. This is the only
+//! code that touches the network (through the one seam in `http`), so everything else runs
+//! offline.
+//!
+//! Downloads stream into a content-addressed cache (`<cache>/sha512/<hex>`), hashed while they
+//! stream, written to a temporary file in the same directory, fsynced and renamed into place
+//! only when the digest matches what was promised: a mismatch leaves nothing in the cache.
+//! Cache hits are re-hashed before use.
+//!
+//! The calls block; do not call them from inside an async runtime.
+mod error;
+mod http;
+mod npm;
+mod spec;
+
+pub use error::FetchError;
+pub use npm::{NpmVersionMeta, Packument};
+pub use spec::{ArtifactSpec, PackageName, SpecError, Version, VersionSelector};
+
+use crate::digest::{Algorithm, Digest, Digests};
+use crate::limits::Limits;
+use http::{Http, Sink};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The public npm registry.
+pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org";
+
+/// How to fetch.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// npm registry base URL.
+    pub registry: String,
+    /// Cache directory.
+    pub cache_dir: PathBuf,
+    /// Digests the artifact must match (URL and path specs; npm uses the registry's).
+    pub expected: Vec<Digest>,
+    /// Allow plain http to non-loopback hosts.
+    pub allow_insecure_http: bool,
+    /// Size limits (`artifact_bytes`, `metadata_bytes`, `bundle_bytes`).
+    pub limits: Limits,
+    /// Retries after the first attempt (connection errors, timeouts, 5xx).
+    pub retries: u32,
+    /// First backoff; doubled on every retry.
+    pub backoff: Duration,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Longest wait for the response or for the next bytes of the body.
+    pub stall_timeout: Duration,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+    /// PEM files of extra CA certificates to trust (in addition to the bundled Mozilla roots),
+    /// e.g. a corporate TLS proxy's CA (npm's `NODE_EXTRA_CA_CERTS`).
+    pub extra_ca_files: Vec<PathBuf>,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            registry: DEFAULT_REGISTRY.into(),
+            cache_dir: default_cache_dir(),
+            expected: Vec::new(),
+            allow_insecure_http: false,
+            limits: Limits::default(),
+            retries: 3,
+            backoff: http::DEFAULT_BACKOFF,
+            connect_timeout: Duration::from_secs(10),
+            stall_timeout: Duration::from_secs(30),
+            progress: false,
+            extra_ca_files: Vec::new(),
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/vetted`, else `~/.cache/vetted`.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("vetted");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    home.join(".cache").join("vetted")
+}
+
+/// The `registry=` line of `~/.npmrc`, if any.
+pub fn npmrc_registry() -> Option<String> {
+    let home = std::env::var_os("HOME")?;
+    let text = std::fs::read_to_string(Path::new(&home).join(".npmrc")).ok()?;
+    text.lines().find_map(|line| {
+        let (k, v) = line.split_once('=')?;
+        (k.trim() == "registry").then(|| v.trim().to_string())
+    })
+}
+
+/// A fetched artifact, verified against what its source promised.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// Where the bytes are (in the cache, or the local file itself).
+    pub path: PathBuf,
+    /// Digests computed while the bytes streamed (re-hashed on a cache hit).
+    pub digests: Digests,
+    /// The npm facts, for npm specs.
+    pub npm: Option<NpmVersionMeta>,
+    /// Whether the bytes came from the cache.
+    pub from_cache: bool,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, FetchError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| FetchError::Client(e.to_string()))
+}
+
+/// Fetch (or find in the cache) the artifact a spec names and verify it.
+pub fn fetch(spec: &ArtifactSpec, opts: &FetchOptions) -> Result<Fetched, FetchError> {
+    match spec {
+        ArtifactSpec::Path(p) => fetch_path(p, opts),
+        ArtifactSpec::Url(url) => {
+            let rt = runtime()?;
+            let http = Http::new(opts)?;
+            rt.block_on(fetch_url(&http, url, &opts.expected, opts))
+        }
+        ArtifactSpec::Npm { name, selector } => {
+            let rt = runtime()?;
+            let http = Http::new(opts)?;
+            rt.block_on(fetch_npm(&http, name, selector, opts))
+        }
+    }
+}
+
+/// Fetch a package's packument (full document: `time` and every version's `dist`).
+pub fn fetch_packument(name: &PackageName, opts: &FetchOptions) -> Result<Packument, FetchError> {
+    let rt = runtime()?;
+    let http = Http::new(opts)?;
+    rt.block_on(packument(&http, name, opts))
+}
+
+async fn packument(
+    http: &Http<'_>,
+    name: &PackageName,
+    opts: &FetchOptions,
+) -> Result<Packument, FetchError> {
+    let url = format!(
+        "{}/{}",
+        opts.registry.trim_end_matches('/'),
+        name.url_segment()
+    );
+    let mut body = Vec::new();
+    // The full document (not the abbreviated "corgi" form), since vetted needs `time`.
+    http.get(
+        &url,
+        "application/json",
+        opts.limits.metadata_bytes,
+        &mut Sink::Memory(&mut body),
+        false,
+    )
+    .await
+    .map_err(|e| match e {
+        FetchError::NotFound { .. } => FetchError::NotFound {
+            what: format!("package {name} at {}", opts.registry),
+        },
+        e => e,
+    })?;
+    Packument::parse(name, &url, &body)
+}
+
+fn fetch_path(path: &Path, opts: &FetchOptions) -> Result<Fetched, FetchError> {
+    let file = std::fs::File::open(path).map_err(|e| FetchError::io(path, e))?;
+    let digests = Digests::of_reader(file).map_err(|e| FetchError::io(path, e))?;
+    check_expected(&path.display().to_string(), &digests, &opts.expected)?;
+    Ok(Fetched {
+        path: path.to_path_buf(),
+        digests,
+        npm: None,
+        from_cache: false,
+    })
+}
+
+fn check_expected(url: &str, digests: &Digests, expected: &[Digest]) -> Result<(), FetchError> {
+    for e in expected {
+        if !digests.matches(e) {
+            return Err(FetchError::IntegrityMismatch {
+                url: url.to_string(),
+                expected: e.clone(),
+                actual: digests.get(e.algorithm()).clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn blob_dir(opts: &FetchOptions) -> PathBuf {
+    opts.cache_dir.join("sha512")
+}
+
+/// A cached blob whose sha512 is `want`, re-hashed; a blob that no longer matches is removed.
+fn cache_hit(opts: &FetchOptions, want: &Digest) -> Option<(PathBuf, Digests)> {
+    if want.algorithm() != Algorithm::Sha512 {
+        return None;
+    }
+    let path = blob_dir(opts).join(want.hex());
+    let file = std::fs::File::open(&path).ok()?;
+    match Digests::of_reader(file) {
+        Ok(d) if &d.sha512 == want => Some((path, d)),
+        _ => {
+            tracing::warn!("cache entry {} is corrupt; fetching again", path.display());
+            let _ = std::fs::remove_file(&path);
+            None
+        }
+    }
+}
+
+/// Download `url` into the cache, verifying `expected`; only a verified download is kept.
+async fn download_to_cache(
+    http: &Http<'_>,
+    url: &str,
+    expected: &[Digest],
+    opts: &FetchOptions,
+) -> Result<(PathBuf, Digests), FetchError> {
+    let dir = blob_dir(opts);
+    std::fs::create_dir_all(&dir).map_err(|e| FetchError::io(&dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".download-")
+        .tempfile_in(&dir)
+        .map_err(|e| FetchError::io(&dir, e))?;
+    let digests = http
+        .get(
+            url,
+            "application/octet-stream",
+            opts.limits.artifact_bytes,
+            &mut Sink::File(tmp.as_file_mut()),
+            opts.progress,
+        )
+        .await?;
+    // On a mismatch `tmp` is dropped here, which deletes it: nothing enters the cache.
+    check_expected(url, &digests, expected)?;
+    let path = dir.join(digests.sha512.hex());
+    persist(tmp, &path)?;
+    Ok((path, digests))
+}
+
+/// fsync, rename into place, fsync the directory.
+fn persist(mut tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), FetchError> {
+    tmp.flush().map_err(|e| FetchError::io(path, e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| FetchError::io(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| FetchError::io(path, e.error))?;
+    if let Some(dir) = path.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+async fn fetch_url(
+    http: &Http<'_>,
+    url: &str,
+    expected: &[Digest],
+    opts: &FetchOptions,
+) -> Result<Fetched, FetchError> {
+    if let Some((path, digests)) = expected.iter().find_map(|d| cache_hit(opts, d)) {
+        check_expected(url, &digests, expected)?;
+        return Ok(Fetched {
+            path,
+            digests,
+            npm: None,
+            from_cache: true,
+        });
+    }
+    let (path, digests) = download_to_cache(http, url, expected, opts).await?;
+    Ok(Fetched {
+        path,
+        digests,
+        npm: None,
+        from_cache: false,
+    })
+}
+
+async fn fetch_npm(
+    http: &Http<'_>,
+    name: &PackageName,
+    selector: &VersionSelector,
+    opts: &FetchOptions,
+) -> Result<Fetched, FetchError> {
+    let doc = packument(http, name, opts).await?;
+    let mut meta = doc.resolve(selector)?.clone();
+    // npm: `dist.integrity` (SRI) is authoritative; the legacy `shasum` (SHA-1) is used only
+    // when a version has no integrity.
+    let expected = match (&meta.integrity, &meta.shasum) {
+        (Some(i), _) => i.clone(),
+        (None, Some(s)) => s.clone(),
+        (None, None) => {
+            return Err(FetchError::NoIntegrity {
+                url: doc.url.clone(),
+                detail: format!(
+                    "version {} has neither a valid dist.integrity nor dist.shasum",
+                    meta.version
+                ),
+            });
+        }
+    };
+    if meta.tarball_url.is_empty() {
+        return Err(FetchError::Metadata {
+            url: doc.url.clone(),
+            detail: format!("version {} has no dist.tarball", meta.version),
+        });
+    }
+    let expected = [expected];
+    let (path, digests, from_cache) = match cache_hit(opts, &expected[0]) {
+        Some((p, d)) => (p, d, true),
+        None => {
+            let (p, d) = download_to_cache(http, &meta.tarball_url, &expected, opts).await?;
+            (p, d, false)
+        }
+    };
+    if let Some(url) = meta.attestations_url.clone() {
+        meta.attestations_path = Some(fetch_attestations(http, &url, &path, opts).await?);
+    }
+    Ok(Fetched {
+        path,
+        digests,
+        npm: Some(meta),
+        from_cache,
+    })
+}
+
+/// Fetch `dist.attestations.url` and keep it next to the tarball (`<blob>.attestations.json`).
+async fn fetch_attestations(
+    http: &Http<'_>,
+    url: &str,
+    blob: &Path,
+    opts: &FetchOptions,
+) -> Result<PathBuf, FetchError> {
+    let mut name = blob.file_name().unwrap_or_default().to_os_string();
+    name.push(".attestations.json");
+    let dest = blob.with_file_name(name);
+    let dir = blob.parent().unwrap_or(Path::new("."));
+    let mut body = Vec::new();
+    http.get(
+        url,
+        "application/json",
+        opts.limits.bundle_bytes,
+        &mut Sink::Memory(&mut body),
+        false,
+    )
+    .await?;
+    if serde_json::from_slice::<serde_json::Value>(&body).is_err() {
+        return Err(FetchError::Metadata {
+            url: url.to_string(),
+            detail: "attestations are not JSON".into(),
+        });
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".download-")
+        .tempfile_in(dir)
+        .map_err(|e| FetchError::io(dir, e))?;
+    tmp.write_all(&body).map_err(|e| FetchError::io(&dest, e))?;
+    persist(tmp, &dest)?;
+    Ok(dest)
+}

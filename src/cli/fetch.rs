@@ -1,0 +1,233 @@
+//! `vetted fetch`: download an artifact into the cache, verified against what its source promised.
+use super::{Failure, Outcome, finish};
+use crate::digest::Digest;
+use crate::limits::Limits;
+use crate::source::{self, ArtifactSpec, FetchError, FetchOptions};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Append a line to the output buffer (printed at once; a closed stdout is not a panic).
+macro_rules! outln {
+    ($out:ident) => {
+        $out.push('\n')
+    };
+    ($out:ident, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+/// Write the output buffer to stdout, ignoring a closed pipe.
+pub(super) fn emit(out: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Where and how to fetch (shared by `fetch` and `inspect`).
+#[derive(Debug, clap::Args)]
+pub struct SourceArgs {
+    /// npm registry base URL. Default: $npm_config_registry, else `registry=` in ~/.npmrc, else
+    /// https://registry.npmjs.org.
+    #[arg(long, env = "npm_config_registry", value_name = "URL")]
+    registry: Option<String>,
+    /// Cache directory (content-addressed by sha512). Default: $XDG_CACHE_HOME/vetted, else
+    /// ~/.cache/vetted.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// For a URL or local file: the sha256 (hex) the artifact must have.
+    #[arg(long, value_name = "HEX")]
+    sha256: Option<String>,
+    /// For a URL or local file: the sha512 (hex) the artifact must have.
+    #[arg(long, value_name = "HEX")]
+    sha512: Option<String>,
+    /// For a URL or local file: an SRI integrity string (`sha512-<base64>`) it must match.
+    #[arg(long, value_name = "SRI")]
+    integrity: Option<String>,
+    /// A PEM file of extra CA certificates to trust for https, in addition to the bundled
+    /// Mozilla roots (e.g. a corporate TLS proxy). Default: $NODE_EXTRA_CA_CERTS, as npm does.
+    #[arg(long, env = "NODE_EXTRA_CA_CERTS", value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// Allow plain http to hosts other than loopback. Weakens transport security.
+    #[arg(long)]
+    insecure_allow_http: bool,
+    /// Retries after a connection error, timeout or 5xx (with exponential backoff).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    retries: u32,
+    /// Seconds to wait for a connection.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    connect_timeout: u64,
+    /// Seconds to wait for a response or for more bytes before the transfer counts as stalled.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    stall_timeout: u64,
+    /// Largest artifact accepted, in bytes (the download stops as soon as it is crossed).
+    #[arg(long, value_name = "BYTES")]
+    max_artifact_size: Option<u64>,
+}
+
+impl SourceArgs {
+    pub(super) fn options(&self, mut limits: Limits) -> Result<FetchOptions, Failure> {
+        let mut expected = Vec::new();
+        let bad = |e: crate::digest::DigestError| Failure::operational(format!("bad digest: {e}"));
+        if let Some(h) = &self.sha256 {
+            expected.push(Digest::from_hex(crate::digest::Algorithm::Sha256, h).map_err(bad)?);
+        }
+        if let Some(h) = &self.sha512 {
+            expected.push(Digest::from_hex(crate::digest::Algorithm::Sha512, h).map_err(bad)?);
+        }
+        if let Some(s) = &self.integrity {
+            expected.push(Digest::parse_sri_strongest(s).map_err(bad)?);
+        }
+        if let Some(n) = self.max_artifact_size {
+            limits.artifact_bytes = n;
+        }
+        Ok(FetchOptions {
+            registry: self
+                .registry
+                .clone()
+                .filter(|r| !r.is_empty())
+                .or_else(source::npmrc_registry)
+                .unwrap_or_else(|| source::DEFAULT_REGISTRY.to_string()),
+            cache_dir: self
+                .cache_dir
+                .clone()
+                .unwrap_or_else(source::default_cache_dir),
+            expected,
+            allow_insecure_http: self.insecure_allow_http,
+            limits,
+            retries: self.retries,
+            connect_timeout: Duration::from_secs(self.connect_timeout),
+            stall_timeout: Duration::from_secs(self.stall_timeout),
+            progress: std::io::stderr().is_terminal(),
+            extra_ca_files: self.ca_file.iter().cloned().collect(),
+            ..FetchOptions::default()
+        })
+    }
+}
+
+/// Arguments of `vetted fetch`.
+#[derive(Debug, clap::Args)]
+pub struct FetchArgs {
+    /// What to fetch: `npm:<name>@<version|dist-tag>`, an `https://` URL, or a local path.
+    spec: String,
+    /// Also copy the verified artifact into this directory (npm: `<scope>-<name>-<version>.tgz`).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    source: SourceArgs,
+}
+
+/// Map a fetch error onto the CLI's failure (rejection vs operational).
+pub(super) fn failure(e: FetchError) -> Failure {
+    if e.is_rejection() {
+        Failure::rejected(e.check(), e)
+    } else {
+        Failure::operational(e)
+    }
+}
+
+pub fn run(args: FetchArgs) -> Outcome {
+    let json = args.json;
+    finish(json, fetch(args))
+}
+
+fn fetch(args: FetchArgs) -> Result<Outcome, Failure> {
+    let spec: ArtifactSpec = args.spec.parse().map_err(Failure::operational)?;
+    let opts = args.source.options(Limits::default())?;
+    if matches!(spec, ArtifactSpec::Npm { .. }) && !opts.expected.is_empty() {
+        return Err(Failure::operational(
+            "--sha256/--sha512/--integrity apply to URLs and files; npm uses dist.integrity",
+        ));
+    }
+    let fetched = source::fetch(&spec, &opts).map_err(failure)?;
+    let mut copied = None;
+    if let Some(dir) = &args.output {
+        let name = match (&fetched.npm, &spec) {
+            (Some(m), _) => m.name.pack_file_name(&m.version),
+            (None, ArtifactSpec::Url(u)) => u
+                .rsplit('/')
+                .next()
+                .filter(|s| !s.is_empty() && !s.contains(['?', '#']))
+                .unwrap_or("artifact")
+                .to_string(),
+            _ => fetched
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "artifact".into()),
+        };
+        let dest = dir.join(&name);
+        copy_atomic(&fetched.path, &dest)
+            .map_err(|e| Failure::operational(format!("cannot write {}: {e}", dest.display())))?;
+        copied = Some(dest);
+    }
+    if let Some(m) = &fetched.npm
+        && m.attestations_url.is_none()
+    {
+        eprintln!(
+            "vetted: note: the registry lists no attestations (dist.attestations) for {}@{}",
+            m.name, m.version
+        );
+    }
+    let mut out = String::new();
+    if args.json {
+        let npm = fetched.npm.as_ref().map(|m| {
+            serde_json::json!({
+                "name": m.name.as_str(),
+                "version": m.version.as_str(),
+                "integrity": m.integrity.as_ref().map(|d| d.sri()),
+                "shasum": m.shasum.as_ref().map(|d| d.hex()),
+                "tarball": m.tarball_url,
+                "publish_time": m.publish_time.map(|t| t.to_string()),
+                "dependencies": m.dependencies,
+                "optional_dependencies": m.optional_dependencies,
+                "attestations_url": m.attestations_url,
+                "attestations_path": m.attestations_path,
+            })
+        });
+        let doc = serde_json::json!({
+            "path": fetched.path,
+            "output": copied,
+            "from_cache": fetched.from_cache,
+            "digests": fetched.digests,
+            "sha512_sri": fetched.digests.sha512.sri(),
+            "npm": npm,
+        });
+        outln!(out, "{doc:#}");
+    } else {
+        outln!(
+            out,
+            "{}",
+            copied.as_ref().unwrap_or(&fetched.path).display()
+        );
+        outln!(out, "size    {}", fetched.digests.size);
+        outln!(out, "sha256  {}", fetched.digests.sha256.hex());
+        outln!(out, "sha512  {}", fetched.digests.sha512.sri());
+        if let Some(p) = fetched
+            .npm
+            .as_ref()
+            .and_then(|m| m.attestations_path.as_ref())
+        {
+            outln!(out, "attestations {}", p.display());
+        }
+    }
+    emit(&out);
+    Ok(Outcome::Success)
+}
+
+/// Copy to a temporary file beside `dest`, fsync, rename.
+fn copy_atomic(src: &std::path::Path, dest: &std::path::Path) -> std::io::Result<()> {
+    let dir = dest.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut from = std::fs::File::open(src)?;
+    std::io::copy(&mut from, tmp.as_file_mut())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(dest).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,295 @@
+//! Accumulates entries under the archive rules shared by tar and zip, hashes and inspects file
+//! bytes as they stream past, and reads the root `package.json`.
+use super::inspect::Inspector;
+use super::manifest::{Entry, EntryKind, PackageInfo, Signals, Totals};
+use super::paths;
+use super::rejection::ArchiveRejection;
+use crate::digest::{Algorithm, Digest};
+use crate::limits::{LimitExceeded, Limits};
+use sha2::{Digest as _, Sha256};
+use std::collections::{BTreeMap, HashSet};
+
+/// Largest `package.json` read (bigger ones are hashed but not parsed).
+const PACKAGE_JSON_MAX: usize = 16 << 20;
+
+/// The kind of an entry as the archive format describes it, before the rules are applied.
+pub(crate) enum RawKind<'a> {
+    File { size: u64 },
+    Dir,
+    Symlink { target: &'a [u8] },
+    Hardlink { target: &'a [u8] },
+}
+
+pub(crate) struct Builder {
+    limits: Limits,
+    pub(crate) entries: BTreeMap<String, Entry>,
+    symlinks: HashSet<String>,
+    pub(crate) totals: Totals,
+    package_jsons: Vec<(String, Vec<u8>)>,
+    seen: u64,
+}
+
+/// Receives one file's bytes.
+pub(crate) struct FileSink {
+    path: String,
+    declared: u64,
+    seen: u64,
+    limit: u64,
+    sha: Sha256,
+    inspector: Inspector,
+    package_json: Option<Vec<u8>>,
+}
+
+impl FileSink {
+    pub(crate) fn update(&mut self, bytes: &[u8]) -> Result<(), ArchiveRejection> {
+        self.seen += bytes.len() as u64;
+        LimitExceeded::check("file size", self.limit, self.seen)
+            .map_err(|l| ArchiveRejection::limit(Some(&self.path), l))?;
+        self.sha.update(bytes);
+        self.inspector.update(bytes);
+        if let Some(buf) = self.package_json.as_mut() {
+            if buf.len() + bytes.len() > PACKAGE_JSON_MAX {
+                self.package_json = None;
+            } else {
+                buf.extend_from_slice(bytes);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_package_json_candidate(path: &str) -> bool {
+    path == "package.json" || path.split('/').count() == 2 && path.ends_with("/package.json")
+}
+
+impl Builder {
+    pub(crate) fn new(limits: Limits) -> Self {
+        Builder {
+            limits,
+            entries: BTreeMap::new(),
+            symlinks: HashSet::new(),
+            totals: Totals::default(),
+            package_jsons: Vec::new(),
+            seen: 0,
+        }
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Apply the rules to a new entry. Returns a sink for a regular file's bytes, `None` for
+    /// anything else (already recorded).
+    pub(crate) fn add(
+        &mut self,
+        raw_path: &[u8],
+        kind: RawKind<'_>,
+        mode: u32,
+    ) -> Result<Option<FileSink>, ArchiveRejection> {
+        self.seen += 1;
+        LimitExceeded::check("archive entries", self.limits.archive_entries, self.seen)
+            .map_err(|l| ArchiveRejection::limit(None, l))?;
+        let path = match paths::normalize(raw_path, &self.limits)? {
+            Some(p) => p,
+            // `./`: the archive root directory itself.
+            None if matches!(kind, RawKind::Dir) => return Ok(None),
+            None => return Err(ArchiveRejection::EmptyPath),
+        };
+        // An entry beneath a symlink would be written through the link on extraction.
+        let mut at = 0;
+        while let Some(i) = path[at..].find('/') {
+            let prefix = &path[..at + i];
+            if self.symlinks.contains(prefix) {
+                return Err(ArchiveRejection::BeneathSymlink {
+                    path: path.clone(),
+                    symlink: prefix.to_string(),
+                });
+            }
+            at += i + 1;
+        }
+        if self.entries.contains_key(&path) {
+            return Err(ArchiveRejection::DuplicatePath { path });
+        }
+        let mode = mode & 0o7777;
+        let mut entry = Entry {
+            kind: EntryKind::Dir,
+            size: 0,
+            mode,
+            sha256: None,
+            link_target: None,
+            signals: Signals::default(),
+        };
+        let mut sink = None;
+        match kind {
+            RawKind::Dir => {}
+            RawKind::Symlink { target } => {
+                entry.kind = EntryKind::Symlink;
+                entry.link_target = Some(paths::check_symlink(&path, target)?);
+                self.symlinks.insert(path.clone());
+            }
+            RawKind::Hardlink { target } => {
+                let t = paths::check_hardlink(&path, target, &self.limits)?;
+                if self.entries.get(&t).map(|e| e.kind) != Some(EntryKind::File) {
+                    return Err(ArchiveRejection::HardlinkTarget { path, target: t });
+                }
+                entry.kind = EntryKind::Hardlink;
+                entry.link_target = Some(t);
+            }
+            RawKind::File { size } => {
+                LimitExceeded::check("file size", self.limits.file_bytes, size)
+                    .map_err(|l| ArchiveRejection::limit(Some(&path), l))?;
+                LimitExceeded::check(
+                    "unpacked bytes",
+                    self.limits.unpacked_bytes,
+                    self.totals.unpacked_bytes.saturating_add(size),
+                )
+                .map_err(|l| ArchiveRejection::limit(Some(&path), l))?;
+                entry.kind = EntryKind::File;
+                entry.size = size;
+                sink = Some(FileSink {
+                    path: path.clone(),
+                    declared: size,
+                    seen: 0,
+                    limit: size.min(self.limits.file_bytes),
+                    sha: Sha256::new(),
+                    inspector: Inspector::new(),
+                    package_json: is_package_json_candidate(&path).then(Vec::new),
+                });
+                self.totals.files += 1;
+                self.totals.unpacked_bytes += size;
+            }
+        }
+        self.totals.entries += 1;
+        self.entries.insert(path, entry);
+        Ok(sink)
+    }
+
+    /// A file's bytes are complete.
+    pub(crate) fn finish_file(&mut self, sink: FileSink) -> Result<(), ArchiveRejection> {
+        if sink.seen != sink.declared {
+            return Err(ArchiveRejection::CorruptTar {
+                offset: 0,
+                detail: format!(
+                    "entry {:?}: declared {} bytes, read {}",
+                    sink.path, sink.declared, sink.seen
+                ),
+            });
+        }
+        let digest = Digest::new(Algorithm::Sha256, sink.sha.finalize().to_vec()).ok();
+        if let Some(bytes) = sink.package_json {
+            self.package_jsons.push((sink.path.clone(), bytes));
+        }
+        if let Some(e) = self.entries.get_mut(&sink.path) {
+            e.sha256 = digest;
+            e.signals = sink.inspector.finish();
+        }
+        Ok(())
+    }
+
+    /// The root `package.json` (npm: `package/package.json`), parsed.
+    pub(crate) fn package(&mut self) -> Option<PackageInfo> {
+        let pick = ["package/package.json", "package.json"]
+            .iter()
+            .find_map(|want| self.package_jsons.iter().position(|(p, _)| p == want))
+            .or_else(|| (self.package_jsons.len() == 1).then_some(0))?;
+        let (path, bytes) = self.package_jsons.swap_remove(pick);
+        let has_binding_gyp = {
+            let dir = path.strip_suffix("package.json").unwrap_or("");
+            self.entries.contains_key(&format!("{dir}binding.gyp"))
+        };
+        parse_package_json(&path, &bytes, has_binding_gyp)
+    }
+}
+
+/// npm lifecycle scripts that run on install or pack (npm docs, "scripts": "Life Cycle Scripts").
+const LIFECYCLE: &[&str] = &[
+    "preinstall",
+    "install",
+    "postinstall",
+    "preuninstall",
+    "uninstall",
+    "postuninstall",
+    "prepublish",
+    "preprepare",
+    "prepare",
+    "postprepare",
+    "prepack",
+    "postpack",
+    "dependencies",
+];
+
+/// Parse the facts of a `package.json`; `None` when it is not a JSON object.
+pub fn parse_package_json(path: &str, bytes: &[u8], has_binding_gyp: bool) -> Option<PackageInfo> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let obj = v.as_object()?;
+    let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let mut info = PackageInfo {
+        path: path.to_string(),
+        name: text("name"),
+        version: text("version"),
+        ..PackageInfo::default()
+    };
+    if let Some(scripts) = obj.get("scripts").and_then(|v| v.as_object()) {
+        for (k, v) in scripts {
+            if let Some(cmd) = v.as_str() {
+                info.scripts.insert(k.clone(), cmd.to_string());
+                if LIFECYCLE.contains(&k.as_str()) {
+                    info.lifecycle_scripts.insert(k.clone(), cmd.to_string());
+                }
+            }
+        }
+    }
+    // npm: "If there is a binding.gyp file in the root of your package and you haven't defined
+    // your own install or preinstall scripts, npm will default the install command to compile
+    // using node-gyp" -- an install script the package.json does not show.
+    if has_binding_gyp
+        && !info.lifecycle_scripts.contains_key("install")
+        && !info.lifecycle_scripts.contains_key("preinstall")
+    {
+        info.lifecycle_scripts.insert(
+            "install".into(),
+            "node-gyp rebuild (implicit: binding.gyp)".into(),
+        );
+    }
+    for kind in [
+        "dependencies",
+        "optionalDependencies",
+        "peerDependencies",
+        "devDependencies",
+    ] {
+        if let Some(deps) = obj.get(kind).and_then(|v| v.as_object()) {
+            let map = deps
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect::<BTreeMap<_, _>>();
+            info.dependencies.insert(kind.to_string(), map);
+        }
+    }
+    for kind in ["bundleDependencies", "bundledDependencies"] {
+        if let Some(list) = obj.get(kind).and_then(|v| v.as_array()) {
+            let map = list
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(|n| (n.to_string(), "bundled".to_string()))
+                .collect::<BTreeMap<_, _>>();
+            info.dependencies.insert("bundleDependencies".into(), map);
+        }
+    }
+    match obj.get("bin") {
+        Some(serde_json::Value::String(p)) => {
+            // npm: a string `bin` is installed under the package name (without the scope).
+            let name = info.name.as_deref().unwrap_or_default();
+            let cmd = name.rsplit('/').next().unwrap_or(name);
+            info.bin.insert(cmd.to_string(), p.clone());
+        }
+        Some(serde_json::Value::Object(m)) => {
+            for (k, v) in m {
+                if let Some(p) = v.as_str() {
+                    info.bin.insert(k.clone(), p.to_string());
+                }
+            }
+        }
+        _ => {}
+    }
+    Some(info)
+}

