@@ -43,12 +43,16 @@ enum Command {
     VerifyVsa(Box<provenance::VerifyVsaArgs>),
     /// Verify a GitHub artifact attestation (gh attestation verify), offline.
     VerifyAttestation(Box<provenance::VerifyAttestationArgs>),
+    /// Admit a release (and its dependency closure) into the store, only if every artifact is
+    /// verified and reviewed; all or nothing.
+    Admit(Box<admit::AdmitArgs>),
     /// Fetch an artifact (npm:<name>@<version>, https URL, or file) into the cache, verified.
     Fetch(fetch::FetchArgs),
     /// Show an artifact's content manifest: digests, every entry, package.json facts, signals.
     Inspect(inspect::InspectArgs),
 }
 
+mod admit;
 mod diff;
 mod fetch;
 mod inspect;
@@ -92,6 +96,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::VerifyGithubAttestation(args) => provenance::run_verify_github_attestation(*args),
         Command::VerifyVsa(args) => provenance::run_verify_vsa(*args),
         Command::VerifyAttestation(args) => provenance::run_verify_attestation(*args),
+        Command::Admit(args) => admit::run(*args),
         Command::Fetch(args) => fetch::run(args),
         Command::Inspect(args) => inspect::run(args),
     }

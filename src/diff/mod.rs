@@ -243,6 +243,33 @@ pub struct ReviewReport {
 }
 
 impl ReviewReport {
+    /// One line for a rejection reason: file counts and the signal kinds with their counts.
+    pub fn summary_line(&self) -> String {
+        let mut kinds: Vec<(SignalKind, usize)> = Vec::new();
+        for s in &self.signals {
+            match kinds.last_mut() {
+                Some((k, n)) if *k == s.kind => *n += 1,
+                _ => kinds.push((s.kind, 1)),
+            }
+        }
+        let signals: Vec<String> = kinds
+            .iter()
+            .map(|(k, n)| format!("{} x{n}", k.name()))
+            .collect();
+        format!(
+            "since {}: {} files added, {} removed, {} changed; signals: {}",
+            self.old.label,
+            self.files.added.len(),
+            self.files.removed.len(),
+            self.files.changed.len(),
+            if signals.is_empty() {
+                "none".to_string()
+            } else {
+                signals.join(", ")
+            }
+        )
+    }
+
     /// Count of signals of one kind.
     pub fn count(&self, kind: SignalKind) -> usize {
         self.signals.iter().filter(|s| s.kind == kind).count()

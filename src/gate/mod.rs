@@ -1,13 +1,67 @@
-//! The gate: an [`Admission`] exists only when every check an artifact needs has passed.
+//! The gate: an [`Admission`] exists only when every check an artifact needs has passed, and the
+//! store accepts nothing else. `admit` resolves a release's closure (its dependencies and the
+//! optional packages for the policy's platforms), runs every artifact through
+//! fetch → integrity → min-age → provenance → inspect → ledger review → install-script rule,
+//! and admits all of them or none.
+use crate::clock::Clock;
+use crate::content::{ContentManifest, InspectOptions};
+use crate::digest::Digests;
+use crate::ledger::{self, CriterionName, Ledger, PackageId, ReviewOutcome, ReviewedBuild};
+use crate::limits::Limits;
+use crate::policy::{NewInstallScripts, PackagePolicy, Policy, ProvenanceRequirement};
+use crate::provenance::{self, NpmPackageRef, ProvenanceAccepted, ProvenancePolicy};
+use crate::report::{AdmitReport, ArtifactReport, Status};
+use crate::source::{
+    self, ArtifactSpec, FetchOptions, Fetched, NpmVersionMeta, PackageName, VersionSelector,
+};
+use crate::store::Store;
+use crate::trust::TrustRoots;
+use crate::trust::npm_keys::NpmRegistryKeys;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::PathBuf;
+
 pub mod vsa;
 
-/// Placeholder until the gate lands (see issue 6).
+/// Everything one gate run needs. Built by the CLI; tests build their own.
+pub struct Gate<'a> {
+    /// The policy.
+    pub policy: &'a Policy,
+    /// The audit ledger.
+    pub ledger: &'a Ledger,
+    /// How to reach the registry and where the cache is.
+    pub fetch: &'a FetchOptions,
+    /// Sigstore trust roots.
+    pub roots: &'a TrustRoots,
+    /// npm registry keys.
+    pub npm_keys: &'a NpmRegistryKeys,
+    /// The clock.
+    pub clock: &'a dyn Clock,
+    /// Limits.
+    pub limits: Limits,
+    /// The organisation key VSAs are signed with, if any.
+    pub signing_key: Option<&'a vsa::OrgKey>,
+}
+
+/// What provenance evaluation concluded.
+#[derive(Debug, Clone)]
+pub enum ProvenanceOutcome {
+    /// Verified and matching the policy.
+    Accepted(Box<ProvenanceAccepted>),
+    /// Absent, and the policy allows that (`if-present`).
+    AbsentAllowed,
+    /// The policy does not ask for it (`not-required`).
+    NotRequired,
+}
+
+/// Proof that one artifact passed every check its policy requires. Only [`Gate::admit`] makes
+/// one; the store takes nothing else.
 #[derive(Debug)]
 pub struct Admission {
     name: String,
     version: String,
-    digests: crate::digest::Digests,
-    artifact_path: std::path::PathBuf,
+    digests: Digests,
+    artifact_path: PathBuf,
     record: serde_json::Value,
     registry_metadata: serde_json::Value,
     published: Option<jiff::Timestamp>,
@@ -15,6 +69,91 @@ pub struct Admission {
 }
 
 impl Admission {
+    fn new(
+        candidate: &Candidate,
+        fetched: &Fetched,
+        manifest: &ContentManifest,
+        provenance: &ProvenanceOutcome,
+        reviewed: &[ReviewedBuild],
+        checks: &ArtifactReport,
+        gate: &Gate<'_>,
+    ) -> Admission {
+        let now = gate.clock.now();
+        let prov = match provenance {
+            ProvenanceOutcome::Accepted(p) => json!({"status": "verified", "facts": p.facts()}),
+            ProvenanceOutcome::AbsentAllowed => json!({"status": "absent (policy: if-present)"}),
+            ProvenanceOutcome::NotRequired => json!({"status": "not required by policy"}),
+        };
+        let reviews: Vec<_> = reviewed
+            .iter()
+            .map(|r| json!({"criterion": r.criterion().as_str(), "basis": describe_basis(r.basis())}))
+            .collect();
+        let manifest_digest = ledger::canonical_manifest(manifest)
+            .map(|(_, d)| d.to_string())
+            .ok();
+        let mut record = json!({
+            "format": 1,
+            "package": {"ecosystem": "npm", "name": candidate.meta.name.as_str(), "version": candidate.meta.version.as_str()},
+            "reason": candidate.reason,
+            "artifact": fetched.digests,
+            "tarball_url": candidate.meta.tarball_url,
+            "published": candidate.meta.publish_time.map(|t| t.to_string()),
+            "manifest": manifest_digest,
+            "policy": {"path": gate.policy.path.display().to_string(), "sha256": gate.policy.sha256.to_string(), "entry_line": candidate.policy.line},
+            "provenance": prov,
+            "reviews": reviews,
+            "checks": checks.checks,
+            "tool": {"name": "vetted", "version": env!("CARGO_PKG_VERSION")},
+            "admitted_at": now.to_string(),
+        });
+        if let Some(key) = gate.signing_key {
+            let mut levels = vec!["VETTED_REVIEWED".to_string()];
+            if matches!(provenance, ProvenanceOutcome::Accepted(_)) {
+                levels.insert(0, "SLSA_BUILD_LEVEL_2".into());
+            }
+            let mut inputs = Vec::new();
+            if let Some(p) = &candidate.meta.attestations_path
+                && let Ok(bytes) = std::fs::read(p)
+            {
+                inputs.push((
+                    candidate.meta.attestations_url.clone().unwrap_or_default(),
+                    crate::digest::sha256(&bytes).hex(),
+                ));
+            }
+            let statement = vsa::statement(&vsa::VsaFacts {
+                subject_name: format!(
+                    "pkg:npm/{}@{}",
+                    candidate.meta.name.as_str(),
+                    candidate.meta.version.as_str()
+                ),
+                subject_digests: vec![
+                    ("sha256".into(), fetched.digests.sha256.hex()),
+                    ("sha512".into(), fetched.digests.sha512.hex()),
+                ],
+                resource_uri: candidate.meta.tarball_url.clone(),
+                policy: (
+                    gate.policy.path.display().to_string(),
+                    gate.policy.sha256.hex(),
+                ),
+                input_attestations: inputs,
+                verified_levels: levels,
+                time_verified: now,
+            });
+            record["vsa"] = vsa::sign(&statement, key);
+            record["vsa_key"] = json!({"keyid": key.key_id(), "public_key": key.public_key_pem()});
+        }
+        Admission {
+            name: candidate.meta.name.as_str().to_string(),
+            version: candidate.meta.version.as_str().to_string(),
+            digests: fetched.digests.clone(),
+            artifact_path: fetched.path.clone(),
+            record,
+            registry_metadata: candidate.meta.install_metadata.clone(),
+            published: candidate.meta.publish_time,
+            admitted_at: now,
+        }
+    }
+
     /// Package name.
     pub fn name(&self) -> &str {
         &self.name
@@ -24,7 +163,7 @@ impl Admission {
         &self.version
     }
     /// Digests of the admitted bytes.
-    pub fn digests(&self) -> &crate::digest::Digests {
+    pub fn digests(&self) -> &Digests {
         &self.digests
     }
     /// Where the verified bytes are (the fetch cache).
@@ -46,5 +185,732 @@ impl Admission {
     /// When admitted.
     pub fn admitted_at(&self) -> jiff::Timestamp {
         self.admitted_at
+    }
+}
+
+/// Why a basis counts, in words.
+pub fn describe_basis(b: &ledger::ReviewBasis) -> String {
+    match b {
+        ledger::ReviewBasis::Identical(a) => {
+            format!("identical to the build {} audited (full audit)", a.who)
+        }
+        ledger::ReviewBasis::DeltaChain(chain) => {
+            let who: Vec<_> = chain.iter().map(|a| a.who.as_str()).collect();
+            format!(
+                "covered by a chain of {} audits ({})",
+                chain.len(),
+                who.join(", ")
+            )
+        }
+        ledger::ReviewBasis::Exemption(e) => format!("exempted by {} until {}", e.who, e.expires),
+    }
+}
+
+/// One artifact of the closure.
+#[derive(Debug, Clone)]
+struct Candidate {
+    meta: NpmVersionMeta,
+    policy: PackagePolicy,
+    reason: String,
+}
+
+/// A package still to resolve: a selector, or a range (`Err`) to resolve against its packument.
+struct Pending {
+    name: PackageName,
+    selector: Result<VersionSelector, String>,
+    reason: String,
+    /// For optional dependencies: the policy's platforms, comma-separated.
+    platforms: Option<String>,
+}
+
+/// The gate could not run (operational: exit 2), as opposed to a rejection.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// Only npm specs can be admitted.
+    #[error("only npm:<name>@<version> specs can be admitted, got {0}")]
+    NotNpm(String),
+    /// Network, disk, registry trouble.
+    #[error("{0}")]
+    Operational(String),
+    /// The store could not be written.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// npm's platform naming (`linux-x64`, `linux-x64-musl`, `darwin-arm64`, `win32-x64`) matched
+/// against a version document's `os`, `cpu` and `libc` fields (npm's own install-time filter).
+fn platform_matches(platform: &str, metadata: &serde_json::Value) -> bool {
+    let mut parts = platform.split('-');
+    let (os, cpu) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let libc = match parts.next() {
+        Some("musl") => "musl",
+        _ => "glibc",
+    };
+    let allows = |field: &str, value: &str| match metadata.get(field).and_then(|v| v.as_array()) {
+        None => true,
+        Some(list) => {
+            let items: Vec<&str> = list.iter().filter_map(|v| v.as_str()).collect();
+            // npm: "!x" excludes x; otherwise the list names what is allowed.
+            if items.iter().any(|i| i.strip_prefix('!') == Some(value)) {
+                return false;
+            }
+            let positive: Vec<&&str> = items.iter().filter(|i| !i.starts_with('!')).collect();
+            positive.is_empty() || positive.iter().any(|i| **i == value)
+        }
+    };
+    allows("os", os) && allows("cpu", cpu) && (os != "linux" || allows("libc", libc))
+}
+
+/// Resolve an npm range to the highest matching version in the packument. npm semantics for an
+/// exact version, `*`/`latest`, `^`, `~`, comparison ranges; anything else (`||`, hyphen ranges,
+/// URLs, git) is refused rather than guessed.
+fn resolve_range(
+    range: &str,
+    versions: &BTreeMap<String, NpmVersionMeta>,
+) -> Result<String, String> {
+    let range = range.trim();
+    if versions.contains_key(range) {
+        return Ok(range.to_string());
+    }
+    if range.contains("||") || range.contains(" - ") || range.contains(':') || range.contains('/') {
+        return Err(format!(
+            "unsupported dependency range {range:?} (only exact versions, ^, ~, *, and comparisons)"
+        ));
+    }
+    let req = if range.is_empty() || range == "*" || range == "latest" {
+        semver::VersionReq::STAR
+    } else {
+        semver::VersionReq::parse(&range.replace(".x", ".*"))
+            .map_err(|e| format!("unsupported dependency range {range:?}: {e}"))?
+    };
+    versions
+        .keys()
+        .filter_map(|v| semver::Version::parse(v).ok())
+        .filter(|v| req.matches(v))
+        .max()
+        .map(|v| v.to_string())
+        .ok_or_else(|| format!("no published version satisfies {range:?}"))
+}
+
+impl Gate<'_> {
+    /// Resolve the closure of `spec` and check every artifact in it. When all pass and `store`
+    /// is given, admit them all (blobs, records, index last); otherwise admit nothing.
+    pub fn admit(&self, spec: &str, store: Option<&Store>) -> Result<AdmitReport, GateError> {
+        let parsed: ArtifactSpec = spec
+            .parse()
+            .map_err(|e| GateError::Operational(format!("{e}")))?;
+        let ArtifactSpec::Npm { name, selector } = parsed else {
+            return Err(GateError::NotNpm(spec.to_string()));
+        };
+        let mut reports = Vec::new();
+        let candidates = self.closure(&name, &selector, &mut reports)?;
+        let mut admissions = Vec::new();
+        for c in &candidates {
+            let (report, admission) = self.check(c)?;
+            reports.push(report);
+            admissions.extend(admission);
+        }
+        let mut notes = Vec::new();
+        if self.signing_key.is_none() {
+            notes.push(
+                "no --signing-key: no verification summary attestation (VSA) was signed"
+                    .to_string(),
+            );
+        }
+        let all_passed =
+            reports.iter().all(ArtifactReport::passed) && admissions.len() == candidates.len();
+        let mut admitted = Vec::new();
+        if all_passed {
+            if let Some(store) = store {
+                store.admit(&admissions)?;
+                admitted = admissions
+                    .iter()
+                    .map(|a| format!("{}@{}", a.name(), a.version()))
+                    .collect();
+            }
+        } else if store.is_some() {
+            notes.push("nothing was admitted: every artifact of the closure must pass".to_string());
+        }
+        Ok(AdmitReport {
+            spec: spec.to_string(),
+            verdict: if all_passed { "admitted" } else { "rejected" },
+            artifacts: reports,
+            admitted,
+            notes,
+        })
+    }
+
+    fn closure(
+        &self,
+        root: &PackageName,
+        selector: &VersionSelector,
+        reports: &mut Vec<ArtifactReport>,
+    ) -> Result<Vec<Candidate>, GateError> {
+        let mut out: Vec<Candidate> = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut queue: VecDeque<Pending> = VecDeque::new();
+        queue.push_back(Pending {
+            name: root.clone(),
+            selector: Ok(selector.clone()),
+            reason: "requested".into(),
+            platforms: None,
+        });
+        while let Some(Pending {
+            name,
+            selector: sel,
+            reason,
+            platforms: platform_filter,
+        }) = queue.pop_front()
+        {
+            let label = name.as_str().to_string();
+            let mut report = ArtifactReport::new(label.clone(), reason.clone());
+            let Some(policy) = self.policy.for_package("npm", name.as_str()) else {
+                report.push(
+                    "policy",
+                    Status::Fail,
+                    format!(
+                        "no [[package]] entry in {} matches {label}",
+                        self.policy.path.display()
+                    ),
+                );
+                reports.push(report);
+                continue;
+            };
+            let packument = match source::fetch_packument(&name, self.fetch) {
+                Ok(p) => p,
+                Err(e) if e.is_rejection() => {
+                    report.push(e.check(), Status::Fail, e.to_string());
+                    reports.push(report);
+                    continue;
+                }
+                Err(e) => return Err(GateError::Operational(e.to_string())),
+            };
+            let selector = match sel {
+                Ok(s) => s,
+                Err(range) => match resolve_range(&range, &packument.versions) {
+                    Ok(v) => VersionSelector::Version(
+                        v.parse()
+                            .map_err(|e| GateError::Operational(format!("{e}")))?,
+                    ),
+                    Err(why) => {
+                        report.push("resolve", Status::Fail, why);
+                        reports.push(report);
+                        continue;
+                    }
+                },
+            };
+            let meta = match packument.resolve(&selector) {
+                Ok(m) => m.clone(),
+                Err(e) => {
+                    report.push("resolve", Status::Fail, e.to_string());
+                    reports.push(report);
+                    continue;
+                }
+            };
+            if let Some(platforms) = &platform_filter {
+                // An optional dependency is part of the closure only for the policy's platforms.
+                let wanted: Vec<&str> = platforms.split(',').filter(|p| !p.is_empty()).collect();
+                if !wanted
+                    .iter()
+                    .any(|p| platform_matches(p, &meta.install_metadata))
+                {
+                    continue;
+                }
+            }
+            if !seen.insert(format!("{}@{}", meta.name.as_str(), meta.version.as_str())) {
+                continue;
+            }
+            let this = format!("{}@{}", meta.name.as_str(), meta.version.as_str());
+            for (dep, range) in &meta.dependencies {
+                if let Ok(n) = dep.parse::<PackageName>() {
+                    queue.push_back(Pending {
+                        name: n,
+                        selector: Err(range.clone()),
+                        reason: format!("dependency of {this}"),
+                        platforms: None,
+                    });
+                } else {
+                    let mut r = ArtifactReport::new(dep.clone(), format!("dependency of {this}"));
+                    r.push(
+                        "resolve",
+                        Status::Fail,
+                        format!("invalid package name {dep:?}"),
+                    );
+                    reports.push(r);
+                }
+            }
+            for (dep, range) in &meta.optional_dependencies {
+                if let Ok(n) = dep.parse::<PackageName>() {
+                    let platforms = policy.platforms.join(",");
+                    queue.push_back(Pending {
+                        name: n,
+                        selector: Err(range.clone()),
+                        reason: format!("optional dependency of {this}"),
+                        platforms: Some(platforms),
+                    });
+                }
+            }
+            out.push(Candidate {
+                meta,
+                policy: policy.clone(),
+                reason,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Run one artifact through every check. Returns its report and, when all passed, its admission.
+    fn check(&self, c: &Candidate) -> Result<(ArtifactReport, Option<Admission>), GateError> {
+        let label = format!("{}@{}", c.meta.name.as_str(), c.meta.version.as_str());
+        let mut r = ArtifactReport::new(label.clone(), c.reason.clone());
+        r.push(
+            "policy",
+            Status::Pass,
+            format!(
+                "{} entry at line {}",
+                self.policy.path.display(),
+                c.policy.line
+            ),
+        );
+
+        // 1. Fetch, checking dist.integrity while streaming.
+        let spec = ArtifactSpec::Npm {
+            name: c.meta.name.clone(),
+            selector: VersionSelector::Version(c.meta.version.clone()),
+        };
+        let fetched = match source::fetch(&spec, self.fetch) {
+            Ok(f) => f,
+            Err(e) if e.is_rejection() => {
+                r.push(e.check(), Status::Fail, e.to_string());
+                return Ok((r, None));
+            }
+            Err(e) => return Err(GateError::Operational(e.to_string())),
+        };
+        r.integrity = Some(fetched.digests.sha512.sri());
+        r.push(
+            "integrity",
+            Status::Pass,
+            format!(
+                "sha512 matches the registry's dist.integrity ({} bytes)",
+                fetched.digests.size
+            ),
+        );
+        let meta = fetched.npm.clone().unwrap_or_else(|| c.meta.clone());
+
+        // 2. Cooldown.
+        let now = self.clock.now();
+        if let Some(min_age) = c.policy.min_age {
+            match meta.publish_time {
+                None => r.push(
+                    "min-age",
+                    Status::Fail,
+                    "the registry gives no publish time, so the cooldown cannot be checked",
+                ),
+                Some(t) => {
+                    let age = now.duration_since(t);
+                    if age < min_age {
+                        r.push(
+                            "min-age",
+                            Status::Fail,
+                            format!(
+                                "published {t}, {} ago; policy requires at least {}",
+                                human_duration(age),
+                                human_duration(min_age)
+                            ),
+                        );
+                    } else {
+                        r.push(
+                            "min-age",
+                            Status::Pass,
+                            format!("published {t}, {} ago", human_duration(age)),
+                        );
+                    }
+                }
+            }
+        }
+
+        // 3. Provenance.
+        let provenance = self.provenance(c, &meta, &fetched, &mut r);
+
+        // 4. Contents.
+        let opts = InspectOptions {
+            limits: self.limits,
+            expect_archive: true,
+        };
+        let manifest = match crate::content::inspect_file(&fetched.path, &opts) {
+            Ok(m) => {
+                r.push(
+                    "contents",
+                    Status::Pass,
+                    format!(
+                        "{} entries, {} bytes unpacked",
+                        m.totals.entries, m.totals.unpacked_bytes
+                    ),
+                );
+                Some(m)
+            }
+            Err(crate::content::ContentError::Rejected(why)) => {
+                r.push("contents", Status::Fail, format!("{}: {why}", why.rule()));
+                None
+            }
+            Err(e) => return Err(GateError::Operational(e.to_string())),
+        };
+
+        // 5. Ledger review, for every criterion the policy names.
+        let mut reviewed = Vec::new();
+        let id = package_id(&meta)?;
+        if let Some(manifest) = &manifest {
+            for crit in &c.policy.criteria {
+                let Some(criterion) = self.ledger.criterion(crit).cloned() else {
+                    r.push(
+                        "review",
+                        Status::Fail,
+                        format!("criterion '{crit}' is not defined in the ledger"),
+                    );
+                    continue;
+                };
+                match self
+                    .ledger
+                    .review(&id, &fetched.digests, manifest, &criterion, self.clock)
+                {
+                    Ok(outcome) => self.record_review(&mut r, &criterion, outcome, &mut reviewed),
+                    Err(e) => r.push("review", Status::Fail, e.to_string()),
+                }
+            }
+            // 6. Install scripts no audited build had.
+            self.install_scripts(c, &id, manifest, &mut r);
+        }
+
+        let provenance = match provenance {
+            Some(p) if r.passed() => p,
+            _ => return Ok((r, None)),
+        };
+        let Some(manifest) = manifest else {
+            return Ok((r, None));
+        };
+        if !r.passed() || reviewed.is_empty() {
+            return Ok((r, None));
+        }
+        let admission = Admission::new(c, &fetched, &manifest, &provenance, &reviewed, &r, self);
+        Ok((r, Some(admission)))
+    }
+
+    fn provenance(
+        &self,
+        c: &Candidate,
+        meta: &NpmVersionMeta,
+        fetched: &Fetched,
+        r: &mut ArtifactReport,
+    ) -> Option<ProvenanceOutcome> {
+        let present = meta.attestations_path.as_ref();
+        match (c.policy.provenance, present) {
+            (ProvenanceRequirement::NotRequired, _) => {
+                r.push("provenance", Status::Skipped, "not required by policy");
+                Some(ProvenanceOutcome::NotRequired)
+            }
+            (ProvenanceRequirement::Required, None) => {
+                r.push("provenance", Status::Fail, format!(
+                    "policy requires provenance; the registry lists no attestations (dist.attestations) for {}@{}",
+                    meta.name, meta.version));
+                None
+            }
+            (ProvenanceRequirement::IfPresent, None) => {
+                r.push(
+                    "provenance",
+                    Status::Skipped,
+                    "absent; policy says if-present",
+                );
+                Some(ProvenanceOutcome::AbsentAllowed)
+            }
+            (_, Some(path)) => {
+                let bytes = match crate::limits::read_file_limited(
+                    path,
+                    "attestations size",
+                    self.limits.bundle_bytes,
+                ) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        r.push("provenance", Status::Fail, e.to_string());
+                        return None;
+                    }
+                };
+                let package = NpmPackageRef {
+                    tarball: &fetched.digests,
+                    name: meta.name.as_str(),
+                    version: meta.version.as_str(),
+                };
+                let now = self.clock.now();
+                let result = match &c.policy.source_uri {
+                    Some(source) => {
+                        let policy = ProvenancePolicy {
+                            source_uri: source.clone(),
+                            builder_id: c.policy.builder_id.clone(),
+                            source_tag: None,
+                            source_versioned_tag: None,
+                            source_branch: None,
+                            workflow_inputs: Vec::new(),
+                        };
+                        provenance::verify_npm_package(
+                            package,
+                            &bytes,
+                            &policy,
+                            self.roots,
+                            self.npm_keys,
+                            now,
+                            &self.limits,
+                        )
+                    }
+                    None => provenance::verify_npm_attestations(
+                        package,
+                        &bytes,
+                        self.roots,
+                        self.npm_keys,
+                        now,
+                        &self.limits,
+                    ),
+                };
+                match result {
+                    Ok(accepted) => {
+                        if let Some(why) = self.signer_mismatch(c, &accepted) {
+                            r.push("provenance", Status::Fail, why);
+                            return None;
+                        }
+                        let f = accepted.facts();
+                        r.push(
+                            "provenance",
+                            Status::Pass,
+                            format!(
+                                "{} from {} at {} (signed by {})",
+                                f.predicate_type,
+                                f.source_repository.as_deref().unwrap_or("?"),
+                                f.source_commit.as_deref().unwrap_or("?"),
+                                f.signer.as_deref().unwrap_or("?")
+                            ),
+                        );
+                        Some(ProvenanceOutcome::Accepted(Box::new(accepted)))
+                    }
+                    Err(e) => {
+                        r.push("provenance", Status::Fail, format!("{}: {e}", e.check()));
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// The policy's `signer-workflow` and `issuer`, matched against the verified facts.
+    fn signer_mismatch(&self, c: &Candidate, accepted: &ProvenanceAccepted) -> Option<String> {
+        let f = accepted.facts();
+        if let Some(want) = &c.policy.signer_workflow {
+            let signer = f.signer.as_deref().unwrap_or("");
+            let path = signer.strip_prefix("https://").unwrap_or(signer);
+            let path = path.split('@').next().unwrap_or(path);
+            if path != want.trim_start_matches("https://") {
+                return Some(format!(
+                    "signer-workflow mismatch: expected {want}, provenance was signed by {signer}"
+                ));
+            }
+        }
+        if let Some(want) = &c.policy.issuer {
+            let got = f.issuer.as_deref().unwrap_or("(none)");
+            if got != want {
+                return Some(format!(
+                    "issuer mismatch: expected {want}, certificate says {got}"
+                ));
+            }
+        }
+        None
+    }
+
+    fn record_review(
+        &self,
+        r: &mut ArtifactReport,
+        criterion: &CriterionName,
+        outcome: ReviewOutcome,
+        reviewed: &mut Vec<ReviewedBuild>,
+    ) {
+        match outcome {
+            ReviewOutcome::Identical(b)
+            | ReviewOutcome::CoveredByDelta(b)
+            | ReviewOutcome::CoveredByExemption(b) => {
+                r.push(
+                    "review",
+                    Status::Pass,
+                    format!("{}: {}", criterion.as_str(), describe_basis(b.basis())),
+                );
+                reviewed.push(b);
+            }
+            ReviewOutcome::Revoked(v) => {
+                let target = match &v.target {
+                    ledger::ViolationTarget::Version(ver) => format!("version {ver}"),
+                    ledger::ViolationTarget::Digest(d) => format!("build {d}"),
+                };
+                r.push(
+                    "revoked",
+                    Status::Fail,
+                    format!("a violation revokes {target} (recorded by {})", v.who),
+                );
+            }
+            ReviewOutcome::NeedsReview(n) => {
+                let closest = n
+                    .closest
+                    .as_ref()
+                    .map(|b| format!("closest audited build: {}", b.package))
+                    .unwrap_or_else(|| "no audited build of this package".into());
+                let changes = n
+                    .diff
+                    .as_ref()
+                    .map(|d| format!("; {}", d.summary_line()))
+                    .unwrap_or_default();
+                let expired = if n.expired_exemptions.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} exemption(s) for these bytes expired",
+                        n.expired_exemptions.len()
+                    )
+                };
+                r.push("review", Status::Fail, format!(
+                    "unreviewed: no audit covers these bytes for {} ({closest}{changes}{expired})",
+                    criterion.as_str()));
+            }
+        }
+    }
+
+    fn install_scripts(
+        &self,
+        c: &Candidate,
+        id: &PackageId,
+        manifest: &ContentManifest,
+        r: &mut ArtifactReport,
+    ) {
+        let scripts = manifest
+            .package
+            .as_ref()
+            .map(|p| p.lifecycle_scripts.clone())
+            .unwrap_or_default();
+        if scripts.is_empty() {
+            r.push("install-scripts", Status::Pass, "no lifecycle scripts");
+            return;
+        }
+        let mut audited: BTreeSet<(String, String)> = BTreeSet::new();
+        for crit in &c.policy.criteria {
+            let Some(criterion) = self.ledger.criterion(crit) else {
+                continue;
+            };
+            for build in self.ledger.covered_builds(id, criterion) {
+                if let Ok(m) = ledger::load_manifest(self.ledger.dir(), &build.manifest)
+                    && let Some(p) = m.package
+                {
+                    audited.extend(p.lifecycle_scripts);
+                }
+            }
+        }
+        let new: Vec<String> = scripts
+            .iter()
+            .filter(|(k, v)| !audited.contains(&((*k).clone(), (*v).clone())))
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        let listed = scripts
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        match (new.is_empty(), c.policy.new_install_scripts) {
+            (true, _) => r.push("install-scripts", Status::Pass, format!("all present in an audited build ({listed})")),
+            (false, NewInstallScripts::Allow) => r.push("install-scripts", Status::Pass, format!("not in any audited build, allowed by policy: {}", new.join("; "))),
+            (false, NewInstallScripts::Block) => r.push("install-scripts", Status::Fail, format!(
+                "install scripts not in any audited build: {} (policy: new-install-scripts = \"block\")", new.join("; "))),
+        }
+    }
+}
+
+fn package_id(meta: &NpmVersionMeta) -> Result<PackageId, GateError> {
+    PackageId::parse_spec(&format!(
+        "npm:{}@{}",
+        meta.name.as_str(),
+        meta.version.as_str()
+    ))
+    .map_err(|e| GateError::Operational(format!("{e}")))
+}
+
+fn human_duration(d: jiff::SignedDuration) -> String {
+    let s = d.as_secs();
+    if s.abs() >= 86_400 {
+        format!("{:.1} days", s as f64 / 86_400.0)
+    } else {
+        format!("{:.1} hours", s as f64 / 3_600.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_follow_npm_os_cpu_libc() {
+        let glibc = json!({"os": ["linux"], "cpu": ["x64"], "libc": ["glibc"]});
+        let musl = json!({"os": ["linux"], "cpu": ["x64"], "libc": ["musl"]});
+        let mac = json!({"os": ["darwin"], "cpu": ["arm64"]});
+        assert!(platform_matches("linux-x64", &glibc));
+        assert!(!platform_matches("linux-x64", &musl));
+        assert!(platform_matches("linux-x64-musl", &musl));
+        assert!(!platform_matches("linux-x64", &mac));
+        assert!(platform_matches("darwin-arm64", &mac));
+        assert!(
+            platform_matches("linux-x64", &json!({})),
+            "no restriction: every platform"
+        );
+        assert!(!platform_matches("linux-x64", &json!({"os": ["!linux"]})));
+    }
+
+    #[test]
+    fn ranges_resolve_like_npm_or_are_refused() {
+        let versions: BTreeMap<String, NpmVersionMeta> =
+            ["1.0.0", "1.2.0", "1.3.0-beta.1", "2.0.0"]
+                .iter()
+                .map(|v| {
+                    let meta = NpmVersionMeta {
+                        name: "p".parse().expect("name"),
+                        version: v.parse().expect("version"),
+                        integrity: None,
+                        shasum: None,
+                        tarball_url: String::new(),
+                        publish_time: None,
+                        dependencies: BTreeMap::new(),
+                        optional_dependencies: BTreeMap::new(),
+                        attestations_url: None,
+                        attestations_path: None,
+                        install_metadata: json!({}),
+                    };
+                    (v.to_string(), meta)
+                })
+                .collect();
+        assert_eq!(
+            resolve_range("1.0.0", &versions).ok().as_deref(),
+            Some("1.0.0"),
+            "exact is exact, not ^"
+        );
+        assert_eq!(
+            resolve_range("^1.0.0", &versions).ok().as_deref(),
+            Some("1.2.0"),
+            "no prerelease"
+        );
+        assert_eq!(
+            resolve_range("~1.2.0", &versions).ok().as_deref(),
+            Some("1.2.0")
+        );
+        assert_eq!(
+            resolve_range(">=1.0.0", &versions).ok().as_deref(),
+            Some("2.0.0")
+        );
+        assert_eq!(resolve_range("*", &versions).ok().as_deref(), Some("2.0.0"));
+        assert_eq!(
+            resolve_range("1.x", &versions).ok().as_deref(),
+            Some("1.2.0")
+        );
+        assert!(resolve_range("^3", &versions).is_err());
+        assert!(resolve_range("1 || 2", &versions).is_err());
+        assert!(resolve_range("git+https://x/y", &versions).is_err());
     }
 }

@@ -164,6 +164,8 @@ pub struct ProvenanceFacts {
     pub invocation: Option<String>,
     /// The signer's identity (certificate SAN, or the key id).
     pub signer: Option<String>,
+    /// The signing certificate's OIDC issuer, when the signature was keyless.
+    pub issuer: Option<String>,
     /// The trust root or key that verified the signature.
     pub verified_by: String,
     /// Verified signing time.
@@ -430,6 +432,7 @@ pub(crate) fn evaluate_slsa(
         trigger: provenance.trigger.clone(),
         invocation: provenance.invocation_id.clone(),
         signer: cert.identity.clone(),
+        issuer: cert.issuer.clone(),
         verified_by: verified.trust_root().to_string(),
         signing_time: verified.signing_time(),
         subjects: subject_facts(&statement),

@@ -195,6 +195,7 @@ pub fn verify_vsa(
             predicate_type: statement.predicate_type.clone(),
             builder: Some(verifier),
             signer: Some(envelope.keyid.clone()),
+            issuer: None,
             verified_by: format!("public key {}", policy.public_key_id),
             subjects: subject_facts(&statement),
             ..ProvenanceFacts::default()

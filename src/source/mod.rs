@@ -14,7 +14,7 @@ mod npm;
 mod spec;
 
 pub use error::FetchError;
-pub use npm::{NpmVersionMeta, Packument};
+pub use npm::{INSTALL_METADATA_KEYS, NpmVersionMeta, Packument};
 pub use spec::{ArtifactSpec, PackageName, SpecError, Version, VersionSelector};
 
 use crate::digest::{Algorithm, Digest, Digests};

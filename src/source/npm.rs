@@ -24,7 +24,32 @@ struct WireVersion {
     dependencies: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(default, rename = "optionalDependencies")]
     optional_dependencies: Option<BTreeMap<String, serde_json::Value>>,
+    /// Everything else the registry said about the version (only whitelisted keys are kept).
+    #[serde(flatten)]
+    rest: BTreeMap<String, serde_json::Value>,
 }
+
+/// The version-document keys an npm client needs to install a package, and nothing else: a
+/// mirror serves these (plus its own `dist`), never the upstream's arbitrary extras.
+pub const INSTALL_METADATA_KEYS: &[&str] = &[
+    "name",
+    "version",
+    "description",
+    "license",
+    "dependencies",
+    "optionalDependencies",
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "bundleDependencies",
+    "bin",
+    "directories",
+    "engines",
+    "os",
+    "cpu",
+    "libc",
+    "hasInstallScript",
+    "deprecated",
+];
 
 #[derive(Deserialize)]
 struct WireDist {
@@ -62,6 +87,8 @@ pub struct NpmVersionMeta {
     pub attestations_url: Option<String>,
     /// Where the fetched attestations were stored (set by `fetch`).
     pub attestations_path: Option<PathBuf>,
+    /// The version document's install-relevant keys ([`INSTALL_METADATA_KEYS`]), no `dist`.
+    pub install_metadata: serde_json::Value,
 }
 
 /// A package document from the registry, reduced to what vetted uses.
@@ -82,6 +109,47 @@ fn string_map(m: Option<BTreeMap<String, serde_json::Value>>) -> BTreeMap<String
         .into_iter()
         .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
         .collect()
+}
+
+fn dependencies_of(w: &WireVersion) -> Vec<(&'static str, serde_json::Value)> {
+    let mut out = Vec::new();
+    if let Some(d) = &w.dependencies {
+        out.push(("dependencies", serde_json::to_value(d).unwrap_or_default()));
+    }
+    if let Some(d) = &w.optional_dependencies {
+        out.push((
+            "optionalDependencies",
+            serde_json::to_value(d).unwrap_or_default(),
+        ));
+    }
+    out
+}
+
+fn install_metadata(
+    version: &str,
+    name: &PackageName,
+    rest: &BTreeMap<String, serde_json::Value>,
+    deps: &[(&'static str, serde_json::Value)],
+) -> serde_json::Value {
+    let mut doc = serde_json::Map::new();
+    for key in INSTALL_METADATA_KEYS {
+        if let Some(v) = rest.get(*key) {
+            doc.insert((*key).to_string(), v.clone());
+        }
+    }
+    for (k, v) in deps {
+        doc.insert((*k).to_string(), v.clone());
+    }
+    // Name and version are the ones we resolved, whatever the document claims.
+    doc.insert(
+        "name".into(),
+        serde_json::Value::String(name.as_str().to_string()),
+    );
+    doc.insert(
+        "version".into(),
+        serde_json::Value::String(version.to_string()),
+    );
+    serde_json::Value::Object(doc)
 }
 
 impl Packument {
@@ -111,6 +179,7 @@ impl Packument {
             let Ok(version) = v.parse::<Version>() else {
                 continue;
             };
+            let deps_for_meta = dependencies_of(&w);
             let dist = w.dist;
             let integrity = dist
                 .as_ref()
@@ -137,6 +206,7 @@ impl Packument {
                     .and_then(|d| d.attestations.as_ref())
                     .and_then(|a| a.url.clone()),
                 attestations_path: None,
+                install_metadata: install_metadata(&v, name, &w.rest, &deps_for_meta),
             };
             versions.insert(v, meta);
         }
