@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 /// at (install scripts, dependencies, executables, URLs, environment variables, capabilities).
 ///
 /// An operand is an audited build `ledger:NAME@VERSION` (its stored manifest), a content
-/// manifest `FILE.json`, or an artifact (needs the content reader).
+/// manifest `FILE.json`, an npm spec `npm:NAME@VERSION` (fetched and verified against the
+/// registry's integrity), an `https://` URL, or a local artifact (`.tgz`, `.tar`, `.zip`).
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// The earlier build (usually the audited one).
@@ -25,6 +26,8 @@ pub struct DiffArgs {
     /// The ledger directory (for `ledger:` operands).
     #[arg(long, default_value = "ledger", value_name = "DIR")]
     ledger: PathBuf,
+    #[command(flatten)]
+    source: super::fetch::SourceArgs,
 }
 
 /// How the report is printed.
@@ -73,10 +76,10 @@ pub fn run(args: DiffArgs) -> Outcome {
 }
 
 fn run_inner(args: &DiffArgs, format: Format) -> Result<Outcome, Failure> {
-    let old = load_manifest(&args.old, &args.ledger)?;
-    let new = load_manifest(&args.new, &args.ledger)?;
+    let old = load_manifest(&args.old, &args.ledger, &args.source)?;
+    let new = load_manifest(&args.new, &args.ledger, &args.source)?;
     let report = crate::diff::diff(&args.old, &old, &args.new, &new);
-    print!("{}", render(&report, format)?);
+    super::fetch::emit(&render(&report, format)?);
     Ok(Outcome::Success)
 }
 
@@ -94,7 +97,11 @@ pub(crate) fn read_manifest_file(path: &Path) -> Result<ContentManifest, Failure
 /// - `ledger:NAME@VERSION`: the stored manifest of that audited build;
 /// - a path ending in `.json`: a content manifest file;
 /// - anything else: an artifact path or spec, read by the content reader.
-pub fn load_manifest(operand: &str, ledger_dir: &Path) -> Result<ContentManifest, Failure> {
+pub(super) fn load_manifest(
+    operand: &str,
+    ledger_dir: &Path,
+    source: &super::fetch::SourceArgs,
+) -> Result<ContentManifest, Failure> {
     if let Some(spec) = operand.strip_prefix("ledger:") {
         return load_ledger_manifest(spec, ledger_dir);
     }
@@ -102,13 +109,9 @@ pub fn load_manifest(operand: &str, ledger_dir: &Path) -> Result<ContentManifest
     if path.extension().is_some_and(|e| e == "json") {
         return read_manifest_file(path);
     }
-    // TODO(issue 4, wired by the lead at merge): artifact paths and `npm:` specs go through the
-    // content reader:
-    //     crate::content::build_manifest_from_path(path, &crate::limits::Limits::default())
-    // (and `npm:` specs through `source::fetch` first). Until then this is an operational error.
-    Err(Failure::operational(format!(
-        "{operand}: artifact operands need the content reader (issue 4); pass a ledger:NAME@VERSION or a manifest .json"
-    )))
+    // Artifacts and specs: fetched (npm specs checked against dist.integrity while streaming)
+    // and read by the content reader.
+    super::fetch::fetch_and_inspect(operand, source).map(|(_, manifest)| manifest)
 }
 
 fn load_ledger_manifest(spec: &str, ledger_dir: &Path) -> Result<ContentManifest, Failure> {

@@ -122,6 +122,27 @@ pub struct FetchArgs {
     source: SourceArgs,
 }
 
+/// Fetch a spec (verifying what its source promised) and read its content manifest: what
+/// `certify`, `review` and `diff` need from an artifact operand.
+pub(super) fn fetch_and_inspect(
+    spec: &str,
+    source: &SourceArgs,
+) -> Result<(source::Fetched, crate::content::ContentManifest), Failure> {
+    let parsed: ArtifactSpec = spec.parse().map_err(Failure::operational)?;
+    let limits = Limits::default();
+    let opts = source.options(limits)?;
+    let fetched = source::fetch(&parsed, &opts).map_err(failure)?;
+    let inspect = crate::content::InspectOptions {
+        limits,
+        expect_archive: matches!(parsed, ArtifactSpec::Npm { .. }),
+    };
+    let manifest = crate::content::inspect_file(&fetched.path, &inspect).map_err(|e| match e {
+        crate::content::ContentError::Rejected(why) => Failure::rejected(why.rule(), why),
+        other => Failure::operational(other),
+    })?;
+    Ok((fetched, manifest))
+}
+
 /// Map a fetch error onto the CLI's failure (rejection vs operational).
 pub(super) fn failure(e: FetchError) -> Failure {
     if e.is_rejection() {

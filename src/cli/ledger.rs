@@ -40,12 +40,15 @@ pub struct CertifyArgs {
     /// Notes for the audit.
     #[arg(long)]
     notes: Option<String>,
-    /// The build's content manifest (JSON). Until fetching is wired in, this is required.
+    /// Use this content manifest (JSON) instead of fetching the build (offline; the digests are
+    /// the manifest's own).
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
     /// The ledger directory.
     #[arg(long, default_value = "ledger", value_name = "DIR")]
     ledger: PathBuf,
+    #[command(flatten)]
+    source: super::fetch::SourceArgs,
 }
 
 /// Check a build against the ledger: exit 0 when an audit (or delta chain, or exemption) covers
@@ -57,7 +60,8 @@ pub struct ReviewArgs {
     /// The criterion to review for.
     #[arg(long, default_value = ledger::SAFE_TO_RUN)]
     criteria: String,
-    /// The build's content manifest (JSON). Until fetching is wired in, this is required.
+    /// Use this content manifest (JSON) instead of fetching the build (offline; the digests are
+    /// the manifest's own).
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
     /// Print the result as JSON.
@@ -69,6 +73,8 @@ pub struct ReviewArgs {
     /// The ledger directory.
     #[arg(long, default_value = "ledger", value_name = "DIR")]
     ledger: PathBuf,
+    #[command(flatten)]
+    source: super::fetch::SourceArgs,
 }
 
 fn print_diagnostics(d: &LedgerDiagnostics) {
@@ -120,14 +126,26 @@ fn fmt_inner(args: &FmtArgs) -> Result<Outcome, Failure> {
     }
 }
 
-/// The manifest for a spec. TODO(issue 4, lead at merge): without --manifest, fetch the spec
-/// through `source::fetch` and build the manifest with the content reader.
-fn manifest_for(spec: &PackageId, manifest: Option<&Path>) -> Result<ContentManifest, Failure> {
+/// The manifest and artifact digests for a spec: from `--manifest` (offline), or by fetching the
+/// build (checked against the registry's integrity) and reading its contents.
+fn manifest_for(
+    spec: &PackageId,
+    manifest: Option<&Path>,
+    source: &super::fetch::SourceArgs,
+) -> Result<(ContentManifest, crate::digest::Digests), Failure> {
     match manifest {
-        Some(p) => read_manifest_file(p),
-        None => Err(Failure::operational(format!(
-            "{spec}: fetching needs the npm source and content reader (issue 4); pass --manifest FILE"
-        ))),
+        Some(p) => read_manifest_file(p).map(|m| {
+            let d = m.artifact.clone();
+            (m, d)
+        }),
+        None => {
+            let npm = format!("npm:{}@{}", spec.name, spec.version);
+            let (fetched, manifest) = super::fetch::fetch_and_inspect(&npm, source)?;
+            if manifest.artifact != fetched.digests {
+                return Err(Failure::operational("the content reader and the fetcher disagree on the artifact's digests"));
+            }
+            Ok((manifest, fetched.digests))
+        }
     }
 }
 
@@ -141,7 +159,7 @@ pub fn run_certify(args: CertifyArgs) -> Outcome {
 
 fn certify_inner(args: CertifyArgs) -> Result<Outcome, Failure> {
     let package = PackageId::parse_spec(&args.spec).map_err(Failure::operational)?;
-    let manifest = manifest_for(&package, args.manifest.as_deref())?;
+    let (manifest, _) = manifest_for(&package, args.manifest.as_deref(), &args.source)?;
     let criteria = args
         .criteria
         .iter()
@@ -215,7 +233,7 @@ fn describe_basis(b: &ReviewBasis) -> String {
 
 fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
     let package = PackageId::parse_spec(&args.spec).map_err(Failure::operational)?;
-    let manifest = manifest_for(&package, args.manifest.as_deref())?;
+    let (manifest, digests) = manifest_for(&package, args.manifest.as_deref(), &args.source)?;
     let file = args.ledger.join(ledger::AUDITS_FILE);
     if !file.exists() {
         return Err(Failure::operational(format!(
@@ -226,9 +244,6 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
     let ledger = Ledger::load(&args.ledger).map_err(|d| invalid(&args.ledger, &d))?;
     print_diagnostics(ledger.warnings());
     let crit = criterion(&args.criteria)?;
-    // TODO(issue 4): the gate passes the digests it computed from the artifact's bytes; here
-    // they come from the manifest, which the content reader computed from the same bytes.
-    let digests = manifest.artifact.clone();
     let outcome = ledger
         .review(&package, &digests, &manifest, &crit, &SystemClock)
         .map_err(Failure::operational)?;
