@@ -26,6 +26,7 @@ pub mod content;
 pub mod diff;
 pub mod digest;
 pub mod gate;
+pub mod installed;
 pub mod ledger;
 pub mod limits;
 pub mod policy;

@@ -33,10 +33,17 @@ enum Command {
     Certify(ledger::CertifyArgs),
     /// Check a build against the audit ledger; show the diff from the closest audited build.
     Review(ledger::ReviewArgs),
+    /// Serve the store as an npm registry: only admitted versions, every tarball re-hashed.
+    Serve(serve::ServeArgs),
+    /// Check installed copies (node_modules, npm global prefix, Claude Code native installs)
+    /// against the audited builds in the ledger, file by file.
+    AuditInstalled(audit::AuditInstalledArgs),
 }
 
+mod audit;
 mod diff;
 mod ledger;
+mod serve;
 mod trust_root;
 mod verify_bundle;
 
@@ -70,5 +77,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Fmt(args) => ledger::run_fmt(args),
         Command::Certify(args) => ledger::run_certify(args),
         Command::Review(args) => ledger::run_review(args),
+        Command::Serve(args) => serve::run(args),
+        Command::AuditInstalled(args) => audit::run(args),
     }
 }
