@@ -24,16 +24,30 @@ pub fn npm_tarball(
         }
     }
     let pj = serde_json::to_vec_pretty(&pj).expect("json");
-    let mut all: Vec<(String, Vec<u8>)> = vec![("package/package.json".into(), pj)];
+    let mut all: Vec<(String, Vec<u8>)> = vec![("package.json".into(), pj)];
     for (p, b) in files {
-        all.push((format!("package/{p}"), b.to_vec()));
+        all.push((p.to_string(), b.to_vec()));
     }
+    tarball_of(&all)
+}
+
+/// A gzipped tarball of exactly these files under `package/`, with `mode`s 0o644 (0o755 for
+/// paths under `bin/`).
+pub fn tarball_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let all: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(p, b)| (format!("package/{p}"), b.clone()))
+        .collect();
     let enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut tar = tar::Builder::new(enc);
     for (p, b) in &all {
         let mut h = tar::Header::new_ustar();
         h.set_size(b.len() as u64);
-        h.set_mode(0o644);
+        h.set_mode(if p.starts_with("package/bin/") {
+            0o755
+        } else {
+            0o644
+        });
         h.set_mtime(0);
         h.set_entry_type(tar::EntryType::Regular);
         tar.append_data(&mut h, p, b.as_slice()).expect("append");
