@@ -3,7 +3,9 @@
 mod serve_support;
 
 use serde_json::json;
-use serve_support::{Admitted, Server, blob_path, http_get, json_of, npm_tarball, write_store};
+use serve_support::{
+    Admitted, Server, blob_path, http_get, json_of, npm_tarball, try_http_get, write_store,
+};
 use std::time::{Duration, Instant};
 use vetted::digest::Digests;
 
@@ -377,8 +379,16 @@ fn load(
                         break;
                     }
                     let (path, digest) = &wanted[i % wanted.len()];
-                    let (status, _, body, complete) = http_get(base, path, &[]);
-                    if status != 200 || !complete || &vetted::digest::sha512(&body) != digest {
+                    let ok = match try_http_get(base, path, &[]) {
+                        Ok((status, _, body, complete)) => {
+                            status == 200 && complete && &vetted::digest::sha512(&body) == digest
+                        }
+                        Err(e) => {
+                            eprintln!("GET {path}: {e}");
+                            false
+                        }
+                    };
+                    if !ok {
                         failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                 }
@@ -415,4 +425,49 @@ fn load_full_64_clients_2000_requests() {
     );
     assert_eq!(failures, 0);
     assert_eq!(n, 2000, "stopped at the 30 s cap");
+}
+
+/// Large tarballs (4 MiB, incompressible), half of them over the buffer limit so both serving
+/// paths run: `cargo test --release --test serve_http -- --ignored --nocapture load_large`.
+#[test]
+#[ignore]
+fn load_large_tarballs_both_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    let mut admitted = Vec::new();
+    let mut tarballs = Vec::new();
+    let mut x: u64 = 0x243f6a8885a308d3;
+    for (i, size) in [
+        (0, 4usize << 20),
+        (1, 4 << 20),
+        (2, 512 << 10),
+        (3, 512 << 10),
+    ] {
+        let mut data = Vec::with_capacity(size);
+        while data.len() < size {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            data.extend_from_slice(&x.to_le_bytes());
+        }
+        let version = format!("1.0.{i}");
+        let tgz = npm_tarball("large", &version, json!({}), &[("data.bin", &data)]);
+        tarballs.push(("large".to_string(), version.clone(), tgz.clone()));
+        admitted.push(Admitted::new("large", &version, tgz, json!({})));
+    }
+    write_store(&store, &admitted);
+    // 1 MiB: the 4 MiB tarballs are streamed while hashing, the 512 KiB ones hashed first.
+    let s = Server::start_with_env(
+        &store,
+        &["--buffer-limit", "1048576"],
+        &[("RUST_LOG", "warn")],
+    );
+    let (n, secs, failures) = load(&s.base, &tarballs, 64, 1000, Duration::from_secs(30));
+    let bytes: usize = (0..n).map(|i| tarballs[i % tarballs.len()].2.len()).sum();
+    eprintln!(
+        "load (large): {n} requests, 64 clients, {secs:.2}s, {:.0} req/s, {:.0} MiB/s, {failures} failures",
+        n as f64 / secs,
+        bytes as f64 / secs / (1 << 20) as f64
+    );
+    assert_eq!(failures, 0);
 }

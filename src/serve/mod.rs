@@ -329,7 +329,19 @@ async fn serve_blob(
                 }
             }
         }
-        let actual = crate::digest::sha512(&buf);
+        // Hash off the async workers: a large blob would stall every other request.
+        let (buf, actual) = match tokio::task::spawn_blocking(move || {
+            let d = crate::digest::sha512(&buf);
+            (buf, d)
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(package = %name, blob = %key, error = %e, "hashing failed");
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "blob unavailable");
+            }
+        };
         if &actual != expected || buf.len() as u64 != size {
             integrity_failure(
                 name,

@@ -217,22 +217,35 @@ pub fn http_get(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, Vec<(String, String)>, Vec<u8>, bool) {
+    try_http_get(base, path, headers).unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// A response: status, headers (names lower-cased), body, whether the body is complete.
+pub type HttpResponse = (u16, Vec<(String, String)>, Vec<u8>, bool);
+
+/// [`http_get`], with connection failures and malformed responses as errors.
+pub fn try_http_get(
+    base: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<HttpResponse, String> {
     let hostport = base.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(hostport).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
+    let mut s = std::net::TcpStream::connect(hostport).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(|e| e.to_string())?;
     let mut req = format!("GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    s.write_all(req.as_bytes()).expect("write");
+    s.write_all(req.as_bytes())
+        .map_err(|e| format!("write: {e}"))?;
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .expect("response head");
+        .ok_or_else(|| format!("no response head in {} bytes", raw.len()))?;
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let body = raw[split + 4..].to_vec();
     let mut lines = head.split("\r\n");
@@ -240,7 +253,7 @@ pub fn http_get(
         .next()
         .and_then(|l| l.split(' ').nth(1))
         .and_then(|c| c.parse().ok())
-        .expect("status");
+        .ok_or("no status")?;
     let hdrs: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
@@ -258,7 +271,7 @@ pub fn http_get(
         let complete = len.is_none_or(|l| body.len() == l);
         (body, complete)
     };
-    (status, hdrs, body, complete)
+    Ok((status, hdrs, body, complete))
 }
 
 fn dechunk(mut b: &[u8]) -> (Vec<u8>, bool) {
