@@ -314,3 +314,45 @@ fn claude_native_installs_are_matched_against_the_platform_binary() {
     );
     assert_eq!(copy(&json, "versions/2.1.331")["status"], "unknown-version");
 }
+
+#[test]
+fn bundled_dependencies_are_compared_as_part_of_their_parent() {
+    let w = world();
+    let inner_pj = br#"{"name":"inner","version":"0.0.1"}"#;
+    let bundler = Pkg::new(
+        "bundler",
+        "1.0.0",
+        &[
+            ("index.js", b"require('inner')\n"),
+            ("node_modules/inner/package.json", inner_pj),
+            ("node_modules/inner/index.js", b"inner\n"),
+        ],
+    );
+    bundler.certify(&w.ledger());
+    bundler.install(&w.nm().join("bundler"));
+    let (code, json, stderr) = audit(&w.root(), &w.ledger());
+    assert_eq!(code, 0, "{json:#}\n{stderr}");
+    let inner = copy(&json, "bundler/node_modules/inner");
+    assert_eq!(inner["status"], "match");
+    assert!(
+        inner["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("bundled in the audited tarball of bundler@1.0.0"))
+    );
+
+    // A changed and an extra file inside the bundled package are reported.
+    std::fs::write(
+        w.nm().join("bundler/node_modules/inner/index.js"),
+        b"evil\n",
+    )
+    .expect("tamper");
+    std::fs::write(w.nm().join("bundler/node_modules/inner/extra.js"), b"x\n").expect("add");
+    let (code, json, _) = audit(&w.root(), &w.ledger());
+    assert_eq!(code, 1);
+    let parent = copy(&json, "node_modules/bundler");
+    assert_eq!(parent["modified"][0]["path"], "node_modules/inner/index.js");
+    let inner = copy(&json, "bundler/node_modules/inner");
+    assert_eq!(inner["status"], "modified");
+    assert_eq!(inner["modified"][0]["path"], "index.js");
+    assert_eq!(inner["added"], serde_json::json!(["extra.js"]));
+}

@@ -11,7 +11,8 @@
 //! extracts only files and directories (links in a tarball are skipped), and may change modes
 //! (it marks bin targets executable); so files are compared by content, not mode. A package's
 //! own `node_modules/` holds other installed copies and is audited separately, except files a
-//! tarball bundles there, which are compared like any other.
+//! tarball bundles there (`bundleDependencies`), which are compared like any other; a bundled
+//! package is reported as its own copy, matched against its part of the parent's build.
 //!
 //! Claude Code's wrapper (`@anthropic-ai/claude-code`) has a postinstall (`install.cjs`) that
 //! replaces `bin/claude.exe` with the platform package's binary
@@ -378,24 +379,41 @@ impl<'a> Auditor<'a> {
 
     /// Audit every copy under `root`.
     pub fn audit_path(&mut self, root: &Path) -> Result<Vec<CopyReport>, InstalledError> {
-        let mut out = Vec::new();
+        let mut out: Vec<CopyReport> = Vec::new();
+        // Package directories audited so far, with the files their audited build has.
+        let mut parents: Vec<(PathBuf, usize, BTreeSet<String>)> = Vec::new();
         for f in find(root)? {
-            out.push(match f {
-                Found::Npm(dir) => self.audit_npm(&dir),
-                Found::ClaudeNative(path, version) => self.audit_native(&path, &version),
-            });
+            match f {
+                Found::Npm(dir) => {
+                    let (report, expected) = match bundled_in(&parents, &dir) {
+                        Some((i, rel)) => {
+                            let parent = &out[parents[i].1];
+                            bundled(&dir, parent, &parents[i].2, &rel)
+                        }
+                        None => self.audit_npm_inner(&dir),
+                    };
+                    parents.push((dir, out.len(), expected));
+                    out.push(report);
+                }
+                Found::ClaudeNative(path, version) => out.push(self.audit_native(&path, &version)),
+            }
         }
         Ok(out)
     }
 
     /// Audit one package directory.
     pub fn audit_npm(&mut self, dir: &Path) -> CopyReport {
+        self.audit_npm_inner(dir).0
+    }
+
+    /// The report, and the files of the audited build it was compared with.
+    fn audit_npm_inner(&mut self, dir: &Path) -> (CopyReport, BTreeSet<String>) {
         let (name, version) = match read_package_json(dir) {
             Ok(nv) => nv,
             Err(e) => {
                 let mut r = CopyReport::new(dir, CopyKind::Npm, None, None);
                 r.notes.push(e);
-                return r;
+                return (r, BTreeSet::new());
             }
         };
         let mut base = CopyReport::new(
@@ -411,13 +429,13 @@ impl<'a> Auditor<'a> {
                 "no audit of {name}@{version} covers '{}'",
                 self.criterion
             ));
-            return base;
+            return (base, BTreeSet::new());
         }
         let installed = match installed_files(dir) {
             Ok(f) => f,
             Err(e) => {
                 base.notes.push(e.to_string());
-                return base;
+                return (base, BTreeSet::new());
             }
         };
         let wrapper_alternatives = if name == CLAUDE_WRAPPER {
@@ -425,7 +443,7 @@ impl<'a> Auditor<'a> {
         } else {
             BTreeMap::new()
         };
-        let mut best: Option<CopyReport> = None;
+        let mut best: Option<(CopyReport, BTreeSet<String>)> = None;
         for b in &builds {
             let mut r = base.clone();
             r.audited = Some(AuditedRef {
@@ -433,22 +451,28 @@ impl<'a> Auditor<'a> {
                 sha512: b.sha512.to_string(),
                 manifest: b.manifest.to_string(),
             });
-            match self.manifest(&b.manifest) {
+            let expected = match self.manifest(&b.manifest) {
                 Ok(m) => compare(&mut r, dir, &m, &installed, &wrapper_alternatives),
-                Err(e) => r.notes.push(e),
-            }
+                Err(e) => {
+                    r.notes.push(e);
+                    BTreeSet::new()
+                }
+            };
             let better = match &best {
                 None => true,
-                Some(cur) => rank(&r) < rank(cur),
+                Some((cur, _)) => rank(&r) < rank(cur),
             };
             if better {
-                best = Some(r);
+                best = Some((r, expected));
             }
-            if best.as_ref().is_some_and(|r| r.status == Status::Match) {
+            if best
+                .as_ref()
+                .is_some_and(|(r, _)| r.status == Status::Match)
+            {
                 break;
             }
         }
-        best.unwrap_or(base)
+        best.unwrap_or((base, BTreeSet::new()))
     }
 
     /// Audit one Claude Code native install.
@@ -512,7 +536,7 @@ fn compare(
     m: &crate::content::ContentManifest,
     installed: &BTreeMap<String, PathBuf>,
     wrapper_alternatives: &BTreeMap<Digest, (String, AuditedBuild)>,
-) {
+) -> BTreeSet<String> {
     let mut expected: BTreeMap<&str, &Digest> = BTreeMap::new();
     let mut unreadable = false;
     for (path, e) in &m.entries {
@@ -600,4 +624,75 @@ fn compare(
     } else {
         Status::Modified
     };
+    expected.keys().map(|k| k.to_string()).collect()
+}
+
+/// The relative path of `dir` under `parent`, '/'-separated.
+fn relative(parent: &Path, dir: &Path) -> Option<String> {
+    let rel = dir.strip_prefix(parent).ok()?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    parts.map(|p| p.join("/")).filter(|r| !r.is_empty())
+}
+
+/// The audited package whose tarball bundles `dir` (its `package.json` is one of the parent
+/// build's files): index into `parents` and the relative path.
+fn bundled_in(
+    parents: &[(PathBuf, usize, BTreeSet<String>)],
+    dir: &Path,
+) -> Option<(usize, String)> {
+    parents
+        .iter()
+        .enumerate()
+        .rev()
+        .filter_map(|(i, (p, _, expected))| {
+            let rel = relative(p, dir)?;
+            expected
+                .contains(&format!("{rel}/package.json"))
+                .then_some((i, rel))
+        })
+        .next()
+}
+
+/// A package bundled in its parent's tarball (bundleDependencies): its files were compared as
+/// part of the parent's; here the differences under it are repeated and extra files found.
+fn bundled(
+    dir: &Path,
+    parent: &CopyReport,
+    parent_expected: &BTreeSet<String>,
+    rel: &str,
+) -> (CopyReport, BTreeSet<String>) {
+    let (name, version) = match read_package_json(dir) {
+        Ok((n, v)) => (Some(n), Some(v)),
+        Err(_) => (None, None),
+    };
+    let mut r = CopyReport::new(dir, CopyKind::Npm, name, version);
+    r.audited = parent.audited.clone();
+    r.notes.push(format!(
+        "bundled in the audited tarball of {} (bundleDependencies)",
+        parent.label()
+    ));
+    let prefix = format!("{rel}/");
+    let under = |p: &str| p.strip_prefix(&prefix).map(str::to_string);
+    r.modified = parent
+        .modified
+        .iter()
+        .filter_map(|f| under(&f.path).map(|path| FileDiff { path, ..f.clone() }))
+        .collect();
+    r.missing = parent.missing.iter().filter_map(|p| under(p)).collect();
+    let expected: BTreeSet<String> = parent_expected.iter().filter_map(|p| under(p)).collect();
+    match installed_files(dir) {
+        Ok(files) => {
+            r.added = files
+                .into_keys()
+                .filter(|k| !expected.contains(k))
+                .collect()
+        }
+        Err(e) => r.notes.push(e.to_string()),
+    }
+    r.status = if r.differences() == 0 {
+        Status::Match
+    } else {
+        Status::Modified
+    };
+    (r, expected)
 }
