@@ -27,6 +27,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod digest;
 pub mod gate;
+pub mod installed;
 pub mod ledger;
 pub mod limits;
 pub mod policy;

@@ -142,7 +142,9 @@ fn manifest_for(
             let npm = format!("npm:{}@{}", spec.name, spec.version);
             let (fetched, manifest) = super::fetch::fetch_and_inspect(&npm, source)?;
             if manifest.artifact != fetched.digests {
-                return Err(Failure::operational("the content reader and the fetcher disagree on the artifact's digests"));
+                return Err(Failure::operational(
+                    "the content reader and the fetcher disagree on the artifact's digests",
+                ));
             }
             Ok((manifest, fetched.digests))
         }

@@ -50,14 +50,21 @@ enum Command {
     Fetch(fetch::FetchArgs),
     /// Show an artifact's content manifest: digests, every entry, package.json facts, signals.
     Inspect(inspect::InspectArgs),
+    /// Serve the store as an npm registry: only admitted versions, every tarball re-hashed.
+    Serve(serve::ServeArgs),
+    /// Check installed copies (node_modules, npm global prefix, Claude Code native installs)
+    /// against the audited builds in the ledger, file by file.
+    AuditInstalled(audit::AuditInstalledArgs),
 }
 
 mod admit;
+mod audit;
 mod diff;
 mod fetch;
 mod inspect;
 mod ledger;
 mod provenance;
+mod serve;
 mod trust_root;
 mod verify_bundle;
 
@@ -99,5 +106,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Admit(args) => admit::run(*args),
         Command::Fetch(args) => fetch::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::AuditInstalled(args) => audit::run(args),
     }
 }

@@ -19,6 +19,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod backend;
+mod object;
+pub use backend::{BlobStream, StoreBackend, open_backend};
+pub use object::{ObjectBackend, StagedVersion};
+
 /// Version of the index format.
 pub const INDEX_FORMAT: u32 = 1;
 
@@ -99,6 +104,22 @@ pub enum StoreError {
         /// What its bytes hash to.
         actual: String,
     },
+    /// An object-store operation failed (S3 and compatible backends).
+    #[error("object store {key}: {message}")]
+    Backend {
+        /// The object key.
+        key: String,
+        /// The backend's error.
+        message: String,
+    },
+    /// A `--store` argument that names no backend vetted knows.
+    #[error("store location {location:?} is not usable: {reason}")]
+    BadLocation {
+        /// What was given.
+        location: String,
+        /// Why.
+        reason: String,
+    },
     /// The index changed under us (a concurrent writer on a backend without locks).
     #[error("store index changed during admission: expected generation {expected}, found {actual}")]
     Conflict {
@@ -143,21 +164,7 @@ impl Store {
     pub fn index(&self) -> Result<Index, StoreError> {
         let path = self.path("index.json");
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice::<Index>(&bytes)
-                .map_err(|e| StoreError::CorruptIndex {
-                    path: path.display().to_string(),
-                    message: e.to_string(),
-                })
-                .and_then(|i| {
-                    if i.format == INDEX_FORMAT {
-                        Ok(i)
-                    } else {
-                        Err(StoreError::CorruptIndex {
-                            path: path.display().to_string(),
-                            message: format!("format: expected {INDEX_FORMAT}, got {}", i.format),
-                        })
-                    }
-                }),
+            Ok(bytes) => parse_index(&path.display().to_string(), &bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index {
                 format: INDEX_FORMAT,
                 ..Index::default()
@@ -261,6 +268,21 @@ impl Store {
         }
         Ok(n)
     }
+}
+
+/// Parse index bytes read from `label` (a path or an object key), checking the format version.
+pub fn parse_index(label: &str, bytes: &[u8]) -> Result<Index, StoreError> {
+    let i = serde_json::from_slice::<Index>(bytes).map_err(|e| StoreError::CorruptIndex {
+        path: label.to_string(),
+        message: e.to_string(),
+    })?;
+    if i.format != INDEX_FORMAT {
+        return Err(StoreError::CorruptIndex {
+            path: label.to_string(),
+            message: format!("format: expected {INDEX_FORMAT}, got {}", i.format),
+        });
+    }
+    Ok(i)
 }
 
 /// The record key for an artifact.

@@ -1,0 +1,116 @@
+//! The store behind a trait, for readers (`vetted serve`): the local filesystem ([`Store`]) or
+//! an object store ([`ObjectBackend`]: S3 and compatible, or in memory for tests). Both hold the
+//! same keys (`index.json`, `blobs/sha512/<hex>`, `records/<hex>.json`).
+use super::{Index, ObjectBackend, Store, StoreError};
+use axum::body::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use futures_util::{FutureExt as _, StreamExt as _};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The bytes of a blob, in chunks, as the backend reads them.
+pub type BlobStream = BoxStream<'static, Result<Bytes, StoreError>>;
+
+/// Read access to a store, shared by concurrent requests.
+pub trait StoreBackend: Send + Sync + std::fmt::Debug {
+    /// Where the store is, for log lines (`/srv/store`, `s3://bucket/prefix`).
+    fn describe(&self) -> String;
+    /// The current index (empty when there is none yet).
+    fn read_index(&self) -> BoxFuture<'_, Result<Index, StoreError>>;
+    /// Stream a blob (`blobs/sha512/<hex>`). The caller checks the bytes against the index.
+    fn read_blob(&self, key: &str) -> BoxFuture<'_, Result<BlobStream, StoreError>>;
+}
+
+/// Whether a key is a well-formed blob key (so a key never names another file).
+pub(crate) fn is_blob_key(key: &str) -> bool {
+    key.strip_prefix("blobs/sha512/").is_some_and(|hex| {
+        hex.len() == 128
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+const CHUNK: usize = 256 * 1024;
+
+impl StoreBackend for Store {
+    fn describe(&self) -> String {
+        self.root().display().to_string()
+    }
+
+    fn read_index(&self) -> BoxFuture<'_, Result<Index, StoreError>> {
+        let store = self.clone();
+        async move {
+            tokio::task::spawn_blocking(move || store.index())
+                .await
+                .map_err(|e| StoreError::Io {
+                    path: "index.json".into(),
+                    source: std::io::Error::other(e),
+                })?
+        }
+        .boxed()
+    }
+
+    fn read_blob(&self, key: &str) -> BoxFuture<'_, Result<BlobStream, StoreError>> {
+        let key = key.to_string();
+        let path = self.root().join(&key);
+        async move {
+            if !is_blob_key(&key) {
+                return Err(StoreError::BadLocation {
+                    location: key,
+                    reason: "not a blob key".into(),
+                });
+            }
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(|source| StoreError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            let label = path.display().to_string();
+            let stream = futures_util::stream::unfold(Some(file), move |file| {
+                let label = label.clone();
+                async move {
+                    use tokio::io::AsyncReadExt as _;
+                    let mut file = file?;
+                    let mut buf = vec![0u8; CHUNK];
+                    match file.read(&mut buf).await {
+                        Ok(0) => None,
+                        Ok(n) => {
+                            buf.truncate(n);
+                            Some((Ok(Bytes::from(buf)), Some(file)))
+                        }
+                        Err(source) => Some((
+                            Err(StoreError::Io {
+                                path: label,
+                                source,
+                            }),
+                            None,
+                        )),
+                    }
+                }
+            });
+            Ok(stream.boxed())
+        }
+        .boxed()
+    }
+}
+
+/// Open the store a `--store` argument names: `s3://bucket[/prefix]` (credentials and region
+/// from the standard AWS environment variables), `memory://` (an empty in-memory store, for
+/// tests), or a local directory.
+pub fn open_backend(location: &str) -> Result<Arc<dyn StoreBackend>, StoreError> {
+    if location.starts_with("s3://") {
+        Ok(Arc::new(ObjectBackend::from_s3_url(location)?))
+    } else if location == "memory://" {
+        Ok(Arc::new(ObjectBackend::in_memory()))
+    } else if location.contains("://") {
+        Err(StoreError::BadLocation {
+            location: location.to_string(),
+            reason: "expected a directory, s3://bucket/prefix or memory://".into(),
+        })
+    } else {
+        Ok(Arc::new(Store::open(Path::new(location))))
+    }
+}

@@ -1,0 +1,283 @@
+//! The store on an object store (the `object_store` crate): S3 and S3-compatible services, so
+//! that several `vetted serve` replicas share one store; in memory for tests.
+//!
+//! Same keys as the filesystem store. Admission writes blobs and records first, then the index
+//! with a conditional put: `PutMode::Update` with the e-tag/version of the index it read, or
+//! `PutMode::Create` when there was none. A writer that lost a race gets
+//! [`StoreError::Conflict`] and nothing it wrote is named by the index. See `docs/store-s3.md`.
+use super::backend::{BlobStream, StoreBackend, is_blob_key};
+use super::{INDEX_FORMAT, Index, IndexedVersion, StoreError, blob_key, parse_index, record_key};
+use crate::digest::Digests;
+use crate::gate::Admission;
+use axum::body::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt as _, StreamExt as _};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, PutMode, PutOptions, PutPayload, UpdateVersion};
+use std::sync::Arc;
+
+const INDEX_KEY: &str = "index.json";
+
+/// A store held in an object store.
+#[derive(Debug, Clone)]
+pub struct ObjectBackend {
+    inner: Arc<dyn ObjectStore>,
+    label: String,
+}
+
+/// One version to admit into an object store: its bytes and what the index says about it.
+#[derive(Debug, Clone)]
+pub struct StagedVersion {
+    /// Package name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// The artifact's bytes.
+    pub bytes: Bytes,
+    /// The admission record.
+    pub record: serde_json::Value,
+    /// The registry version document (without `dist`).
+    pub metadata: serde_json::Value,
+    /// When it was admitted.
+    pub admitted_at: jiff::Timestamp,
+    /// Registry publish time.
+    pub published: Option<jiff::Timestamp>,
+}
+
+fn backend_err(key: &str) -> impl FnOnce(object_store::Error) -> StoreError + '_ {
+    move |e| StoreError::Backend {
+        key: key.to_string(),
+        message: e.to_string(),
+    }
+}
+
+impl ObjectBackend {
+    /// A store over any object store (keys are relative to it; wrap it in a
+    /// `object_store::prefix::PrefixStore` for a prefix).
+    pub fn new(inner: Arc<dyn ObjectStore>, label: impl Into<String>) -> Self {
+        ObjectBackend {
+            inner,
+            label: label.into(),
+        }
+    }
+
+    /// An empty store in memory (tests).
+    pub fn in_memory() -> Self {
+        Self::new(Arc::new(object_store::memory::InMemory::new()), "memory://")
+    }
+
+    /// `s3://bucket[/prefix]`, configured from the standard AWS environment variables
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT`, ...).
+    /// Conditional puts use `If-Match`/`If-None-Match` (AWS S3, MinIO, R2 support them).
+    pub fn from_s3_url(url: &str) -> Result<Self, StoreError> {
+        let bad = |reason: &str| StoreError::BadLocation {
+            location: url.to_string(),
+            reason: reason.to_string(),
+        };
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| bad("not an s3:// URL"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(bad("no bucket name"));
+        }
+        let s3 = object_store::aws::AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_conditional_put(object_store::aws::S3ConditionalPut::ETagMatch)
+            .build()
+            .map_err(|e| bad(&e.to_string()))?;
+        let prefix = prefix.trim_matches('/');
+        let inner: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(
+                s3,
+                ObjectPath::from(prefix),
+            ))
+        };
+        Ok(Self::new(inner, url))
+    }
+
+    /// The current index and the version to pass to [`ObjectBackend::commit_index`]
+    /// (`None` when there is no index yet).
+    pub async fn index_versioned(&self) -> Result<(Index, Option<UpdateVersion>), StoreError> {
+        match self.inner.get(&ObjectPath::from(INDEX_KEY)).await {
+            Ok(got) => {
+                let version = UpdateVersion {
+                    e_tag: got.meta.e_tag.clone(),
+                    version: got.meta.version.clone(),
+                };
+                let bytes = got.bytes().await.map_err(backend_err(INDEX_KEY))?;
+                let label = format!("{}/{INDEX_KEY}", self.label);
+                Ok((parse_index(&label, &bytes)?, Some(version)))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok((
+                Index {
+                    format: INDEX_FORMAT,
+                    ..Index::default()
+                },
+                None,
+            )),
+            Err(e) => Err(backend_err(INDEX_KEY)(e)),
+        }
+    }
+
+    /// Write `index` only if the stored index is still the one read with `previous` (or, for
+    /// `None`, only if there is still no index). A lost race is [`StoreError::Conflict`].
+    pub async fn commit_index(
+        &self,
+        index: &Index,
+        previous: Option<UpdateVersion>,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec_pretty(index).map_err(|e| StoreError::Backend {
+            key: INDEX_KEY.into(),
+            message: e.to_string(),
+        })?;
+        let mode = match previous {
+            Some(v) => PutMode::Update(v),
+            None => PutMode::Create,
+        };
+        let result = self
+            .inner
+            .put_opts(
+                &ObjectPath::from(INDEX_KEY),
+                PutPayload::from(bytes),
+                PutOptions::from(mode),
+            )
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(object_store::Error::Precondition { .. })
+            | Err(object_store::Error::AlreadyExists { .. }) => {
+                let (current, _) = self.index_versioned().await?;
+                Err(StoreError::Conflict {
+                    expected: index.generation.saturating_sub(1),
+                    actual: current.generation,
+                })
+            }
+            Err(e) => Err(backend_err(INDEX_KEY)(e)),
+        }
+    }
+
+    async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StoreError> {
+        self.inner
+            .put(&ObjectPath::from(key), PutPayload::from(bytes))
+            .await
+            .map(|_| ())
+            .map_err(backend_err(key))
+    }
+
+    /// Admit versions, all or nothing: blobs and records first (content-addressed, so a
+    /// rewrite is harmless), then the index, conditionally on the index read before.
+    pub async fn admit_staged(&self, staged: &[StagedVersion]) -> Result<Index, StoreError> {
+        let (mut index, previous) = self.index_versioned().await?;
+        let mut entries = Vec::with_capacity(staged.len());
+        for s in staged {
+            let digests = Digests::of(&s.bytes);
+            let key = blob_key(&digests.sha512);
+            self.put(&key, s.bytes.clone()).await?;
+            let record = record_key(&digests.sha512);
+            let record_bytes =
+                serde_json::to_vec_pretty(&s.record).map_err(|e| StoreError::Backend {
+                    key: record.clone(),
+                    message: e.to_string(),
+                })?;
+            self.put(&record, Bytes::from(record_bytes)).await?;
+            entries.push((
+                s.name.clone(),
+                s.version.clone(),
+                IndexedVersion {
+                    digests,
+                    record,
+                    admitted_at: s.admitted_at,
+                    metadata: s.metadata.clone(),
+                    published: s.published,
+                },
+            ));
+        }
+        index.generation += 1;
+        for (name, version, entry) in entries {
+            index
+                .packages
+                .entry(name)
+                .or_default()
+                .versions
+                .insert(version, entry);
+        }
+        self.commit_index(&index, previous).await?;
+        Ok(index)
+    }
+
+    /// Admit gate admissions (the same contract as [`super::Store::admit`]). The artifact is
+    /// read into memory and checked against the admission's digests before it is written.
+    pub async fn admit(&self, admissions: &[Admission]) -> Result<Index, StoreError> {
+        let mut staged = Vec::with_capacity(admissions.len());
+        for a in admissions {
+            let path = a.artifact_path().to_path_buf();
+            let bytes = tokio::fs::read(&path)
+                .await
+                .map_err(|source| StoreError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            let actual = Digests::of(&bytes);
+            if actual.sha512 != a.digests().sha512 {
+                return Err(StoreError::CorruptBlob {
+                    key: path.display().to_string(),
+                    expected: a.digests().sha512.to_string(),
+                    actual: actual.sha512.to_string(),
+                });
+            }
+            staged.push(StagedVersion {
+                name: a.name().to_string(),
+                version: a.version().to_string(),
+                bytes: Bytes::from(bytes),
+                record: a.record().clone(),
+                metadata: a.registry_metadata().clone(),
+                admitted_at: a.admitted_at(),
+                published: a.published(),
+            });
+        }
+        self.admit_staged(&staged).await
+    }
+
+    /// Replace an object's bytes without touching the index (tests: a blob altered at rest).
+    pub async fn overwrite_raw(&self, key: &str, bytes: Bytes) -> Result<(), StoreError> {
+        self.put(key, bytes).await
+    }
+}
+
+impl StoreBackend for ObjectBackend {
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+
+    fn read_index(&self) -> BoxFuture<'_, Result<Index, StoreError>> {
+        async move { self.index_versioned().await.map(|(i, _)| i) }.boxed()
+    }
+
+    fn read_blob(&self, key: &str) -> BoxFuture<'_, Result<BlobStream, StoreError>> {
+        let key = key.to_string();
+        async move {
+            if !is_blob_key(&key) {
+                return Err(StoreError::BadLocation {
+                    location: key,
+                    reason: "not a blob key".into(),
+                });
+            }
+            let got = self
+                .inner
+                .get(&ObjectPath::from(key.as_str()))
+                .await
+                .map_err(backend_err(&key))?;
+            let stream = got.into_stream().map(move |r| {
+                r.map_err(|e| StoreError::Backend {
+                    key: key.clone(),
+                    message: e.to_string(),
+                })
+            });
+            Ok(stream.boxed())
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,358 @@
+//! `vetted audit-installed`: generated node_modules trees (nested, scoped, an npm global
+//! prefix) and Claude Code installs against a ledger built with the ledger API.
+mod audit_support;
+
+use audit_support::{Pkg, audit, copy};
+use std::path::Path;
+use vetted::digest::sha256;
+
+struct World {
+    tmp: tempfile::TempDir,
+    a: Pkg,
+    b: Pkg,
+    c: Pkg,
+}
+
+impl World {
+    fn ledger(&self) -> std::path::PathBuf {
+        self.tmp.path().join("ledger")
+    }
+    fn root(&self) -> std::path::PathBuf {
+        self.tmp.path().join("project")
+    }
+    fn nm(&self) -> std::path::PathBuf {
+        self.root().join("node_modules")
+    }
+}
+
+/// a@1.0.0, @scope/b@2.0.0 and c@1.0.0 (nested under a) audited and installed.
+fn world() -> World {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = Pkg::new(
+        "a",
+        "1.0.0",
+        &[
+            ("index.js", b"module.exports = 1;\n"),
+            ("lib/util.js", b"exports.u = 2;\n"),
+            ("README.md", b"# a\n"),
+        ],
+    );
+    let b = Pkg::new(
+        "@scope/b",
+        "2.0.0",
+        &[("dist/b.js", b"export const b = 3;\n")],
+    );
+    let c = Pkg::new("c", "1.0.0", &[("c.js", b"c\n")]);
+    let w = World { tmp, a, b, c };
+    for p in [&w.a, &w.b, &w.c] {
+        p.certify(&w.ledger());
+    }
+    std::fs::create_dir_all(w.root()).expect("mkdir");
+    std::fs::write(
+        w.root().join("package.json"),
+        br#"{"name":"project","version":"0.0.0"}"#,
+    )
+    .expect("pj");
+    w.a.install(&w.nm().join("a"));
+    w.b.install(&w.nm().join("@scope/b"));
+    w.c.install(&w.nm().join("a/node_modules/c"));
+    // npm's bin links live outside package directories.
+    std::fs::create_dir_all(w.nm().join(".bin")).expect("bin");
+    std::fs::write(w.nm().join(".bin/a"), b"#!/bin/sh\n").expect("bin");
+    w
+}
+
+#[test]
+fn a_tree_that_matches_exits_0_nested_and_scoped_included() {
+    let w = world();
+    let (code, json, stderr) = audit(&w.root(), &w.ledger());
+    assert_eq!(code, 0, "{json:#}\n{stderr}");
+    assert_eq!(json["verdict"], "match");
+    let copies = json["copies"].as_array().expect("copies");
+    assert_eq!(copies.len(), 3, "{json:#}");
+    for (suffix, name) in [
+        ("node_modules/a", "a"),
+        ("node_modules/@scope/b", "@scope/b"),
+        ("a/node_modules/c", "c"),
+    ] {
+        let c = copy(&json, suffix);
+        assert_eq!(c["status"], "match", "{c:#}");
+        assert_eq!(c["name"], name);
+        assert_eq!(c["kind"], "npm");
+        assert!(
+            c["audited"]["manifest"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("sha256:"))
+        );
+    }
+}
+
+#[test]
+fn a_modified_file_is_named_with_expected_and_actual_digests() {
+    let w = world();
+    let tampered = b"module.exports = require('child_process');\n";
+    std::fs::write(w.nm().join("a/lib/util.js"), tampered).expect("tamper");
+    let (code, json, stderr) = audit(&w.root(), &w.ledger());
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(json["verdict"], "mismatch");
+    let a = copy(&json, "node_modules/a");
+    assert_eq!(a["status"], "modified");
+    let m = &a["modified"][0];
+    assert_eq!(m["path"], "lib/util.js");
+    assert_eq!(
+        m["expected"],
+        sha256(b"exports.u = 2;\n").to_string().as_str()
+    );
+    assert_eq!(m["actual"], sha256(tampered).to_string().as_str());
+    // The others still match.
+    assert_eq!(copy(&json, "@scope/b")["status"], "match");
+    // One stderr line naming the check and the file, expected vs actual.
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("vetted: rejected: installed-copies:"))
+        .expect("line");
+    assert!(
+        line.contains("a@1.0.0") && line.contains("lib/util.js modified"),
+        "{line}"
+    );
+    assert!(line.contains(&sha256(tampered).to_string()), "{line}");
+}
+
+#[test]
+fn a_missing_file_and_an_added_file_are_reported() {
+    let w = world();
+    std::fs::remove_file(w.nm().join("a/README.md")).expect("rm");
+    std::fs::write(w.nm().join("@scope/b/dist/extra.js"), b"evil()\n").expect("add");
+    let (code, json, stderr) = audit(&w.root(), &w.ledger());
+    assert_eq!(code, 1);
+    let a = copy(&json, "node_modules/a");
+    assert_eq!(a["status"], "modified");
+    assert_eq!(a["missing"], serde_json::json!(["README.md"]));
+    let b = copy(&json, "@scope/b");
+    assert_eq!(b["status"], "modified");
+    assert_eq!(b["added"], serde_json::json!(["dist/extra.js"]));
+    assert!(
+        stderr.contains("README.md missing") && stderr.contains("dist/extra.js added"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unaudited_version_is_unknown() {
+    let w = world();
+    Pkg::new("c", "9.9.9", &[("c.js", b"c\n")]).install(&w.nm().join("c"));
+    let (code, json, stderr) = audit(&w.root(), &w.ledger());
+    assert_eq!(code, 1);
+    let c = copy(&json, "project/node_modules/c");
+    assert_eq!(c["status"], "unknown-version");
+    assert_eq!(c["version"], "9.9.9");
+    assert!(stderr.contains("c@9.9.9"), "{stderr}");
+    // The nested c@1.0.0 is still a match.
+    assert_eq!(copy(&json, "a/node_modules/c")["status"], "match");
+}
+
+#[test]
+fn an_npm_global_prefix_is_found() {
+    let w = world();
+    let prefix = w.tmp.path().join("prefix");
+    w.a.install(&prefix.join("lib/node_modules/a"));
+    let (code, json, _) = audit(&prefix, &w.ledger());
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(copy(&json, "lib/node_modules/a")["status"], "match");
+}
+
+#[test]
+fn human_output_and_usage_errors() {
+    let w = world();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vetted"))
+        .arg("audit-installed")
+        .arg(w.root())
+        .arg("--ledger")
+        .arg(w.ledger())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("match") && l.contains("@scope/b@2.0.0")),
+        "{text}"
+    );
+    // A path that does not exist, or a ledger that does not, is exit 2.
+    for (path, ledger) in [
+        (w.tmp.path().join("nope"), w.ledger()),
+        (w.root(), w.tmp.path().join("no-ledger")),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vetted"))
+            .arg("audit-installed")
+            .arg(&path)
+            .arg("--ledger")
+            .arg(&ledger)
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+const VERSION: &str = "2.1.330";
+const STUB: &[u8] = b"echo \"Error: claude native binary not installed.\" >&2\nexit 1\n";
+const BINARY: &[u8] = b"\x7fELF\x02\x01\x01 the audited linux-x64 claude binary";
+
+/// The wrapper and its linux-x64 platform package, both audited (as in the real 2.1.330
+/// tarballs: the wrapper ships a stub bin/claude.exe that install.cjs replaces).
+fn claude_world() -> (tempfile::TempDir, Pkg, Pkg) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let wrapper = Pkg::new(
+        "@anthropic-ai/claude-code",
+        VERSION,
+        &[
+            ("bin/claude.exe", STUB),
+            ("install.cjs", b"// postinstall\n"),
+            ("cli-wrapper.cjs", b"// wrapper\n"),
+        ],
+    );
+    let platform = Pkg::new(
+        "@anthropic-ai/claude-code-linux-x64",
+        VERSION,
+        &[("claude", BINARY)],
+    );
+    wrapper.certify(&tmp.path().join("ledger"));
+    platform.certify(&tmp.path().join("ledger"));
+    (tmp, wrapper, platform)
+}
+
+fn install_claude(root: &Path, wrapper: &Pkg, platform: &Pkg, placed: &[u8]) {
+    let nm = root.join("node_modules/@anthropic-ai");
+    wrapper.install(&nm.join("claude-code"));
+    platform.install(&nm.join("claude-code-linux-x64"));
+    std::fs::write(nm.join("claude-code/bin/claude.exe"), placed).expect("postinstall");
+}
+
+#[test]
+fn claude_wrapper_after_postinstall_matches_and_a_swapped_binary_does_not() {
+    let (tmp, wrapper, platform) = claude_world();
+    let ledger = tmp.path().join("ledger");
+
+    // The postinstall placed the audited platform binary: match.
+    let good = tmp.path().join("good");
+    install_claude(&good, &wrapper, &platform, BINARY);
+    let (code, json, stderr) = audit(&good, &ledger);
+    assert_eq!(code, 0, "{json:#}\n{stderr}");
+    let w = copy(&json, "@anthropic-ai/claude-code");
+    assert_eq!(w["status"], "match");
+    assert!(
+        w["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("claude-code-linux-x64")),
+        "{w:#}"
+    );
+
+    // The postinstall did not run (--ignore-scripts): the stub is the audited file, match.
+    let stub = tmp.path().join("stub");
+    install_claude(&stub, &wrapper, &platform, STUB);
+    assert_eq!(audit(&stub, &ledger).0, 0);
+
+    // Another binary in its place: reported, with every accepted digest.
+    let bad = tmp.path().join("bad");
+    let swapped = b"\x7fELF\x02\x01\x01 something else";
+    install_claude(&bad, &wrapper, &platform, swapped);
+    let (code, json, stderr) = audit(&bad, &ledger);
+    assert_eq!(code, 1);
+    let w = copy(&json, "@anthropic-ai/claude-code");
+    assert_eq!(w["status"], "modified");
+    let m = &w["modified"][0];
+    assert_eq!(m["path"], "bin/claude.exe");
+    assert_eq!(m["actual"], sha256(swapped).to_string().as_str());
+    let expected = m["expected"].as_str().expect("expected");
+    assert!(
+        expected.contains(&sha256(STUB).to_string())
+            && expected.contains(&sha256(BINARY).to_string()),
+        "{expected}"
+    );
+    assert!(stderr.contains("bin/claude.exe modified"), "{stderr}");
+    assert_eq!(copy(&json, "claude-code-linux-x64")["status"], "match");
+}
+
+#[test]
+fn claude_native_installs_are_matched_against_the_platform_binary() {
+    let (tmp, _, _) = claude_world();
+    let ledger = tmp.path().join("ledger");
+    let home = tmp.path().join("home");
+    let versions = home.join(".local/share/claude/versions");
+    std::fs::create_dir_all(&versions).expect("mkdir");
+    std::fs::write(versions.join(VERSION), BINARY).expect("write");
+    let (code, json, stderr) = audit(&home, &ledger);
+    assert_eq!(code, 0, "{json:#}\n{stderr}");
+    let c = copy(&json, &format!("versions/{VERSION}"));
+    assert_eq!(c["kind"], "claude-native");
+    assert_eq!(c["status"], "match");
+    assert!(
+        c["audited"]["package"]
+            .as_str()
+            .is_some_and(|p| p.contains("claude-code-linux-x64"))
+    );
+
+    // A binary that is not the audited one, and a version nobody audited.
+    std::fs::write(versions.join(VERSION), b"patched binary").expect("write");
+    std::fs::write(versions.join("2.1.331"), BINARY).expect("write");
+    let (code, json, _) = audit(&home, &ledger);
+    assert_eq!(code, 1);
+    let c = copy(&json, &format!("versions/{VERSION}"));
+    assert_eq!(c["status"], "modified");
+    assert_eq!(
+        c["modified"][0]["actual"],
+        sha256(b"patched binary").to_string().as_str()
+    );
+    assert_eq!(
+        c["modified"][0]["expected"],
+        sha256(BINARY).to_string().as_str()
+    );
+    assert_eq!(copy(&json, "versions/2.1.331")["status"], "unknown-version");
+}
+
+#[test]
+fn bundled_dependencies_are_compared_as_part_of_their_parent() {
+    let w = world();
+    let inner_pj = br#"{"name":"inner","version":"0.0.1"}"#;
+    let bundler = Pkg::new(
+        "bundler",
+        "1.0.0",
+        &[
+            ("index.js", b"require('inner')\n"),
+            ("node_modules/inner/package.json", inner_pj),
+            ("node_modules/inner/index.js", b"inner\n"),
+        ],
+    );
+    bundler.certify(&w.ledger());
+    bundler.install(&w.nm().join("bundler"));
+    let (code, json, stderr) = audit(&w.root(), &w.ledger());
+    assert_eq!(code, 0, "{json:#}\n{stderr}");
+    let inner = copy(&json, "bundler/node_modules/inner");
+    assert_eq!(inner["status"], "match");
+    assert!(
+        inner["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("bundled in the audited tarball of bundler@1.0.0"))
+    );
+
+    // A changed and an extra file inside the bundled package are reported.
+    std::fs::write(
+        w.nm().join("bundler/node_modules/inner/index.js"),
+        b"evil\n",
+    )
+    .expect("tamper");
+    std::fs::write(w.nm().join("bundler/node_modules/inner/extra.js"), b"x\n").expect("add");
+    let (code, json, _) = audit(&w.root(), &w.ledger());
+    assert_eq!(code, 1);
+    let parent = copy(&json, "node_modules/bundler");
+    assert_eq!(parent["modified"][0]["path"], "node_modules/inner/index.js");
+    let inner = copy(&json, "bundler/node_modules/inner");
+    assert_eq!(inner["status"], "modified");
+    assert_eq!(inner["modified"][0]["path"], "index.js");
+    assert_eq!(inner["added"], serde_json::json!(["extra.js"]));
+}
