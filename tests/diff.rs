@@ -570,9 +570,22 @@ fn review_command_exit_codes() {
         Outcome::Success
     );
     assert_eq!(review(spec1, &p("new.json")), Outcome::Success);
-    // Without --manifest, fetching is not wired yet: operational error.
+    // Without --manifest the build is fetched: an unreachable registry is an operational error
+    // (exit 2), never a verdict. (Loopback port 9 refuses connections: no network is needed.)
     assert_eq!(
-        main_from_args(["vetted", "review", spec1, "--ledger", &ledger_dir]),
+        main_from_args([
+            "vetted",
+            "review",
+            spec1,
+            "--ledger",
+            &ledger_dir,
+            "--registry",
+            "http://127.0.0.1:9",
+            "--retries",
+            "0",
+            "--cache-dir",
+            &ledger_dir,
+        ]),
         Outcome::Error
     );
 }
