@@ -142,13 +142,27 @@ impl Admission {
             record["vsa"] = vsa::sign(&statement, key);
             record["vsa_key"] = json!({"keyid": key.key_id(), "public_key": key.public_key_pem()});
         }
+        // npm runs a registry package's install scripts only when its version document says
+        // `hasInstallScript`; say it from the verified bytes, not from what upstream claimed.
+        let mut registry_metadata = candidate.meta.install_metadata.clone();
+        let has_install_script = manifest.package.as_ref().is_some_and(|p| {
+            ["preinstall", "install", "postinstall"]
+                .iter()
+                .any(|s| p.lifecycle_scripts.contains_key(*s))
+        });
+        if let Some(doc) = registry_metadata.as_object_mut() {
+            doc.insert(
+                "hasInstallScript".into(),
+                serde_json::Value::Bool(has_install_script),
+            );
+        }
         Admission {
             name: candidate.meta.name.as_str().to_string(),
             version: candidate.meta.version.as_str().to_string(),
             digests: fetched.digests.clone(),
             artifact_path: fetched.path.clone(),
             record,
-            registry_metadata: candidate.meta.install_metadata.clone(),
+            registry_metadata,
             published: candidate.meta.publish_time,
             admitted_at: now,
         }
