@@ -502,7 +502,7 @@ impl Gate<'_> {
         };
         r.integrity = Some(fetched.digests.sha512.sri());
         r.push(
-            "integrity",
+            "artifact-integrity",
             Status::Pass,
             format!(
                 "sha512 matches the registry's dist.integrity ({} bytes)",

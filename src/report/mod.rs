@@ -129,7 +129,7 @@ impl AdmitReport {
                     Status::Skipped => paint("skip", "33"),
                 };
                 out.push_str(&format!(
-                    "  {mark}  {:<14} {}\n",
+                    "  {mark}  {:<18} {}\n",
                     c.name,
                     crate::report::one_line(&c.detail)
                 ));
