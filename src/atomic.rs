@@ -5,58 +5,46 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-fn temp_path(path: &Path) -> io::Result<PathBuf> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::other(format!("{} has no parent directory", path.display())))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    Ok(dir.join(format!(".{name}.{}.tmp", std::process::id())))
+fn parent(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    // Persist the rename itself (POSIX: the directory entry lives in the directory).
-    File::open(dir)?.sync_all()
+/// Write what `fill` writes into a fresh temporary file beside `path`, fsync it, rename it over
+/// `path`, fsync the directory. The temporary file is removed if anything fails.
+fn replace_with(path: &Path, fill: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
+    let dir = parent(path);
+    fs::create_dir_all(&dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir)?;
+    fill(tmp.as_file_mut())?;
+    persist(tmp, path)
+}
+
+/// fsync a temporary file written in `path`'s directory, rename it over `path`, fsync the
+/// directory. For writers that stream into the temporary file themselves (the fetch cache).
+pub fn persist(mut tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
+    tmp.flush()?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    // Persist the rename itself (POSIX: the entry lives in the directory). Not every platform
+    // can fsync a directory; the rename has happened either way.
+    if let Ok(d) = File::open(parent(path)) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Write `bytes` to `path` atomically (creating parent directories).
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::other(format!("{} has no parent directory", path.display())))?;
-    fs::create_dir_all(dir)?;
-    let tmp = temp_path(path)?;
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    replace_with(path, |f| f.write_all(bytes))
 }
 
 /// Copy `src` to `dst` atomically (creating parent directories).
 pub fn copy(src: &Path, dst: &Path) -> io::Result<()> {
-    let dir = dst
-        .parent()
-        .ok_or_else(|| io::Error::other(format!("{} has no parent directory", dst.display())))?;
-    fs::create_dir_all(dir)?;
-    let tmp = temp_path(dst)?;
-    let result = (|| {
-        let mut from = File::open(src)?;
-        let mut to = File::create(&tmp)?;
-        io::copy(&mut from, &mut to)?;
-        to.sync_all()?;
-        fs::rename(&tmp, dst)?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    let mut from = File::open(src)?;
+    replace_with(dst, |f| io::copy(&mut from, f).map(|_| ()))
 }
 
 /// An exclusive advisory lock on a file, released on drop.

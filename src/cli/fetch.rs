@@ -183,7 +183,7 @@ fn fetch(args: FetchArgs) -> Result<Outcome, Failure> {
                 .unwrap_or_else(|| "artifact".into()),
         };
         let dest = dir.join(&name);
-        copy_atomic(&fetched.path, &dest)
+        crate::atomic::copy(&fetched.path, &dest)
             .map_err(|e| Failure::operational(format!("cannot write {}: {e}", dest.display())))?;
         copied = Some(dest);
     }
@@ -239,16 +239,4 @@ fn fetch(args: FetchArgs) -> Result<Outcome, Failure> {
     }
     emit(&out);
     Ok(Outcome::Success)
-}
-
-/// Copy to a temporary file beside `dest`, fsync, rename.
-fn copy_atomic(src: &std::path::Path, dest: &std::path::Path) -> std::io::Result<()> {
-    let dir = dest.parent().unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let mut from = std::fs::File::open(src)?;
-    std::io::copy(&mut from, tmp.as_file_mut())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(dest).map_err(|e| e.error)?;
-    Ok(())
 }

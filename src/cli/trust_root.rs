@@ -151,9 +151,7 @@ fn export(dir: &std::path::Path) -> Result<Outcome, Failure> {
         .map_err(|e| Failure::operational(format!("cannot create {}: {e}", dir.display())))?;
     for (name, text) in UPSTREAM_SIGSTORE_ROOTS {
         let path = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, text)
-            .and_then(|_| std::fs::rename(&tmp, &path))
+        crate::atomic::write(&path, text.as_bytes())
             .map_err(|e| Failure::operational(format!("cannot write {}: {e}", path.display())))?;
         eprintln!(
             "wrote {} ({} bytes, sha256 {})",

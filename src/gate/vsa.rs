@@ -94,18 +94,7 @@ impl OrgKey {
     }
 }
 
-/// DSSE pre-authentication encoding: `"DSSEv1" SP len(type) SP type SP len(body) SP body`.
-pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "DSSEv1 {} {} {} ",
-        payload_type.len(),
-        payload_type,
-        payload.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(payload);
-    out
-}
+pub use crate::provenance::dsse::pae;
 
 /// What a VSA states.
 #[derive(Debug, Clone)]
@@ -165,15 +154,6 @@ pub fn sign(statement: &Value, key: &OrgKey) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pae_matches_the_dsse_spec_example() {
-        // DSSE spec: PAE("http://example.com/HelloWorld", "hello world")
-        assert_eq!(
-            pae("http://example.com/HelloWorld", b"hello world"),
-            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
-        );
-    }
 
     #[test]
     fn p256_and_ed25519_signatures_verify_and_tampering_does_not() {

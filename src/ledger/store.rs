@@ -4,7 +4,6 @@
 use crate::content::ContentManifest;
 use crate::digest::{self, Digest};
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The ledger file inside the ledger directory.
@@ -71,27 +70,7 @@ impl Drop for LedgerLock {
 /// Write `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename,
 /// fsync of the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(err("create directory", &dir))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(&dir)
-        .map_err(err("create temporary file in", &dir))?;
-    tmp.write_all(bytes).map_err(err("write", tmp.path()))?;
-    tmp.as_file().sync_all().map_err(err("fsync", path))?;
-    tmp.persist(path).map_err(|e| StoreError {
-        action: "rename into",
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
-    if let Ok(d) = File::open(&dir) {
-        // Not every platform can fsync a directory; the rename itself has happened.
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::atomic::write(path, bytes).map_err(err("write", path))
 }
 
 /// The canonical JSON of a manifest (pretty, so that git diffs of stored manifests are

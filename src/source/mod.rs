@@ -243,19 +243,8 @@ async fn download_to_cache(
 }
 
 /// fsync, rename into place, fsync the directory.
-fn persist(mut tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), FetchError> {
-    tmp.flush().map_err(|e| FetchError::io(path, e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| FetchError::io(path, e))?;
-    tmp.persist(path)
-        .map_err(|e| FetchError::io(path, e.error))?;
-    if let Some(dir) = path.parent()
-        && let Ok(d) = std::fs::File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(())
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), FetchError> {
+    crate::atomic::persist(tmp, path).map_err(|e| FetchError::io(path, e))
 }
 
 async fn fetch_url(
