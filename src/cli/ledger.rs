@@ -21,6 +21,9 @@ pub struct FmtArgs {
     /// The ledger directory.
     #[arg(long, default_value = "ledger", value_name = "DIR")]
     ledger: PathBuf,
+    /// Format this policy file (vetted.toml) instead of the ledger.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
 }
 
 /// Record that a person reviewed a build: store its content manifest and append an audit.
@@ -97,7 +100,46 @@ pub fn run_fmt(args: FmtArgs) -> Outcome {
     finish(false, fmt_inner(&args))
 }
 
+/// `vetted fmt --policy FILE`: the policy's canonical form (entries in file order, keys in a
+/// fixed order, defaults written out, the leading comment kept).
+fn fmt_policy(path: &Path, check: bool) -> Result<Outcome, Failure> {
+    use crate::policy::{Policy, PolicyError, canonical_text, header_of};
+    let policy = Policy::load(path).map_err(|e| match e {
+        PolicyError::Invalid(d) => {
+            print_diagnostics(&d);
+            Failure::rejected(
+                "policy",
+                format!("{} has {} error(s)", path.display(), d.error_count()),
+            )
+        }
+        other => Failure::operational(other),
+    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::operational(format!("{}: {e}", path.display())))?;
+    let canonical = canonical_text(&policy, &header_of(&text));
+    if canonical == text {
+        return Ok(Outcome::Success);
+    }
+    if check {
+        crate::outln!("{}", path.display());
+        return Err(Failure::rejected(
+            "fmt",
+            format!(
+                "{} is not in canonical form (run vetted fmt --policy)",
+                path.display()
+            ),
+        ));
+    }
+    crate::atomic::write(path, canonical.as_bytes())
+        .map_err(|e| Failure::operational(format!("{}: {e}", path.display())))?;
+    eprintln!("vetted: formatted {}", path.display());
+    Ok(Outcome::Success)
+}
+
 fn fmt_inner(args: &FmtArgs) -> Result<Outcome, Failure> {
+    if let Some(policy) = &args.policy {
+        return fmt_policy(policy, args.check);
+    }
     let file = args.ledger.join(ledger::AUDITS_FILE);
     if !file.exists() {
         return Err(Failure::operational(format!(
