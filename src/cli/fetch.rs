@@ -107,7 +107,14 @@ impl SourceArgs {
     }
 }
 
-/// Arguments of `vetted fetch`.
+/// Fetch an artifact into the verified cache: `npm:<name>@<version|dist-tag>`, an https URL, or
+/// a local file.
+///
+/// npm: the version is resolved from the packument and the tarball streamed into the
+/// content-addressed cache while its sha512 is checked against `dist.integrity` (`shasum` only
+/// when no integrity exists); on a mismatch nothing is left in the cache (exit 1). Cache hits are
+/// re-hashed. Attestations the registry lists are kept beside the tarball. Exit 2 on network
+/// failure after bounded retries.
 #[derive(Debug, clap::Args)]
 pub struct FetchArgs {
     /// What to fetch: `npm:<name>@<version|dist-tag>`, an `https://` URL, or a local path.

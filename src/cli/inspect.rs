@@ -18,7 +18,12 @@ macro_rules! outln {
     }};
 }
 
-/// Arguments of `vetted inspect`.
+/// List an artifact's contents: its digests and, for tgz/tar/zip, every entry (path, kind, size,
+/// mode, sha256), totals, the package.json facts and what the inspectors found.
+///
+/// One streaming pass over the bytes in bounded memory. Hostile archives are rejected (exit 1)
+/// with the entry and the rule it broke: `..` or absolute paths, links leaving the root, devices,
+/// duplicates, corrupt gzip, limits exceeded.
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
     /// A local artifact (.tgz, .tar, .zip or any file; the format is detected from its bytes),

@@ -11,8 +11,8 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// Rewrite the ledger file canonically (sorted, one stable layout). With --check, write nothing
-/// and exit 1 when it is not canonical.
+/// Rewrite the ledger file (or, with --policy, a policy file) canonically (sorted, one stable
+/// layout). With --check, write nothing and exit 1 when it is not canonical.
 #[derive(Debug, clap::Args)]
 pub struct FmtArgs {
     /// Only check; exit 1 and name the file when it is not canonical.

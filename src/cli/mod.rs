@@ -17,44 +17,28 @@ pub struct Cli {
     command: Command,
 }
 
+// The commands, main job first. Each one's help text is the doc comment on its arguments struct
+// (first paragraph in this list, all of it in `vetted COMMAND --help`).
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Verify a Sigstore bundle for an artifact, offline, against pinned trust roots
-    /// (the Sigstore conformance client protocol).
+    Admit(Box<admit::AdmitArgs>),
+    Serve(serve::ServeArgs),
+    AuditInstalled(audit::AuditInstalledArgs),
+    Review(ledger::ReviewArgs),
+    Certify(ledger::CertifyArgs),
+    Diff(diff::DiffArgs),
+    Fmt(ledger::FmtArgs),
+    Fetch(fetch::FetchArgs),
+    Inspect(inspect::InspectArgs),
     VerifyBundle(Box<verify_bundle::VerifyBundleArgs>),
+    VerifyArtifact(Box<provenance::VerifyArtifactArgs>),
+    VerifyNpmPackage(Box<provenance::VerifyNpmPackageArgs>),
+    VerifyGithubAttestation(Box<provenance::VerifyGithubAttestationArgs>),
+    VerifyVsa(Box<provenance::VerifyVsaArgs>),
+    VerifyAttestation(Box<provenance::VerifyAttestationArgs>),
     /// Show or export the pinned trust roots.
     #[command(subcommand)]
     TrustRoot(trust_root::TrustRootCommand),
-    /// Compare two builds: files, install scripts, dependencies, executables, URLs, env vars.
-    Diff(diff::DiffArgs),
-    /// Write the audit ledger canonically; with --check, exit 1 when it is not canonical.
-    Fmt(ledger::FmtArgs),
-    /// Record an audit of a build in the ledger (and store its content manifest).
-    Certify(ledger::CertifyArgs),
-    /// Check a build against the audit ledger; show the diff from the closest audited build.
-    Review(ledger::ReviewArgs),
-    /// Verify SLSA provenance for artifacts (slsa-verifier verify-artifact), offline.
-    VerifyArtifact(Box<provenance::VerifyArtifactArgs>),
-    /// Verify an npm package's provenance and publish attestation (slsa-verifier verify-npm-package).
-    VerifyNpmPackage(Box<provenance::VerifyNpmPackageArgs>),
-    /// Verify a GitHub attestation as SLSA provenance (slsa-verifier verify-github-attestation).
-    VerifyGithubAttestation(Box<provenance::VerifyGithubAttestationArgs>),
-    /// Verify a verification summary attestation (slsa-verifier verify-vsa).
-    VerifyVsa(Box<provenance::VerifyVsaArgs>),
-    /// Verify a GitHub artifact attestation (gh attestation verify), offline.
-    VerifyAttestation(Box<provenance::VerifyAttestationArgs>),
-    /// Admit a release (and its dependency closure) into the store, only if every artifact is
-    /// verified and reviewed; all or nothing.
-    Admit(Box<admit::AdmitArgs>),
-    /// Fetch an artifact (npm:<name>@<version>, https URL, or file) into the cache, verified.
-    Fetch(fetch::FetchArgs),
-    /// Show an artifact's content manifest: digests, every entry, package.json facts, signals.
-    Inspect(inspect::InspectArgs),
-    /// Serve the store as an npm registry: only admitted versions, every tarball re-hashed.
-    Serve(serve::ServeArgs),
-    /// Check installed copies (node_modules, npm global prefix, Claude Code native installs)
-    /// against the audited builds in the ledger, file by file.
-    AuditInstalled(audit::AuditInstalledArgs),
 }
 
 mod admit;
