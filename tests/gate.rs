@@ -484,4 +484,77 @@ fn provenance_from_the_wrong_source_is_rejected() {
         "expected and actual: {err}"
     );
     assert_eq!(snapshot(&ws.path("store")), before);
+
+    // The signer workflow and the OIDC issuer, when the policy names them.
+    let with = |extra: &str| format!("{}{extra}\n", policy("github.com/sigstore/sigstore-js"));
+    for (extra, passes) in [
+        (
+            "signer-workflow = \"github.com/sigstore/sigstore-js/.github/workflows/release.yml\"",
+            true,
+        ),
+        (
+            "signer-workflow = \"github.com/sigstore/sigstore-js/.github/workflows/other.yml\"",
+            false,
+        ),
+        (
+            "issuer = \"https://token.actions.githubusercontent.com\"",
+            true,
+        ),
+        ("issuer = \"https://accounts.google.com\"", false),
+    ] {
+        std::fs::write(ws.path("vetted.toml"), with(extra)).expect("policy");
+        let out = ws.admit("npm:sigstore@1.3.0", &[]);
+        let report = json(&out);
+        if passes {
+            assert_eq!(out.status.code(), Some(0), "{extra}: {report}");
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{extra}");
+            assert_eq!(failed(&report, "sigstore@1.3.0"), ["provenance"], "{extra}");
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("mismatch: expected"),
+                "{extra}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_hostile_archive_is_rejected_by_the_contents_check() {
+    let ws = setup();
+    // A tarball whose entry climbs out of the package root (the tar crate refuses to write such a
+    // path, so the header's name field is written by hand).
+    let mut b = tar::Builder::new(Vec::new());
+    let pkg = br#"{"name":"@acme/evil","version":"1.0.0"}"#;
+    let mut h = tar::Header::new_ustar();
+    h.set_path("package/package.json").expect("path");
+    h.set_size(pkg.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append(&h, &pkg[..]).expect("append");
+    let mut h = tar::Header::new_ustar();
+    let name = b"package/../../etc/cron.d/x";
+    h.as_old_mut().name[..name.len()].copy_from_slice(name);
+    h.set_size(3);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append(&h, &b"x\n\n"[..]).expect("append");
+    let t = b.into_inner().expect("tar");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut e, &t).expect("gz");
+    let mut p = Published::new("@acme/evil", "1.0.0", &days_ago(30));
+    p.tarball = Some(e.finish().expect("gz"));
+    ws.upstream.publish(p);
+    let out = ws.admit("npm:@acme/evil@1.0.0", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    let failures = failed(&report, "@acme/evil@1.0.0");
+    assert_eq!(
+        failures.first().map(String::as_str),
+        Some("contents"),
+        "{report}"
+    );
+    assert!(
+        report.to_string().contains("cron.d"),
+        "names the entry: {report}"
+    );
 }
