@@ -558,3 +558,70 @@ fn a_hostile_archive_is_rejected_by_the_contents_check() {
         "names the entry: {report}"
     );
 }
+
+/// `vetted review` checks the attestations the registry lists, when it lists any.
+#[test]
+fn review_verifies_listed_attestations() {
+    let corpus = std::env::var_os("VETTED_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+        });
+    let npm = corpus.join("slsa/npm");
+    if !npm.is_dir() {
+        eprintln!(
+            "SKIPPED review_verifies_listed_attestations: corpus not found at {}",
+            corpus.display()
+        );
+        return;
+    }
+    let tarball = std::fs::read(npm.join("sigstore-1.3.0.tgz")).expect("tarball");
+    let attestations =
+        std::fs::read(npm.join("sigstore-1.3.0.attestations.json")).expect("attestations");
+    let up = Upstream::start();
+    let mut p = Published::new("sigstore", "1.3.0", "2023-04-10T18:00:00Z");
+    p.tarball = Some(tarball.clone());
+    p.attestations = Some(attestations.clone());
+    up.publish(p);
+    let ws = Workspace::new(up.clone(), "");
+    ws.certify("npm:sigstore@1.3.0");
+    let out = ws.vetted(&["review", "npm:sigstore@1.3.0"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("provenance verified: built from github.com/sigstore/sigstore-js")
+    );
+
+    // Attestations whose provenance statement was altered: the signature no longer covers it.
+    let mut doc: serde_json::Value = serde_json::from_slice(&attestations).expect("json");
+    let payload = doc["attestations"][0]["bundle"]["dsseEnvelope"]["payload"]
+        .as_str()
+        .expect("payload")
+        .to_string();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut stmt: serde_json::Value =
+        serde_json::from_slice(&b64.decode(payload).expect("b64")).expect("stmt");
+    stmt["predicate"]["invocation"] = json!({"tampered": true});
+    doc["attestations"][0]["bundle"]["dsseEnvelope"]["payload"] =
+        json!(b64.encode(serde_json::to_vec(&stmt).expect("ser")));
+    let mut p = Published::new("sigstore", "1.3.0", "2023-04-10T18:00:00Z");
+    p.tarball = Some(tarball);
+    p.attestations = Some(serde_json::to_vec(&doc).expect("ser"));
+    up.publish(p);
+    let out = ws.vetted_with_cache(
+        &["review", "npm:sigstore@1.3.0"],
+        &ws.path("cache-tampered"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -188,9 +188,53 @@ fn manifest_for(
                     "the content reader and the fetcher disagree on the artifact's digests",
                 ));
             }
+            check_attestations(&fetched)?;
             Ok((manifest, fetched.digests))
         }
     }
+}
+
+/// When the registry lists attestations for the build, they must verify (Sigstore bundle against
+/// the pinned roots, npm publish attestation against the registry keys, subject = these bytes);
+/// when it lists none, say so. Source-repository policy belongs to `vetted admit`'s policy file.
+fn check_attestations(fetched: &crate::source::Fetched) -> Result<(), Failure> {
+    let Some(meta) = &fetched.npm else {
+        return Ok(());
+    };
+    let Some(path) = &meta.attestations_path else {
+        eprintln!(
+            "vetted: note: the registry lists no attestations for {}@{}: provenance not checked",
+            meta.name, meta.version
+        );
+        return Ok(());
+    };
+    let limits = crate::limits::Limits::default();
+    let bytes = crate::limits::read_file_limited(path, "attestations size", limits.bundle_bytes)
+        .map_err(Failure::operational)?;
+    let roots = crate::trust::TrustRoots::pinned().map_err(Failure::operational)?;
+    let keys = crate::trust::npm_keys::NpmRegistryKeys::pinned().map_err(Failure::operational)?;
+    let package = crate::provenance::NpmPackageRef {
+        tarball: &fetched.digests,
+        name: meta.name.as_str(),
+        version: meta.version.as_str(),
+    };
+    let accepted = crate::provenance::verify_npm_attestations(
+        package,
+        &bytes,
+        &roots,
+        &keys,
+        crate::clock::Clock::now(&crate::clock::SystemClock),
+        &limits,
+    )
+    .map_err(|e| Failure::rejected(e.check(), e))?;
+    let f = accepted.facts();
+    eprintln!(
+        "vetted: provenance verified: built from {} at {} (signed by {})",
+        f.source_repository.as_deref().unwrap_or("?"),
+        f.source_commit.as_deref().unwrap_or("?"),
+        f.signer.as_deref().unwrap_or("?")
+    );
+    Ok(())
 }
 
 fn criterion(name: &str) -> Result<CriterionName, Failure> {
