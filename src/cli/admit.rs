@@ -6,7 +6,7 @@ use crate::gate::{Gate, GateError, vsa::OrgKey};
 use crate::ledger::Ledger;
 use crate::limits::Limits;
 use crate::policy::{Policy, PolicyError};
-use crate::store::Store;
+use crate::store::AdmitTarget;
 use crate::trust::TrustRoots;
 use crate::trust::npm_keys::NpmRegistryKeys;
 use std::io::IsTerminal;
@@ -30,9 +30,10 @@ pub struct AdmitArgs {
     /// The audit ledger directory.
     #[arg(long, default_value = "ledger", value_name = "DIR")]
     ledger: PathBuf,
-    /// The store to admit into (created if missing). Without it nothing is written: a dry run.
-    #[arg(long, value_name = "DIR")]
-    store: Option<PathBuf>,
+    /// The store to admit into: a directory (created if missing) or `s3://bucket/prefix`
+    /// (credentials from the standard AWS environment). Without it nothing is written: a dry run.
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    store: Option<String>,
     /// The organisation's signing key (PKCS#8 PEM, ECDSA P-256 or Ed25519): each admission gets
     /// a signed SLSA verification summary attestation, checkable with `vetted verify-vsa`.
     #[arg(long, value_name = "PEM")]
@@ -97,7 +98,7 @@ fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
         limits,
         signing_key: key.as_ref(),
     };
-    let store = args.store.as_deref().map(Store::open);
+    let store = args.store.as_deref().map(AdmitTarget::open).transpose().map_err(Failure::operational)?;
     let report = gate
         .admit(&args.spec, store.as_ref())
         .map_err(|e| match e {

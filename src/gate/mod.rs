@@ -14,7 +14,7 @@ use crate::report::{AdmitReport, ArtifactReport, Status};
 use crate::source::{
     self, ArtifactSpec, FetchOptions, Fetched, NpmVersionMeta, PackageName, VersionSelector,
 };
-use crate::store::Store;
+use crate::store::AdmitTarget;
 use crate::trust::TrustRoots;
 use crate::trust::npm_keys::NpmRegistryKeys;
 use serde_json::json;
@@ -309,7 +309,7 @@ fn resolve_range(
 impl Gate<'_> {
     /// Resolve the closure of `spec` and check every artifact in it. When all pass and `store`
     /// is given, admit them all (blobs, records, index last); otherwise admit nothing.
-    pub fn admit(&self, spec: &str, store: Option<&Store>) -> Result<AdmitReport, GateError> {
+    pub fn admit(&self, spec: &str, store: Option<&AdmitTarget>) -> Result<AdmitReport, GateError> {
         let parsed: ArtifactSpec = spec
             .parse()
             .map_err(|e| GateError::Operational(format!("{e}")))?;

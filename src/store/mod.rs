@@ -290,3 +290,44 @@ pub fn record_key(sha512: &Digest) -> String {
     debug_assert_eq!(sha512.algorithm(), Algorithm::Sha512);
     format!("records/{}.json", sha512.hex())
 }
+
+/// Where `vetted admit` writes: a local directory, or an object store shared by several `serve`
+/// replicas (`s3://bucket/prefix`; blobs and records first, then the index with a conditional
+/// write, see docs/store-s3.md).
+#[derive(Debug)]
+pub enum AdmitTarget {
+    /// A directory on the local filesystem.
+    Local(Store),
+    /// An S3-compatible object store.
+    Object(ObjectBackend),
+}
+
+impl AdmitTarget {
+    /// Open a `--store` location: `s3://bucket[/prefix]` or a directory.
+    pub fn open(location: &str) -> Result<AdmitTarget, StoreError> {
+        if location.starts_with("s3://") {
+            Ok(AdmitTarget::Object(ObjectBackend::from_s3_url(location)?))
+        } else if location.contains("://") {
+            Err(StoreError::BadLocation {
+                location: location.to_string(),
+                reason: "admit writes to a directory or s3://bucket/prefix".into(),
+            })
+        } else {
+            Ok(AdmitTarget::Local(Store::open(Path::new(location))))
+        }
+    }
+
+    /// Admit every artifact of a closure, all or nothing (see [`Store::admit`]).
+    pub fn admit(&self, admissions: &[Admission]) -> Result<Index, StoreError> {
+        match self {
+            AdmitTarget::Local(store) => store.admit(admissions),
+            AdmitTarget::Object(backend) => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| StoreError::Io { path: "(runtime)".into(), source: e })?;
+                rt.block_on(backend.admit(admissions))
+            }
+        }
+    }
+}
