@@ -625,3 +625,33 @@ fn review_verifies_listed_attestations() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_registry_that_changes_the_version_during_admission_is_rejected() {
+    let ws = setup();
+    certify_agent(&ws, "1.0.0");
+    // The first packument read (closure resolution) promises the certified bytes; by the time the
+    // tarball is fetched the registry has republished 1.0.0 with other bytes and a matching
+    // integrity. Each read is self-consistent; together they are not.
+    let promised = ws.upstream.packument("@acme/agent-linux-x64");
+    let mut swapped = Published::new("@acme/agent-linux-x64", "1.0.0", &days_ago(10));
+    swapped.meta = json!({"os": ["linux"], "cpu": ["x64"], "libc": ["glibc"]});
+    swapped.files = vec![("agent".into(), elf("swapped"))];
+    ws.upstream.publish(swapped);
+    ws.upstream
+        .packument_once("@acme/agent-linux-x64", promised);
+    let out = ws.admit("npm:@acme/agent@1.0.0", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    assert_eq!(
+        failed(&report, "@acme/agent-linux-x64@1.0.0"),
+        ["artifact-integrity"]
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("changed @acme/agent-linux-x64@1.0.0 during admission"),
+        "{report}"
+    );
+    assert!(!ws.path("store/index.json").exists());
+}

@@ -501,6 +501,22 @@ impl Gate<'_> {
             Err(e) => return Err(GateError::Operational(e.to_string())),
         };
         r.integrity = Some(fetched.digests.sha512.sri());
+        // The closure (and the metadata the mirror will serve) came from the packument read
+        // first; the bytes must be the ones that packument promised too, or the registry changed
+        // the version under us.
+        if let Some(promised) = c.meta.integrity.as_ref().or(c.meta.shasum.as_ref())
+            && !fetched.digests.matches(promised)
+        {
+            r.push(
+                "artifact-integrity",
+                Status::Fail,
+                format!(
+                    "the registry changed {label} during admission: the packument read first promised {promised}, the tarball is {}",
+                    fetched.digests.get(promised.algorithm())
+                ),
+            );
+            return Ok((r, None));
+        }
         r.push(
             "artifact-integrity",
             Status::Pass,

@@ -51,6 +51,8 @@ impl Published {
 pub struct Upstream {
     pub port: u16,
     routes: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    /// Responses served once each, before `routes` (a registry that changes between requests).
+    once: Arc<Mutex<HashMap<String, Vec<Vec<u8>>>>>,
     packages: Mutex<HashMap<String, Vec<Published>>>,
 }
 
@@ -101,12 +103,15 @@ impl Upstream {
         let up = Arc::new(Upstream {
             port,
             routes: Arc::default(),
+            once: Arc::default(),
             packages: Mutex::default(),
         });
         let routes = up.routes.clone();
+        let once = up.once.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let routes = routes.clone();
+                let once = once.clone();
                 std::thread::spawn(move || {
                     let mut stream = stream;
                     let Ok(clone) = stream.try_clone() else {
@@ -124,7 +129,12 @@ impl Upstream {
                             break;
                         }
                     }
-                    let body = routes.lock().map(|r| r.get(&path).cloned()).unwrap_or(None);
+                    let first = once.lock().ok().and_then(|mut o| {
+                        let queue = o.get_mut(&path)?;
+                        (!queue.is_empty()).then(|| queue.remove(0))
+                    });
+                    let body = first
+                        .or_else(|| routes.lock().map(|r| r.get(&path).cloned()).unwrap_or(None));
                     let (status, body) = match body {
                         Some(b) => ("200 OK", b),
                         None => ("404 Not Found", b"{\"error\":\"not found\"}".to_vec()),
@@ -143,6 +153,24 @@ impl Upstream {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The packument as currently served.
+    pub fn packument(&self, name: &str) -> Vec<u8> {
+        let path = format!("/{}", name.replace('/', "%2f"));
+        self.routes
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&path).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Serve `body` for the next request of `name`'s packument only, then the current one again.
+    pub fn packument_once(&self, name: &str, body: Vec<u8>) {
+        let path = format!("/{}", name.replace('/', "%2f"));
+        if let Ok(mut o) = self.once.lock() {
+            o.entry(path).or_default().push(body);
+        }
     }
 
     /// Publish (or replace) a version; rebuilds the packument.
