@@ -34,6 +34,12 @@ pub struct Limits {
     pub metadata_bytes: u64,
     /// Largest tar extension header (GNU long name/link, pax record block), held in memory.
     pub tar_extension_bytes: u64,
+    /// Largest tail of an executable inside an archive that is kept, in an unlinked temporary
+    /// file (disk, not memory), to read an embedded Bun module graph from after the file has
+    /// streamed past. Bun writes the graph near the end; one that starts earlier than this many
+    /// bytes from the end is not read (the manifest says so in a note). The Claude Code 2.1.330
+    /// binary needs 218 MiB of its 363 MiB. 0 turns the look into executables off.
+    pub embedded_graph_bytes: u64,
 }
 
 impl Default for Limits {
@@ -55,6 +61,7 @@ impl Default for Limits {
             jsonl_documents: 256,
             metadata_bytes: 256 * MIB,
             tar_extension_bytes: 64 * 1024,
+            embedded_graph_bytes: 512 * MIB,
         }
     }
 }

@@ -98,7 +98,12 @@ fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
         limits,
         signing_key: key.as_ref(),
     };
-    let store = args.store.as_deref().map(AdmitTarget::open).transpose().map_err(Failure::operational)?;
+    let store = args
+        .store
+        .as_deref()
+        .map(AdmitTarget::open)
+        .transpose()
+        .map_err(Failure::operational)?;
     let report = gate
         .admit(&args.spec, store.as_ref())
         .map_err(|e| match e {

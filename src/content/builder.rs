@@ -1,7 +1,7 @@
 //! Accumulates entries under the archive rules shared by tar and zip, hashes and inspects file
 //! bytes as they stream past, and reads the root `package.json`.
 use super::inspect::Inspector;
-use super::manifest::{Entry, EntryKind, PackageInfo, Signals, Totals};
+use super::manifest::{Entry, EntryKind, ExecutableFormat, PackageInfo, Signals, Totals};
 use super::paths;
 use super::rejection::ArchiveRejection;
 use crate::digest::{Algorithm, Digest};
@@ -27,6 +27,44 @@ pub(crate) struct Builder {
     pub(crate) totals: Totals,
     package_jsons: Vec<(String, Vec<u8>)>,
     seen: u64,
+    /// What could not be looked into (see [`super::ContentManifest::notes`]).
+    pub(crate) notes: Vec<String>,
+}
+
+/// The tail of an executable, kept in an unlinked temporary file to look for a Bun module graph
+/// once the file has streamed past (the graph's table of contents is at its end).
+struct Spool {
+    /// Offset in the file of the first byte kept.
+    start: u64,
+    file: Option<std::fs::File>,
+    kept: u64,
+    failed: Option<String>,
+}
+
+impl Spool {
+    fn write(&mut self, file_offset: u64, bytes: &[u8]) {
+        let end = file_offset + bytes.len() as u64;
+        if end <= self.start || self.failed.is_some() {
+            return;
+        }
+        let skip = self.start.saturating_sub(file_offset) as usize;
+        let bytes = &bytes[skip..];
+        if self.file.is_none() {
+            match tempfile::tempfile() {
+                Ok(f) => self.file = Some(f),
+                Err(e) => {
+                    self.failed = Some(format!("cannot create a temporary file: {e}"));
+                    return;
+                }
+            }
+        }
+        if let Some(f) = self.file.as_mut() {
+            match std::io::Write::write_all(f, bytes) {
+                Ok(()) => self.kept += bytes.len() as u64,
+                Err(e) => self.failed = Some(format!("cannot write a temporary file: {e}")),
+            }
+        }
+    }
 }
 
 /// Receives one file's bytes.
@@ -38,13 +76,34 @@ pub(crate) struct FileSink {
     sha: Sha256,
     inspector: Inspector,
     package_json: Option<Vec<u8>>,
+    spool_limit: u64,
+    spool: Option<Spool>,
 }
 
 impl FileSink {
     pub(crate) fn update(&mut self, bytes: &[u8]) -> Result<(), ArchiveRejection> {
+        let offset = self.seen;
         self.seen += bytes.len() as u64;
         LimitExceeded::check("file size", self.limit, self.seen)
             .map_err(|l| ArchiveRejection::limit(Some(&self.path), l))?;
+        if offset == 0
+            && self.spool_limit > 0
+            && self.declared >= super::bun::MIN_EXECUTABLE
+            && matches!(
+                super::inspect::executable_format(bytes),
+                Some(ExecutableFormat::Elf | ExecutableFormat::MachO | ExecutableFormat::Pe)
+            )
+        {
+            self.spool = Some(Spool {
+                start: self.declared.saturating_sub(self.spool_limit),
+                file: None,
+                kept: 0,
+                failed: None,
+            });
+        }
+        if let Some(sp) = self.spool.as_mut() {
+            sp.write(offset, bytes);
+        }
         self.sha.update(bytes);
         self.inspector.update(bytes);
         if let Some(buf) = self.package_json.as_mut() {
@@ -71,6 +130,7 @@ impl Builder {
             totals: Totals::default(),
             package_jsons: Vec::new(),
             seen: 0,
+            notes: Vec::new(),
         }
     }
 
@@ -107,8 +167,15 @@ impl Builder {
             }
             at += i + 1;
         }
-        if self.entries.contains_key(&path) {
-            return Err(ArchiveRejection::DuplicatePath { path });
+        if let Some(e) = self.entries.get(&path) {
+            if e.kind != EntryKind::Embedded {
+                return Err(ArchiveRejection::DuplicatePath { path });
+            }
+            // An archive entry named like an embedded module: the archive's entry is listed.
+            self.entries.remove(&path);
+            self.notes.push(format!(
+                "archive entry {path:?} has the name of an embedded module; the archive entry is listed"
+            ));
         }
         let mode = mode & 0o7777;
         let mut entry = Entry {
@@ -154,6 +221,8 @@ impl Builder {
                     sha: Sha256::new(),
                     inspector: Inspector::new(),
                     package_json: is_package_json_candidate(&path).then(Vec::new),
+                    spool_limit: self.limits.embedded_graph_bytes,
+                    spool: None,
                 });
                 self.totals.files += 1;
                 self.totals.unpacked_bytes += size;
@@ -183,7 +252,53 @@ impl Builder {
             e.sha256 = digest;
             e.signals = sink.inspector.finish();
         }
+        if let Some(spool) = sink.spool {
+            self.read_embedded(&sink.path, sink.declared, spool);
+        }
         Ok(())
+    }
+
+    /// List the modules of a Bun module graph in the kept tail of an executable.
+    fn read_embedded(&mut self, path: &str, size: u64, spool: Spool) {
+        let graph = match (spool.failed, spool.file) {
+            (Some(why), _) => {
+                self.notes.push(format!(
+                    "{path}: embedded module graph not looked for: {why}"
+                ));
+                return;
+            }
+            (None, None) => return,
+            (None, Some(f)) => {
+                let max = self.limits.archive_entries.saturating_sub(self.seen);
+                let mut g = super::bun::read_graph(&f, spool.kept, path, max);
+                if g.note.is_some() && spool.start > 0 {
+                    if let Some(n) = g.note.as_mut() {
+                        n.push_str(&format!(
+                            " (only the last {} of its {size} bytes were kept: limit \
+                             embedded_graph_bytes)",
+                            spool.kept
+                        ));
+                    }
+                }
+                g
+            }
+        };
+        self.add_embedded(graph);
+    }
+
+    /// Record the modules of an embedded graph (and its note).
+    pub(crate) fn add_embedded(&mut self, graph: super::bun::Graph) {
+        self.notes.extend(graph.note);
+        for m in graph.modules {
+            if self.entries.contains_key(&m.path) {
+                self.notes.push(format!(
+                    "embedded module {:?} has the name of an archive entry; not listed",
+                    m.path
+                ));
+                continue;
+            }
+            self.entries.insert(m.path, m.entry);
+        }
     }
 
     /// The root `package.json` (npm: `package/package.json`), parsed.

@@ -325,7 +325,10 @@ impl AdmitTarget {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .map_err(|e| StoreError::Io { path: "(runtime)".into(), source: e })?;
+                    .map_err(|e| StoreError::Io {
+                        path: "(runtime)".into(),
+                        source: e,
+                    })?;
                 rt.block_on(backend.admit(admissions))
             }
         }
