@@ -32,16 +32,27 @@ pub(crate) struct Builder {
 }
 
 /// The tail of an executable, kept in an unlinked temporary file to look for a Bun module graph
-/// once the file has streamed past (the graph's table of contents is at its end).
+/// once the file has streamed past (the graph's table of contents is at its end). A writer
+/// thread does the writes, so the walk is not slowed by the file system; the channel between
+/// them is bounded.
 struct Spool {
     /// Offset in the file of the first byte kept.
     start: u64,
-    file: Option<std::fs::File>,
-    kept: u64,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    writer: Option<std::thread::JoinHandle<std::io::Result<(std::fs::File, u64)>>>,
     failed: Option<String>,
 }
 
 impl Spool {
+    fn new(start: u64) -> Spool {
+        Spool {
+            start,
+            tx: None,
+            writer: None,
+            failed: None,
+        }
+    }
+
     fn write(&mut self, file_offset: u64, bytes: &[u8]) {
         let end = file_offset + bytes.len() as u64;
         if end <= self.start || self.failed.is_some() {
@@ -49,20 +60,49 @@ impl Spool {
         }
         let skip = self.start.saturating_sub(file_offset) as usize;
         let bytes = &bytes[skip..];
-        if self.file.is_none() {
-            match tempfile::tempfile() {
-                Ok(f) => self.file = Some(f),
+        if self.tx.is_none() {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+            let spawned = std::thread::Builder::new()
+                .name("vetted-spool".into())
+                .spawn(move || {
+                    let mut f = tempfile::tempfile()?;
+                    let mut kept = 0u64;
+                    for chunk in rx {
+                        std::io::Write::write_all(&mut f, &chunk)?;
+                        kept += chunk.len() as u64;
+                    }
+                    Ok((f, kept))
+                });
+            match spawned {
+                Ok(h) => {
+                    self.tx = Some(tx);
+                    self.writer = Some(h);
+                }
                 Err(e) => {
-                    self.failed = Some(format!("cannot create a temporary file: {e}"));
+                    self.failed = Some(format!("cannot start a thread: {e}"));
                     return;
                 }
             }
         }
-        if let Some(f) = self.file.as_mut() {
-            match std::io::Write::write_all(f, bytes) {
-                Ok(()) => self.kept += bytes.len() as u64,
-                Err(e) => self.failed = Some(format!("cannot write a temporary file: {e}")),
-            }
+        if let Some(tx) = &self.tx
+            && tx.send(bytes.to_vec()).is_err()
+        {
+            // The writer stopped on an error; `finish` reports it.
+            self.tx = None;
+            self.failed = Some(String::new());
+        }
+    }
+
+    /// The kept bytes (file, length), or why there are none; `Ok(None)` if nothing was kept.
+    fn finish(mut self) -> Result<Option<(std::fs::File, u64)>, String> {
+        self.tx = None;
+        let joined = self.writer.take().map(|h| h.join());
+        match (joined, self.failed) {
+            (Some(Ok(Ok(kept))), None) => Ok(Some(kept)),
+            (Some(Ok(Err(e))), _) => Err(format!("cannot write a temporary file: {e}")),
+            (Some(Err(_)), _) => Err("the temporary file writer failed".into()),
+            (_, Some(why)) => Err(why),
+            (None, None) => Ok(None),
         }
     }
 }
@@ -94,12 +134,7 @@ impl FileSink {
                 Some(ExecutableFormat::Elf | ExecutableFormat::MachO | ExecutableFormat::Pe)
             )
         {
-            self.spool = Some(Spool {
-                start: self.declared.saturating_sub(self.spool_limit),
-                file: None,
-                kept: 0,
-                failed: None,
-            });
+            self.spool = Some(Spool::new(self.declared.saturating_sub(self.spool_limit)));
         }
         if let Some(sp) = self.spool.as_mut() {
             sp.write(offset, bytes);
@@ -260,25 +295,25 @@ impl Builder {
 
     /// List the modules of a Bun module graph in the kept tail of an executable.
     fn read_embedded(&mut self, path: &str, size: u64, spool: Spool) {
-        let graph = match (spool.failed, spool.file) {
-            (Some(why), _) => {
+        let start = spool.start;
+        let graph = match spool.finish() {
+            Err(why) => {
                 self.notes.push(format!(
                     "{path}: embedded module graph not looked for: {why}"
                 ));
                 return;
             }
-            (None, None) => return,
-            (None, Some(f)) => {
+            Ok(None) => return,
+            Ok(Some((f, kept))) => {
                 let max = self.limits.archive_entries.saturating_sub(self.seen);
-                let mut g = super::bun::read_graph(&f, spool.kept, path, max);
-                if g.note.is_some() && spool.start > 0 {
-                    if let Some(n) = g.note.as_mut() {
-                        n.push_str(&format!(
-                            " (only the last {} of its {size} bytes were kept: limit \
-                             embedded_graph_bytes)",
-                            spool.kept
-                        ));
-                    }
+                let mut g = super::bun::read_graph(&f, kept, path, max);
+                if start > 0
+                    && let Some(n) = g.note.as_mut()
+                {
+                    n.push_str(&format!(
+                        " (only the last {kept} of its {size} bytes were kept: limit \
+                         embedded_graph_bytes)"
+                    ));
                 }
                 g
             }

@@ -33,7 +33,7 @@ use super::manifest::{Entry, EntryKind};
 use crate::digest::{Algorithm, Digest};
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeSet;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
 
 /// The trailer that ends a Bun module graph.
 pub(crate) const TRAILER: &[u8; 16] = b"\n---- Bun! ----\n";
@@ -52,7 +52,7 @@ const MAX_TABLE: u32 = 16 << 20;
 pub(crate) const MIN_EXECUTABLE: u64 = 64 << 10;
 
 /// Random access to the bytes of one executable.
-pub(crate) trait ReadAt {
+pub(crate) trait ReadAt: Sync {
     /// Fill `buf` from byte `offset`.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
 }
@@ -70,10 +70,27 @@ impl ReadAt for [u8] {
 }
 
 impl ReadAt for std::fs::File {
+    #[cfg(unix)]
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let mut f = self;
-        f.seek(SeekFrom::Start(offset))?;
-        f.read_exact(buf)
+        // pread: no shared cursor, so two threads can read one file.
+        std::os::unix::fs::FileExt::read_exact_at(self, buf, offset)
+    }
+
+    #[cfg(windows)]
+    fn read_exact_at(&self, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+        // Every read names its offset, so the shared cursor does not matter.
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(self, buf, offset) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -125,7 +142,7 @@ struct Record {
 
 /// Parse a module table of `size`-byte records; `None` unless every pointer is inside the blob.
 fn parse_table(table: &[u8], size: usize, blob_len: u64) -> Option<Vec<Record>> {
-    if table.is_empty() || table.len() % size != 0 {
+    if table.is_empty() || !table.len().is_multiple_of(size) {
         return None;
     }
     let pointers = (size - 4) / 8;
@@ -293,8 +310,7 @@ fn read_modules<R: ReadAt + ?Sized>(
         ));
     }
     let mut seen = BTreeSet::new();
-    let mut out = Vec::with_capacity(records.len());
-    let mut buf = vec![0u8; super::pipeline::CHUNK];
+    let mut names = Vec::with_capacity(records.len());
     for r in records {
         let mut name = vec![0u8; r.name.length as usize];
         src.read_exact_at(&mut name, blob_start + r.name.offset)
@@ -303,30 +319,70 @@ fn read_modules<R: ReadAt + ?Sized>(
         if !seen.insert(name.clone()) {
             return Err(format!("module {name:?} appears twice"));
         }
-        let mut sha = Sha256::new();
-        let mut insp = Inspector::new();
-        let mut at = 0u64;
-        while at < r.contents.length {
-            let n = (r.contents.length - at).min(buf.len() as u64) as usize;
-            src.read_exact_at(&mut buf[..n], blob_start + r.contents.offset + at)
-                .map_err(|e| format!("reading module {name:?}: {e}"))?;
-            sha.update(&buf[..n]);
-            insp.update(&buf[..n]);
-            at += n as u64;
-        }
-        out.push(Module {
-            path: format!("{entry_path}!/{name}"),
-            entry: Entry {
-                kind: EntryKind::Embedded,
-                size: r.contents.length,
-                mode: 0o644,
-                sha256: Digest::new(Algorithm::Sha256, sha.finalize().to_vec()).ok(),
-                link_target: None,
-                signals: insp.finish(),
-            },
-        });
+        names.push(name);
     }
+    // Hash and inspect on two threads (the streaming pass is over: its cores are free), each
+    // taking about half the bytes.
+    let half = total / 2;
+    let mut split = 0;
+    let mut acc = 0u64;
+    while split < records.len() && acc < half {
+        acc += records[split].contents.length;
+        split += 1;
+    }
+    let (a, b) = records.split_at(split);
+    let (na, nb) = names.split_at(split);
+    let one = |recs: &[Record], names: &[String]| -> Result<Vec<Module>, String> {
+        let mut buf = vec![0u8; super::pipeline::CHUNK];
+        recs.iter()
+            .zip(names)
+            .map(|(r, name)| read_module(src, blob_start, r, name, entry_path, &mut buf))
+            .collect()
+    };
+    let (ra, rb) = std::thread::scope(|s| {
+        let hb = s.spawn(|| one(b, nb));
+        let ra = one(a, na);
+        (
+            ra,
+            hb.join()
+                .unwrap_or_else(|_| Err("reader thread failed".into())),
+        )
+    });
+    let mut out = ra?;
+    out.extend(rb?);
     Ok(out)
+}
+
+fn read_module<R: ReadAt + ?Sized>(
+    src: &R,
+    blob_start: u64,
+    r: &Record,
+    name: &str,
+    entry_path: &str,
+    buf: &mut [u8],
+) -> Result<Module, String> {
+    let mut sha = Sha256::new();
+    let mut insp = Inspector::new();
+    let mut at = 0u64;
+    while at < r.contents.length {
+        let n = (r.contents.length - at).min(buf.len() as u64) as usize;
+        src.read_exact_at(&mut buf[..n], blob_start + r.contents.offset + at)
+            .map_err(|e| format!("reading module {name:?}: {e}"))?;
+        sha.update(&buf[..n]);
+        insp.update(&buf[..n]);
+        at += n as u64;
+    }
+    Ok(Module {
+        path: format!("{entry_path}!/{name}"),
+        entry: Entry {
+            kind: EntryKind::Embedded,
+            size: r.contents.length,
+            mode: 0o644,
+            sha256: Digest::new(Algorithm::Sha256, sha.finalize().to_vec()).ok(),
+            link_target: None,
+            signals: insp.finish(),
+        },
+    })
 }
 
 /// Build a module graph blob in the layout above (52-byte records), ending with the trailer:
