@@ -134,7 +134,13 @@ impl FileSink {
                 Some(ExecutableFormat::Elf | ExecutableFormat::MachO | ExecutableFormat::Pe)
             )
         {
-            self.spool = Some(Spool::new(self.declared.saturating_sub(self.spool_limit)));
+            // Keep the last `spool_limit` bytes, and for ELF nothing before its last loaded
+            // segment (the graph is in it or after it).
+            let start = self
+                .declared
+                .saturating_sub(self.spool_limit)
+                .max(super::bun::elf_last_load(bytes).unwrap_or(0));
+            self.spool = Some(Spool::new(start));
         }
         if let Some(sp) = self.spool.as_mut() {
             sp.write(offset, bytes);

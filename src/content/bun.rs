@@ -94,6 +94,54 @@ impl ReadAt for std::fs::File {
     }
 }
 
+/// File offset of the last `PT_LOAD` segment of an ELF executable, from its program headers
+/// (`head`: the first bytes of the file, which hold them). Bun keeps the graph in the `.bun`
+/// section, the last thing in the last loaded segment, or (older Bun) after every segment, so
+/// the bytes before this offset need not be kept. `None` when `head` is not an ELF file with its
+/// program headers inside `head`.
+pub(crate) fn elf_last_load(head: &[u8]) -> Option<u64> {
+    if head.get(..4)? != b"\x7fELF" {
+        return None;
+    }
+    let wide = match head.get(4)? {
+        1 => false,
+        2 => true,
+        _ => return None,
+    };
+    let le = match head.get(5)? {
+        1 => true,
+        2 => false,
+        _ => return None,
+    };
+    let uint = |at: usize, n: usize| -> Option<u64> {
+        let b = head.get(at..at.checked_add(n)?)?;
+        let mut v = 0u64;
+        for i in 0..n {
+            let byte = if le { b[n - 1 - i] } else { b[i] };
+            v = (v << 8) | u64::from(byte);
+        }
+        Some(v)
+    };
+    let (phoff, phentsize, phnum) = if wide {
+        (uint(0x20, 8)?, uint(0x36, 2)?, uint(0x38, 2)?)
+    } else {
+        (uint(0x1c, 4)?, uint(0x2a, 2)?, uint(0x2c, 2)?)
+    };
+    let mut last = None;
+    for i in 0..phnum {
+        let at = usize::try_from(phoff.checked_add(i.checked_mul(phentsize)?)?).ok()?;
+        let (ty, off) = if wide {
+            (uint(at, 4)?, uint(at + 8, 8)?)
+        } else {
+            (uint(at, 4)?, uint(at + 4, 4)?)
+        };
+        if ty == 1 {
+            last = Some(last.map_or(off, |l: u64| l.max(off)));
+        }
+    }
+    last
+}
+
 /// One embedded module, ready for the manifest.
 #[derive(Debug)]
 pub(crate) struct Module {
@@ -475,6 +523,28 @@ mod tests {
                 .any(|u| u.contains("example.com"))
         );
         assert!(m.entry.signals.env_vars.contains("SECRET_TOKEN"));
+    }
+
+    #[test]
+    fn elf_last_load_segment() {
+        let mut h = vec![0u8; 512];
+        h[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        h[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
+        h[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
+        h[0x38..0x3a].copy_from_slice(&3u16.to_le_bytes());
+        for (i, (ty, off)) in [(1u32, 0u64), (1, 0x9000), (4, 0x20_0000)]
+            .iter()
+            .enumerate()
+        {
+            let at = 64 + i * 56;
+            h[at..at + 4].copy_from_slice(&ty.to_le_bytes());
+            h[at + 8..at + 16].copy_from_slice(&off.to_le_bytes());
+        }
+        assert_eq!(elf_last_load(&h), Some(0x9000));
+        assert_eq!(elf_last_load(&h[..100]), None); // headers beyond what is held
+        h[0x38] = 0xff; // phnum past the bytes held
+        assert_eq!(elf_last_load(&h), None);
+        assert_eq!(elf_last_load(b"MZ\x90\0"), None);
     }
 
     #[test]
