@@ -34,6 +34,14 @@ pub struct Limits {
     pub metadata_bytes: u64,
     /// Largest tar extension header (GNU long name/link, pax record block), held in memory.
     pub tar_extension_bytes: u64,
+    /// Largest tail of an executable inside an archive that is kept, in an unlinked temporary
+    /// file (disk, not memory), to read an embedded Bun module graph from after the file has
+    /// streamed past. Bun writes the graph near the end; one that starts earlier than this many
+    /// bytes from the end is not read (the manifest says so in a note). For ELF, bytes before
+    /// the last loaded segment are never kept (the graph is in it or after it): the Claude Code
+    /// 2.1.330 binary keeps 220 MiB of its 363 MiB, a 218 MiB graph. Memory stays bounded (the
+    /// tail is on disk; the module table read is at most 16 MiB). 0 turns the look off.
+    pub embedded_graph_bytes: u64,
 }
 
 impl Default for Limits {
@@ -55,6 +63,7 @@ impl Default for Limits {
             jsonl_documents: 256,
             metadata_bytes: 256 * MIB,
             tar_extension_bytes: 64 * 1024,
+            embedded_graph_bytes: 512 * MIB,
         }
     }
 }

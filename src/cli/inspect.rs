@@ -118,6 +118,7 @@ fn print_human(out: &mut String, m: &ContentManifest) {
             EntryKind::Dir => "dir",
             EntryKind::Symlink => "symlink",
             EntryKind::Hardlink => "hardlink",
+            EntryKind::Embedded => "embedded",
         };
         let digest = e.sha256.as_ref().map(|d| d.hex()).unwrap_or_default();
         let link = e

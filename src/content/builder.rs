@@ -1,7 +1,7 @@
 //! Accumulates entries under the archive rules shared by tar and zip, hashes and inspects file
 //! bytes as they stream past, and reads the root `package.json`.
 use super::inspect::Inspector;
-use super::manifest::{Entry, EntryKind, PackageInfo, Signals, Totals};
+use super::manifest::{Entry, EntryKind, ExecutableFormat, PackageInfo, Signals, Totals};
 use super::paths;
 use super::rejection::ArchiveRejection;
 use crate::digest::{Algorithm, Digest};
@@ -27,6 +27,84 @@ pub(crate) struct Builder {
     pub(crate) totals: Totals,
     package_jsons: Vec<(String, Vec<u8>)>,
     seen: u64,
+    /// What could not be looked into (see [`super::ContentManifest::notes`]).
+    pub(crate) notes: Vec<String>,
+}
+
+/// The tail of an executable, kept in an unlinked temporary file to look for a Bun module graph
+/// once the file has streamed past (the graph's table of contents is at its end). A writer
+/// thread does the writes, so the walk is not slowed by the file system; the channel between
+/// them is bounded.
+struct Spool {
+    /// Offset in the file of the first byte kept.
+    start: u64,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    writer: Option<std::thread::JoinHandle<std::io::Result<(std::fs::File, u64)>>>,
+    failed: Option<String>,
+}
+
+impl Spool {
+    fn new(start: u64) -> Spool {
+        Spool {
+            start,
+            tx: None,
+            writer: None,
+            failed: None,
+        }
+    }
+
+    fn write(&mut self, file_offset: u64, bytes: &[u8]) {
+        let end = file_offset + bytes.len() as u64;
+        if end <= self.start || self.failed.is_some() {
+            return;
+        }
+        let skip = self.start.saturating_sub(file_offset) as usize;
+        let bytes = &bytes[skip..];
+        if self.tx.is_none() {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+            let spawned = std::thread::Builder::new()
+                .name("vetted-spool".into())
+                .spawn(move || {
+                    let mut f = tempfile::tempfile()?;
+                    let mut kept = 0u64;
+                    for chunk in rx {
+                        std::io::Write::write_all(&mut f, &chunk)?;
+                        kept += chunk.len() as u64;
+                    }
+                    Ok((f, kept))
+                });
+            match spawned {
+                Ok(h) => {
+                    self.tx = Some(tx);
+                    self.writer = Some(h);
+                }
+                Err(e) => {
+                    self.failed = Some(format!("cannot start a thread: {e}"));
+                    return;
+                }
+            }
+        }
+        if let Some(tx) = &self.tx
+            && tx.send(bytes.to_vec()).is_err()
+        {
+            // The writer stopped on an error; `finish` reports it.
+            self.tx = None;
+            self.failed = Some(String::new());
+        }
+    }
+
+    /// The kept bytes (file, length), or why there are none; `Ok(None)` if nothing was kept.
+    fn finish(mut self) -> Result<Option<(std::fs::File, u64)>, String> {
+        self.tx = None;
+        let joined = self.writer.take().map(|h| h.join());
+        match (joined, self.failed) {
+            (Some(Ok(Ok(kept))), None) => Ok(Some(kept)),
+            (Some(Ok(Err(e))), _) => Err(format!("cannot write a temporary file: {e}")),
+            (Some(Err(_)), _) => Err("the temporary file writer failed".into()),
+            (_, Some(why)) => Err(why),
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 /// Receives one file's bytes.
@@ -38,13 +116,35 @@ pub(crate) struct FileSink {
     sha: Sha256,
     inspector: Inspector,
     package_json: Option<Vec<u8>>,
+    spool_limit: u64,
+    spool: Option<Spool>,
 }
 
 impl FileSink {
     pub(crate) fn update(&mut self, bytes: &[u8]) -> Result<(), ArchiveRejection> {
+        let offset = self.seen;
         self.seen += bytes.len() as u64;
         LimitExceeded::check("file size", self.limit, self.seen)
             .map_err(|l| ArchiveRejection::limit(Some(&self.path), l))?;
+        if offset == 0
+            && self.spool_limit > 0
+            && self.declared >= super::bun::MIN_EXECUTABLE
+            && matches!(
+                super::inspect::executable_format(bytes),
+                Some(ExecutableFormat::Elf | ExecutableFormat::MachO | ExecutableFormat::Pe)
+            )
+        {
+            // Keep the last `spool_limit` bytes, and for ELF nothing before its last loaded
+            // segment (the graph is in it or after it).
+            let start = self
+                .declared
+                .saturating_sub(self.spool_limit)
+                .max(super::bun::elf_last_load(bytes).unwrap_or(0));
+            self.spool = Some(Spool::new(start));
+        }
+        if let Some(sp) = self.spool.as_mut() {
+            sp.write(offset, bytes);
+        }
         self.sha.update(bytes);
         self.inspector.update(bytes);
         if let Some(buf) = self.package_json.as_mut() {
@@ -71,6 +171,7 @@ impl Builder {
             totals: Totals::default(),
             package_jsons: Vec::new(),
             seen: 0,
+            notes: Vec::new(),
         }
     }
 
@@ -107,8 +208,15 @@ impl Builder {
             }
             at += i + 1;
         }
-        if self.entries.contains_key(&path) {
-            return Err(ArchiveRejection::DuplicatePath { path });
+        if let Some(e) = self.entries.get(&path) {
+            if e.kind != EntryKind::Embedded {
+                return Err(ArchiveRejection::DuplicatePath { path });
+            }
+            // An archive entry named like an embedded module: the archive's entry is listed.
+            self.entries.remove(&path);
+            self.notes.push(format!(
+                "archive entry {path:?} has the name of an embedded module; the archive entry is listed"
+            ));
         }
         let mode = mode & 0o7777;
         let mut entry = Entry {
@@ -154,6 +262,8 @@ impl Builder {
                     sha: Sha256::new(),
                     inspector: Inspector::new(),
                     package_json: is_package_json_candidate(&path).then(Vec::new),
+                    spool_limit: self.limits.embedded_graph_bytes,
+                    spool: None,
                 });
                 self.totals.files += 1;
                 self.totals.unpacked_bytes += size;
@@ -183,7 +293,53 @@ impl Builder {
             e.sha256 = digest;
             e.signals = sink.inspector.finish();
         }
+        if let Some(spool) = sink.spool {
+            self.read_embedded(&sink.path, sink.declared, spool);
+        }
         Ok(())
+    }
+
+    /// List the modules of a Bun module graph in the kept tail of an executable.
+    fn read_embedded(&mut self, path: &str, size: u64, spool: Spool) {
+        let start = spool.start;
+        let graph = match spool.finish() {
+            Err(why) => {
+                self.notes.push(format!(
+                    "{path}: embedded module graph not looked for: {why}"
+                ));
+                return;
+            }
+            Ok(None) => return,
+            Ok(Some((f, kept))) => {
+                let max = self.limits.archive_entries.saturating_sub(self.seen);
+                let mut g = super::bun::read_graph(&f, kept, path, max);
+                if start > 0
+                    && let Some(n) = g.note.as_mut()
+                {
+                    n.push_str(&format!(
+                        " (only the last {kept} of its {size} bytes were kept: limit \
+                         embedded_graph_bytes)"
+                    ));
+                }
+                g
+            }
+        };
+        self.add_embedded(graph);
+    }
+
+    /// Record the modules of an embedded graph (and its note).
+    pub(crate) fn add_embedded(&mut self, graph: super::bun::Graph) {
+        self.notes.extend(graph.note);
+        for m in graph.modules {
+            if self.entries.contains_key(&m.path) {
+                self.notes.push(format!(
+                    "embedded module {:?} has the name of an archive entry; not listed",
+                    m.path
+                ));
+                continue;
+            }
+            self.entries.insert(m.path, m.entry);
+        }
     }
 
     /// The root `package.json` (npm: `package/package.json`), parsed.

@@ -26,6 +26,10 @@ pub struct ContentManifest {
     pub totals: Totals,
     /// The npm `package.json` at the package root, when there is one.
     pub package: Option<PackageInfo>,
+    /// What could not be looked into, and why (e.g. an embedded module graph that could not be
+    /// read). Informational: the entries are complete either way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Totals over a manifest's entries.
@@ -51,6 +55,10 @@ pub enum EntryKind {
     Symlink,
     /// A hard link (target inside the archive).
     Hardlink,
+    /// A module embedded in an executable (a Bun single-file executable's module graph), at the
+    /// virtual path `<executable path>!/<module name>`. Not a file in the archive: not counted
+    /// in the totals, not installed, but hashed and inspected like a file.
+    Embedded,
 }
 
 /// One entry.

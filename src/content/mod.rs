@@ -5,6 +5,7 @@
 //! and the calling thread walks the tar, hashing and inspecting each file. Every rule an entry
 //! can break is an [`ArchiveRejection`] variant; every limit stops the read at once.
 mod builder;
+mod bun;
 pub mod inspect;
 pub mod manifest;
 mod paths;
@@ -20,7 +21,7 @@ pub use rejection::{ArchiveRejection, ContentError};
 use crate::digest::Digests;
 use crate::limits::Limits;
 use builder::Builder;
-use manifest::{Entry, EntryKind, MANIFEST_FORMAT, Totals};
+use manifest::{Entry, EntryKind, ExecutableFormat, MANIFEST_FORMAT, Totals};
 use pipeline::{ChanReader, StageError};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -192,7 +193,29 @@ pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifes
     };
     let package = builder.package();
     let (entries, totals) = match single_file {
-        Some(signals) => one_file_entry(path, &meta, &artifact, signals),
+        Some(signals) => {
+            let is_binary = matches!(
+                signals.executable,
+                Some(ExecutableFormat::Elf | ExecutableFormat::MachO | ExecutableFormat::Pe)
+            );
+            let (entries, totals) = one_file_entry(path, &meta, &artifact, signals);
+            builder.entries = entries;
+            // The artifact is the executable itself: read its module graph in place.
+            if is_binary
+                && limits.embedded_graph_bytes > 0
+                && artifact.size >= bun::MIN_EXECUTABLE
+                && let Some(name) = builder.entries.keys().next().cloned()
+            {
+                let graph = std::fs::File::open(path)
+                    .map(|f| bun::read_graph(&f, artifact.size, &name, limits.archive_entries))
+                    .unwrap_or_else(|e| bun::Graph {
+                        modules: Vec::new(),
+                        note: Some(format!("{name}: embedded module graph not read: {e}")),
+                    });
+                builder.add_embedded(graph);
+            }
+            (std::mem::take(&mut builder.entries), totals)
+        }
         None => (std::mem::take(&mut builder.entries), builder.totals.clone()),
     };
     Ok(ContentManifest {
@@ -202,6 +225,7 @@ pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifes
         entries,
         totals,
         package,
+        notes: std::mem::take(&mut builder.notes),
     })
 }
 

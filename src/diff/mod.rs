@@ -290,6 +290,15 @@ fn side(label: &str, m: &ContentManifest) -> Side {
 
 /// How an entry is executable, if it is.
 fn exec_of(e: &Entry) -> Option<String> {
+    if e.kind == EntryKind::Embedded {
+        // An embedded module has no mode; only a binary (e.g. a native addon) counts.
+        return match e.signals.executable {
+            Some(ExecutableFormat::Elf) => Some("elf, embedded".into()),
+            Some(ExecutableFormat::MachO) => Some("mach-o, embedded".into()),
+            Some(ExecutableFormat::Pe) => Some("pe, embedded".into()),
+            _ => None,
+        };
+    }
     if e.kind != EntryKind::File {
         return None;
     }
@@ -422,9 +431,9 @@ pub fn diff(
             }
             _ => {}
         }
-        if ne.kind == EntryKind::File
+        if matches!(ne.kind, EntryKind::File | EntryKind::Embedded)
             && path.ends_with(".node")
-            && oe.is_none_or(|o| o.kind != EntryKind::File)
+            && oe.is_none_or(|o| o.kind != ne.kind)
         {
             let mut s = sig(
                 SignalKind::NativeAddonAdded,

@@ -40,6 +40,7 @@ fn facts(f: &EntryFacts) -> String {
         crate::content::manifest::EntryKind::Dir => "dir",
         crate::content::manifest::EntryKind::Symlink => "symlink",
         crate::content::manifest::EntryKind::Hardlink => "hardlink",
+        crate::content::manifest::EntryKind::Embedded => "embedded",
     };
     let mut s = format!("{kind}, {}, {}", human_size(f.size), f.mode);
     if let Some(t) = &f.link_target {

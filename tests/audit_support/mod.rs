@@ -84,6 +84,7 @@ impl Pkg {
                 version: Some(self.version.clone()),
                 ..PackageInfo::default()
             }),
+            notes: Vec::new(),
         }
     }
 

@@ -30,6 +30,7 @@ pub fn manifest(name: &str, version: &str, seed: &str) -> ManifestBuilder {
                 version: Some(version.into()),
                 ..PackageInfo::default()
             }),
+            notes: Vec::new(),
         },
     }
 }

