@@ -618,3 +618,64 @@ fn hostile_text_cannot_break_the_renderings() {
     }
     assert!(!md.lines().any(|l| l.starts_with("| injected")), "{md}");
 }
+
+/// Modules embedded in one executable (`bin!/chunk-*.js`, named by content hash) are compared
+/// with the executable's other modules for capabilities: renamed chunks that use what the old
+/// chunks used raise nothing; a capability no old module used is raised once, naming the modules.
+#[test]
+fn embedded_module_capabilities_are_compared_per_executable() {
+    use vetted::content::manifest::EntryKind;
+    let embed = |mut m: ContentManifest, path: &str, caps: &[&str]| {
+        let mut e = m.entries.values().next().expect("an entry").clone();
+        e.kind = EntryKind::Embedded;
+        e.signals = Default::default();
+        e.signals.capabilities = caps.iter().map(|c| c.to_string()).collect();
+        e.sha256 = Some(vetted::digest::sha256(path.as_bytes()));
+        m.entries.insert(path.to_string(), e);
+        m
+    };
+    let old = manifest("a", "1.0.0", "o")
+        .file("package/claude", b"\x7fELF old", 0o755)
+        .build();
+    let old = embed(
+        old,
+        "package/claude!/$bunfs/root/chunk-aaaa.js",
+        &["child_process"],
+    );
+    let new = manifest("a", "1.0.1", "n")
+        .file("package/claude", b"\x7fELF new", 0o755)
+        .build();
+    let new = embed(
+        new,
+        "package/claude!/$bunfs/root/chunk-bbbb.js",
+        &["child_process"],
+    );
+    let quiet = diff::diff("old", &old, "new", &new);
+    assert_eq!(
+        quiet.count(SignalKind::CapabilityAdded),
+        0,
+        "a renamed chunk using child_process is not news"
+    );
+
+    let new = embed(
+        new,
+        "package/claude!/$bunfs/root/chunk-cccc.js",
+        &["eval", "child_process"],
+    );
+    let new = embed(new, "package/claude!/$bunfs/root/chunk-dddd.js", &["eval"]);
+    let loud = diff::diff("old", &old, "new", &new);
+    let caps: Vec<_> = loud
+        .signals
+        .iter()
+        .filter(|s| s.kind == SignalKind::CapabilityAdded)
+        .collect();
+    assert_eq!(caps.len(), 1, "{caps:?}");
+    assert_eq!(caps[0].subject, "eval");
+    assert_eq!(
+        caps[0].files,
+        [
+            "package/claude!/$bunfs/root/chunk-cccc.js",
+            "package/claude!/$bunfs/root/chunk-dddd.js"
+        ]
+    );
+}

@@ -355,6 +355,16 @@ fn collect(
     out
 }
 
+/// Every capability the modules embedded in `container` use.
+fn embedded_capabilities(m: &ContentManifest, container: &str) -> BTreeSet<String> {
+    let prefix = format!("{container}!/");
+    m.entries
+        .range(prefix.clone()..)
+        .take_while(|(p, _)| p.starts_with(&prefix))
+        .flat_map(|(_, e)| e.signals.capabilities.iter().cloned())
+        .collect()
+}
+
 /// Compare two manifests. `old_label`/`new_label` name the operands in the report.
 pub fn diff(
     old_label: &str,
@@ -364,6 +374,8 @@ pub fn diff(
 ) -> ReviewReport {
     let mut files = FileChanges::default();
     let mut signals = Vec::new();
+    let mut old_embedded_caps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut embedded_new_caps: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
 
     for (path, ne) in &new.entries {
         match old.entries.get(path) {
@@ -443,7 +455,28 @@ pub fn diff(
             s.new = exec_of(ne).or_else(|| Some("not a recognised binary".into()));
             signals.push(s);
         }
-        for cap in &ne.signals.capabilities {
+        // A new module embedded in an executable is compared with the executable's other
+        // modules, not file by file: bundlers name chunks by content hash, so every release
+        // "adds" thousands of chunks that use what the old chunks used.
+        let embedded_in = |p: &str| {
+            p.split_once("!/")
+                .map(|(container, _)| container.to_string())
+        };
+        let new_embedded = oe.is_none() && ne.kind == EntryKind::Embedded;
+        if new_embedded && let Some(container) = embedded_in(path) {
+            for cap in &ne.signals.capabilities {
+                let known = old_embedded_caps
+                    .entry(container.clone())
+                    .or_insert_with(|| embedded_capabilities(old, &container));
+                if !known.contains(cap) {
+                    embedded_new_caps
+                        .entry((container.clone(), cap.clone()))
+                        .or_default()
+                        .push(path.clone());
+                }
+            }
+        }
+        for cap in ne.signals.capabilities.iter().filter(|_| !new_embedded) {
             if oe.is_none_or(|o| !o.signals.capabilities.contains(cap)) {
                 let mut s = sig(SignalKind::CapabilityAdded, cap.clone(), vec![path.clone()]);
                 s.note = Some(if oe.is_none() {
@@ -464,6 +497,11 @@ pub fn diff(
             s.new = Some(ne.size.to_string());
             signals.push(s);
         }
+    }
+    for ((container, cap), modules) in embedded_new_caps {
+        let mut sg = sig(SignalKind::CapabilityAdded, cap, modules);
+        sg.note = Some(format!("new in the modules embedded in {container}"));
+        signals.push(sg);
     }
     for (path, oe) in &old.entries {
         if !new.entries.contains_key(path) {
