@@ -361,3 +361,23 @@ pub(crate) fn tables<'t, 'i>(
     }
     out
 }
+
+/// Parse TOML into the spanned document tree, reporting every syntax error with its place.
+/// `None` when the text is not valid TOML: no entry is read from such a file.
+pub(crate) fn parse_toml<'i>(
+    sm: &mut SourceMap<'_>,
+    text: &'i str,
+) -> Option<Spanned<DeTable<'i>>> {
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if errors.is_empty() {
+        return Some(doc);
+    }
+    for e in errors {
+        sm.error(
+            e.span().as_ref(),
+            format!("invalid TOML: {}", e.message().trim_end()),
+            Some("fix the syntax; no entry is read from a file that is not valid TOML".into()),
+        );
+    }
+    None
+}

@@ -217,17 +217,9 @@ fn format_duration(d: jiff::SignedDuration) -> String {
 
 fn parse(file: &Path, text: &str) -> (Vec<PackagePolicy>, Vec<Diagnostic>) {
     let mut sm = SourceMap::new(file, text, false);
-    let (doc, errors) = DeTable::parse_recoverable(text);
-    if !errors.is_empty() {
-        for e in errors {
-            sm.error(
-                e.span().as_ref(),
-                format!("invalid TOML: {}", e.message().trim_end()),
-                Some("fix the syntax".into()),
-            );
-        }
+    let Some(doc) = crate::diagnostics::parse_toml(&mut sm, text) else {
         return (Vec::new(), sm.out);
-    }
+    };
     let top = doc.get_ref();
     let mut top_fields = Fields::new(top, 0..0);
     let mut out = Vec::new();

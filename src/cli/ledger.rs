@@ -5,7 +5,7 @@ use crate::clock::SystemClock;
 use crate::content::ContentManifest;
 use crate::ledger::{
     self, CertifyError, CertifyRequest, CriterionName, FmtError, FmtStatus, Ledger,
-    LedgerDiagnostics, PackageId, ReviewBasis, ReviewOutcome, Version,
+    LedgerDiagnostics, PackageId, ReviewOutcome, Version,
 };
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -299,26 +299,6 @@ pub fn run_review(args: ReviewArgs) -> Outcome {
     finish(args.json, review_inner(&args, format))
 }
 
-fn describe_basis(b: &ReviewBasis) -> String {
-    match b {
-        ReviewBasis::Identical(a) => format!(
-            "identical to the audited build (audit by {} on {})",
-            a.who, a.when
-        ),
-        ReviewBasis::DeltaChain(chain) => {
-            let steps: Vec<String> = chain
-                .iter()
-                .map(|a| a.package.version.to_string())
-                .collect();
-            format!("covered by the audit chain {}", steps.join(" -> "))
-        }
-        ReviewBasis::Exemption(e) => format!(
-            "covered by an exemption granted by {} (expires {})",
-            e.who, e.expires
-        ),
-    }
-}
-
 fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
     let package = PackageId::parse_spec(&args.spec).map_err(Failure::operational)?;
     let (manifest, digests) = manifest_for(&package, args.manifest.as_deref(), &args.source)?;
@@ -339,7 +319,7 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
         ReviewOutcome::Identical(b)
         | ReviewOutcome::CoveredByDelta(b)
         | ReviewOutcome::CoveredByExemption(b) => {
-            let why = describe_basis(b.basis());
+            let why = b.basis().describe();
             if format == Format::Json {
                 crate::outln!(
                     "{}",

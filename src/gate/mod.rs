@@ -86,7 +86,7 @@ impl Admission {
         };
         let reviews: Vec<_> = reviewed
             .iter()
-            .map(|r| json!({"criterion": r.criterion().as_str(), "basis": describe_basis(r.basis())}))
+            .map(|r| json!({"criterion": r.criterion().as_str(), "basis": r.basis().describe()}))
             .collect();
         let manifest_digest = ledger::canonical_manifest(manifest)
             .map(|(_, d)| d.to_string())
@@ -199,24 +199,6 @@ impl Admission {
     /// When admitted.
     pub fn admitted_at(&self) -> jiff::Timestamp {
         self.admitted_at
-    }
-}
-
-/// Why a basis counts, in words.
-pub fn describe_basis(b: &ledger::ReviewBasis) -> String {
-    match b {
-        ledger::ReviewBasis::Identical(a) => {
-            format!("identical to the build {} audited (full audit)", a.who)
-        }
-        ledger::ReviewBasis::DeltaChain(chain) => {
-            let who: Vec<_> = chain.iter().map(|a| a.who.as_str()).collect();
-            format!(
-                "covered by a chain of {} audits ({})",
-                chain.len(),
-                who.join(", ")
-            )
-        }
-        ledger::ReviewBasis::Exemption(e) => format!("exempted by {} until {}", e.who, e.expires),
     }
 }
 
@@ -766,7 +748,7 @@ impl Gate<'_> {
                 r.push(
                     "review",
                     Status::Pass,
-                    format!("{}: {}", criterion.as_str(), describe_basis(b.basis())),
+                    format!("{}: {}", criterion.as_str(), b.basis().describe()),
                 );
                 reviewed.push(b);
             }

@@ -382,17 +382,9 @@ pub(crate) fn parse(
         header: header_of(text),
         ..LedgerFile::default()
     };
-    let (doc, errors) = DeTable::parse_recoverable(text);
-    if !errors.is_empty() {
-        for e in errors {
-            sm.error(
-                e.span().as_ref(),
-                format!("invalid TOML: {}", e.message().trim_end()),
-                Some("fix the syntax; no entry is read from a file that is not valid TOML".into()),
-            );
-        }
+    let Some(doc) = crate::diagnostics::parse_toml(&mut sm, text) else {
         return (out, sm.out);
-    }
+    };
     let top = doc.get_ref();
     let mut known: BTreeSet<CriterionName> =
         builtin_criteria().into_iter().map(|c| c.name).collect();

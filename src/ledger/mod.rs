@@ -82,6 +82,34 @@ pub enum ReviewBasis {
     Exemption(Exemption),
 }
 
+impl ReviewBasis {
+    /// Why the build counts as reviewed, in words (for reports and admission records).
+    pub fn describe(&self) -> String {
+        match self {
+            ReviewBasis::Identical(a) => format!(
+                "identical to the audited build (audit by {} on {})",
+                a.who, a.when
+            ),
+            ReviewBasis::DeltaChain(chain) => {
+                let steps: Vec<String> = chain
+                    .iter()
+                    .map(|a| a.package.version.to_string())
+                    .collect();
+                let who: BTreeSet<&str> = chain.iter().map(|a| a.who.as_str()).collect();
+                format!(
+                    "covered by the audit chain {} (by {})",
+                    steps.join(" -> "),
+                    who.into_iter().collect::<Vec<_>>().join(", ")
+                )
+            }
+            ReviewBasis::Exemption(e) => format!(
+                "covered by an exemption granted by {} (expires {})",
+                e.who, e.expires
+            ),
+        }
+    }
+}
+
 /// Proof that a build passed review for a criterion. Only [`Ledger::review`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewedBuild {
