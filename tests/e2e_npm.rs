@@ -12,9 +12,8 @@ mod serve_support;
 
 use gate_support::{Published, Upstream, Workspace, days_ago};
 use serde_json::json;
-use serve_support::Server;
+use serve_support::{Server, npm, npm_available};
 use sha2::Digest as _;
-use std::path::Path;
 use std::process::{Command, Output};
 
 const POLICY: &str = r#"
@@ -79,37 +78,6 @@ fn publish(up: &Upstream, version: &str) {
     up.publish(d);
 }
 
-fn npm(dir: &Path, home: &Path, registry: &str, args: &[&str]) -> Output {
-    std::fs::create_dir_all(dir).expect("mkdir");
-    std::fs::create_dir_all(home).expect("home");
-    let userconfig = home.join("npmrc");
-    std::fs::write(&userconfig, "").expect("npmrc");
-    Command::new("npm")
-        .args(args)
-        .args([
-            "--registry",
-            &format!("{registry}/"),
-            "--no-audit",
-            "--no-fund",
-            "--prefer-online",
-        ])
-        .args([
-            "--no-update-notifier",
-            "--fetch-retries",
-            "0",
-            "--engine-strict=false",
-        ])
-        .current_dir(dir)
-        .env("npm_config_cache", home.join("cache"))
-        .env("npm_config_userconfig", &userconfig)
-        .env("npm_config_globalconfig", home.join("global-npmrc"))
-        .env("HOME", home)
-        .env_remove("npm_config_registry")
-        .env_remove("NPM_CONFIG_REGISTRY")
-        .output()
-        .expect("run npm")
-}
-
 fn say(o: &Output) -> String {
     format!(
         "stdout: {}\nstderr: {}",
@@ -120,11 +88,7 @@ fn say(o: &Output) -> String {
 
 #[test]
 fn certify_admit_serve_install_audit() {
-    if !Command::new("npm")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
+    if !npm_available() {
         eprintln!("SKIPPED certify_admit_serve_install_audit: npm is not on PATH");
         return;
     }

@@ -2,6 +2,7 @@
 //! per-platform optional packages, like Claude Code); the gate admits a certified closure, and
 //! rejects, each for its own reason, everything that is not verified and reviewed, leaving the
 //! store byte-for-byte unchanged.
+mod common;
 mod gate_support;
 use gate_support::{Published, Upstream, Workspace, days_ago, failed, json, snapshot};
 use serde_json::json;
@@ -428,19 +429,10 @@ fn _types(_: Arc<Upstream>) {}
 /// the fake upstream: the right source repository passes, a wrong one is rejected.
 #[test]
 fn provenance_from_the_wrong_source_is_rejected() {
-    let corpus = std::env::var_os("VETTED_CORPUS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
-        });
-    let npm = corpus.join("slsa/npm");
-    if !npm.is_dir() {
-        eprintln!(
-            "SKIPPED provenance_from_the_wrong_source_is_rejected: corpus not found at {}",
-            corpus.display()
-        );
+    let Some(corpus) = common::corpus("provenance_from_the_wrong_source_is_rejected") else {
         return;
-    }
+    };
+    let npm = corpus.join("slsa/npm");
     let policy = |source: &str| {
         format!(
             "[[package]]\necosystem = \"npm\"\nname = \"sigstore\"\ncriteria = [\"safe-to-run\"]\nprovenance = \"required\"\nsource-uri = \"{source}\"\n"
@@ -562,19 +554,10 @@ fn a_hostile_archive_is_rejected_by_the_contents_check() {
 /// `vetted review` checks the attestations the registry lists, when it lists any.
 #[test]
 fn review_verifies_listed_attestations() {
-    let corpus = std::env::var_os("VETTED_CORPUS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
-        });
-    let npm = corpus.join("slsa/npm");
-    if !npm.is_dir() {
-        eprintln!(
-            "SKIPPED review_verifies_listed_attestations: corpus not found at {}",
-            corpus.display()
-        );
+    let Some(corpus) = common::corpus("review_verifies_listed_attestations") else {
         return;
-    }
+    };
+    let npm = corpus.join("slsa/npm");
     let tarball = std::fs::read(npm.join("sigstore-1.3.0.tgz")).expect("tarball");
     let attestations =
         std::fs::read(npm.join("sigstore-1.3.0.attestations.json")).expect("attestations");

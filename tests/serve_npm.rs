@@ -5,48 +5,8 @@
 mod serve_support;
 
 use serde_json::json;
-use serve_support::{Admitted, Server, blob_path, npm_tarball, write_store};
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn npm_available() -> bool {
-    Command::new("npm")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Run npm in `dir` against `registry`, with its cache and config inside `home` only.
-fn npm(dir: &Path, home: &Path, registry: &str, args: &[&str]) -> Output {
-    let userconfig = home.join("npmrc");
-    if !userconfig.exists() {
-        std::fs::create_dir_all(home).expect("home");
-        std::fs::write(&userconfig, "").expect("npmrc");
-    }
-    std::fs::create_dir_all(dir).expect("mkdir");
-    Command::new("npm")
-        .args(args)
-        .args([
-            "--registry",
-            &format!("{registry}/"),
-            "--no-audit",
-            "--no-fund",
-            "--prefer-online",
-            "--no-update-notifier",
-            "--fetch-retries",
-            "0",
-        ])
-        .current_dir(dir)
-        .env("npm_config_cache", home.join("cache"))
-        .env("npm_config_userconfig", &userconfig)
-        .env("npm_config_globalconfig", home.join("global-npmrc"))
-        .env("npm_config_prefix", home.join("prefix"))
-        .env("HOME", home)
-        .env_remove("npm_config_registry")
-        .env_remove("NPM_CONFIG_REGISTRY")
-        .output()
-        .expect("run npm")
-}
+use serve_support::{Admitted, Server, blob_path, npm, npm_available, npm_tarball, write_store};
+use std::process::Output;
 
 fn show(o: &Output) -> String {
     format!(

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use vetted::digest::Digests;
@@ -301,4 +301,44 @@ fn dechunk(mut b: &[u8]) -> (Vec<u8>, bool) {
 pub fn json_of(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
+}
+
+/// Whether the npm client is on PATH (npm tests skip with a message when it is not).
+pub fn npm_available() -> bool {
+    Command::new("npm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Run npm in `dir` against `registry`, with its cache and config inside `home` only.
+pub fn npm(dir: &Path, home: &Path, registry: &str, args: &[&str]) -> Output {
+    let userconfig = home.join("npmrc");
+    if !userconfig.exists() {
+        std::fs::create_dir_all(home).expect("home");
+        std::fs::write(&userconfig, "").expect("npmrc");
+    }
+    std::fs::create_dir_all(dir).expect("mkdir");
+    Command::new("npm")
+        .args(args)
+        .args([
+            "--registry",
+            &format!("{registry}/"),
+            "--no-audit",
+            "--no-fund",
+            "--prefer-online",
+            "--no-update-notifier",
+            "--fetch-retries",
+            "0",
+        ])
+        .current_dir(dir)
+        .env("npm_config_cache", home.join("cache"))
+        .env("npm_config_userconfig", &userconfig)
+        .env("npm_config_globalconfig", home.join("global-npmrc"))
+        .env("npm_config_prefix", home.join("prefix"))
+        .env("HOME", home)
+        .env_remove("npm_config_registry")
+        .env_remove("NPM_CONFIG_REGISTRY")
+        .output()
+        .expect("run npm")
 }
