@@ -226,6 +226,7 @@ impl Builder {
             sha256: None,
             link_target: None,
             signals: Signals::default(),
+            behaviours: Vec::new(),
         };
         let mut sink = None;
         match kind {

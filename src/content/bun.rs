@@ -429,6 +429,7 @@ fn read_module<R: ReadAt + ?Sized>(
             sha256: Digest::new(Algorithm::Sha256, sha.finalize().to_vec()).ok(),
             link_target: None,
             signals: insp.finish(),
+            behaviours: Vec::new(),
         },
     })
 }

@@ -79,6 +79,75 @@ pub struct Entry {
     /// What the inspectors found in this file's bytes.
     #[serde(default, skip_serializing_if = "Signals::is_empty")]
     pub signals: Signals,
+    /// What the code can do, from the JavaScript analysis (see `docs/behaviours.md`). Empty for
+    /// files that are not analysed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub behaviours: Vec<Behaviour>,
+}
+
+/// One behaviour of a module: what it can do, and the evidence for it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Behaviour {
+    /// Which behaviour.
+    pub kind: BehaviourKind,
+    /// Qualifiers (e.g. `suspicious`, `insecure`, `shell`, `silent`, `credential`,
+    /// `non-constant`), sorted.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub attributes: BTreeSet<String>,
+    /// 1-based line in the module's own source.
+    pub line: u32,
+    /// 1-based column in the module's own source.
+    pub column: u32,
+    /// Last line of the evidence, when it spans lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+    /// A short excerpt of the code.
+    pub snippet: String,
+    /// The value where there is one: URL, host, path, env name, command, specifier, version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// The behaviour taxonomy (documented kind by kind in `docs/behaviours.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BehaviourKind {
+    /// Network access: http/https/net/tls/dgram/dns modules, fetch, WebSocket, servers.
+    Network,
+    /// A literal or constant-folded URL, host or IP.
+    Url,
+    /// Starting processes: child_process, Bun.spawn, process.binding.
+    ProcessSpawn,
+    /// Reading one environment variable.
+    EnvRead,
+    /// Enumerating, spreading, copying or stringifying the whole environment.
+    EnvSerialize,
+    /// Touching credentials or system files (~/.ssh, ~/.aws, /etc/passwd, ...).
+    SensitivePath,
+    /// Reading user or machine facts (os.userInfo, hostname, network interfaces).
+    SystemInfo,
+    /// Writing, deleting or chmod-ing outside the package; persistence targets.
+    FsWrite,
+    /// eval, Function, vm.*, WebAssembly from bytes.
+    DynamicCode,
+    /// require / import() of a computed, decoded or aliased specifier.
+    DynamicRequire,
+    /// An encoded payload decoded at run time, obfuscator signatures, invisible unicode.
+    Obfuscation,
+    /// Assignments to built-in prototypes and globals, require hooks.
+    MonkeyPatch,
+    /// npm publish, writing another package's package.json, using registry tokens.
+    SelfPropagation,
+    /// A script npm runs at install time (from package.json).
+    InstallScript,
+    /// A dependency spec that is not a registry range (http(s), git, file:, npm: alias).
+    DependencyUrl,
+    /// Native executables and libraries, .node addons, process.dlopen, wasm.
+    Executable,
+    /// Data from env / system-info / sensitive paths reaching a network sink in one module.
+    Exfiltration,
+    /// The native runtime of a single-file executable (e.g. `bun-v1.4.4`), one fact.
+    Runtime,
 }
 
 /// Executable formats recognised by their magic bytes.

@@ -15,7 +15,7 @@ mod tar_walk;
 mod zip_walk;
 
 pub use builder::parse_package_json;
-pub use manifest::ContentManifest;
+pub use manifest::{Behaviour, BehaviourKind, ContentManifest};
 pub use rejection::{ArchiveRejection, ContentError};
 
 use crate::digest::Digests;
@@ -266,6 +266,7 @@ fn one_file_entry(
             sha256: Some(artifact.sha256.clone()),
             link_target: None,
             signals,
+            behaviours: Vec::new(),
         },
     );
     let totals = Totals {

@@ -53,6 +53,7 @@ impl Pkg {
                     sha256: Some(sha256(b)),
                     link_target: None,
                     signals: Signals::default(),
+                    behaviours: Vec::new(),
                 },
             );
             totals.files += 1;
@@ -68,6 +69,7 @@ impl Pkg {
                     sha256: None,
                     link_target: None,
                     signals: Signals::default(),
+                    behaviours: Vec::new(),
                 },
             );
         }

@@ -46,6 +46,7 @@ impl ManifestBuilder {
                 sha256: Some(digest::sha256(content)),
                 link_target: None,
                 signals: Signals::default(),
+                behaviours: Vec::new(),
             },
         );
         self
@@ -62,6 +63,7 @@ impl ManifestBuilder {
                 sha256: Some(digest::sha256(tag.as_bytes())),
                 link_target: None,
                 signals: Signals::default(),
+                behaviours: Vec::new(),
             },
         );
         self
@@ -77,6 +79,7 @@ impl ManifestBuilder {
                 sha256: None,
                 link_target: Some(target.into()),
                 signals: Signals::default(),
+                behaviours: Vec::new(),
             },
         );
         self
