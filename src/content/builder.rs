@@ -352,7 +352,11 @@ impl Builder {
         let (path, bytes) = self.package_jsons.swap_remove(pick);
         let has_binding_gyp = {
             let dir = path.strip_suffix("package.json").unwrap_or("");
-            self.entries.contains_key(&format!("{dir}binding.gyp"))
+            // A regular file only: pacote drops link entries, so a linked binding.gyp is
+            // never on disk.
+            self.entries
+                .get(&format!("{dir}binding.gyp"))
+                .is_some_and(|e| e.kind == EntryKind::File)
         };
         parse_package_json(&path, &bytes, has_binding_gyp)
     }
@@ -396,16 +400,26 @@ pub fn parse_package_json(path: &str, bytes: &[u8], has_binding_gyp: bool) -> Op
             }
         }
     }
+    for key in super::manifest::NPM_FIELDS {
+        if let Some(v) = obj.get(*key) {
+            info.npm_fields.insert((*key).to_string(), v.clone());
+        }
+    }
     // npm: "If there is a binding.gyp file in the root of your package and you haven't defined
     // your own install or preinstall scripts, npm will default the install command to compile
-    // using node-gyp" -- an install script the package.json does not show.
-    if has_binding_gyp
-        && !info.lifecycle_scripts.contains_key("install")
-        && !info.lifecycle_scripts.contains_key("preinstall")
+    // using node-gyp" -- an install script the package.json does not show. Listed with the
+    // lifecycle scripts so that review and diff see it (rule: `install_scripts`).
+    if let Some(gyp) = super::install_scripts::from_parts(
+        &info.scripts,
+        super::install_scripts::gypfile_disabled(&info),
+        has_binding_gyp,
+    )
+    .into_iter()
+    .find(|s| s.implicit)
     {
         info.lifecycle_scripts.insert(
-            "install".into(),
-            "node-gyp rebuild (implicit: binding.gyp)".into(),
+            gyp.event,
+            format!("{} (implicit: binding.gyp)", gyp.command),
         );
     }
     for kind in [

@@ -213,4 +213,27 @@ pub struct PackageInfo {
     pub dependencies: BTreeMap<String, BTreeMap<String, String>>,
     /// `bin`: command -> path (a string `bin` is keyed by the package name).
     pub bin: BTreeMap<String, String>,
+    /// The fields npm acts on at install time, exactly as the package.json writes them
+    /// ([`NPM_FIELDS`]): the served version document is built from these
+    /// (`gate::metadata`), and `gypfile` decides the implicit `node-gyp rebuild`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub npm_fields: BTreeMap<String, serde_json::Value>,
 }
+
+/// The package.json fields kept in [`PackageInfo::npm_fields`].
+pub const NPM_FIELDS: &[&str] = &[
+    "bin",
+    "directories",
+    "man",
+    "engines",
+    "os",
+    "cpu",
+    "libc",
+    "dependencies",
+    "optionalDependencies",
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "bundleDependencies",
+    "bundledDependencies",
+    "gypfile",
+];

@@ -7,6 +7,7 @@
 mod builder;
 mod bun;
 pub mod inspect;
+pub mod install_scripts;
 pub mod manifest;
 mod paths;
 mod pipeline;

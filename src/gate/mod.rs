@@ -4,6 +4,7 @@
 //! fetch → integrity → min-age → provenance → inspect → ledger review → install-script rule,
 //! and admits all of them or none.
 use crate::clock::Clock;
+use crate::content::install_scripts;
 use crate::content::{ContentManifest, InspectOptions};
 use crate::digest::Digests;
 use crate::ledger::{self, CriterionName, Ledger, PackageId, ReviewOutcome, ReviewedBuild};
@@ -21,6 +22,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 
+pub mod metadata;
 pub mod vsa;
 
 /// Everything one gate run needs. Built by the CLI; tests build their own.
@@ -69,6 +71,8 @@ pub struct Admission {
 }
 
 impl Admission {
+    // One argument per proof the admission is made of.
+    #[allow(clippy::too_many_arguments)]
     fn new(
         candidate: &Candidate,
         fetched: &Fetched,
@@ -77,6 +81,7 @@ impl Admission {
         reviewed: &[ReviewedBuild],
         checks: &ArtifactReport,
         gate: &Gate<'_>,
+        registry_metadata: serde_json::Value,
     ) -> Admission {
         let now = gate.clock.now();
         let prov = match provenance {
@@ -141,20 +146,6 @@ impl Admission {
             });
             record["vsa"] = vsa::sign(&statement, key);
             record["vsa_key"] = json!({"keyid": key.key_id(), "public_key": key.public_key_pem()});
-        }
-        // npm runs a registry package's install scripts only when its version document says
-        // `hasInstallScript`; say it from the verified bytes, not from what upstream claimed.
-        let mut registry_metadata = candidate.meta.install_metadata.clone();
-        let has_install_script = manifest.package.as_ref().is_some_and(|p| {
-            ["preinstall", "install", "postinstall"]
-                .iter()
-                .any(|s| p.lifecycle_scripts.contains_key(*s))
-        });
-        if let Some(doc) = registry_metadata.as_object_mut() {
-            doc.insert(
-                "hasInstallScript".into(),
-                serde_json::Value::Bool(has_install_script),
-            );
         }
         Admission {
             name: candidate.meta.name.as_str().to_string(),
@@ -592,18 +583,31 @@ impl Gate<'_> {
             // 6. Install scripts no audited build had.
             self.install_scripts(c, &id, manifest, &mut r);
         }
+        // 7. The version document to serve, from the verified package.json.
+        let served = manifest
+            .as_ref()
+            .and_then(|m| metadata::check(&c.meta.install_metadata, m, &mut r));
 
         let provenance = match provenance {
             Some(p) if r.passed() => p,
             _ => return Ok((r, None)),
         };
-        let Some(manifest) = manifest else {
+        let (Some(manifest), Some(served)) = (manifest, served) else {
             return Ok((r, None));
         };
         if !r.passed() || reviewed.is_empty() {
             return Ok((r, None));
         }
-        let admission = Admission::new(c, &fetched, &manifest, &provenance, &reviewed, &r, self);
+        let admission = Admission::new(
+            c,
+            &fetched,
+            &manifest,
+            &provenance,
+            &reviewed,
+            &r,
+            self,
+            served,
+        );
         Ok((r, Some(admission)))
     }
 
@@ -796,13 +800,15 @@ impl Gate<'_> {
         manifest: &ContentManifest,
         r: &mut ArtifactReport,
     ) {
-        let scripts = manifest
-            .package
-            .as_ref()
-            .map(|p| p.lifecycle_scripts.clone())
-            .unwrap_or_default();
+        // What npm runs when installing from a registry (preinstall, install, postinstall, the
+        // implicit node-gyp rebuild), not every lifecycle script the package.json lists.
+        let scripts = install_scripts::install_scripts(manifest);
         if scripts.is_empty() {
-            r.push("install-scripts", Status::Pass, "no lifecycle scripts");
+            r.push(
+                "install-scripts",
+                Status::Pass,
+                "no install scripts (preinstall, install, postinstall, binding.gyp)",
+            );
             return;
         }
         let mut audited: BTreeSet<(String, String)> = BTreeSet::new();
@@ -811,21 +817,23 @@ impl Gate<'_> {
                 continue;
             };
             for build in self.ledger.covered_builds(id, criterion) {
-                if let Ok(m) = ledger::load_manifest(self.ledger.dir(), &build.manifest)
-                    && let Some(p) = m.package
-                {
-                    audited.extend(p.lifecycle_scripts);
+                if let Ok(m) = ledger::load_manifest(self.ledger.dir(), &build.manifest) {
+                    audited.extend(
+                        install_scripts::install_scripts(&m)
+                            .into_iter()
+                            .map(|s| (s.event, s.command)),
+                    );
                 }
             }
         }
         let new: Vec<String> = scripts
             .iter()
-            .filter(|(k, v)| !audited.contains(&((*k).clone(), (*v).clone())))
-            .map(|(k, v)| format!("{k}: {v}"))
+            .filter(|s| !audited.contains(&(s.event.clone(), s.command.clone())))
+            .map(|s| s.describe())
             .collect();
         let listed = scripts
             .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
+            .map(|s| s.describe())
             .collect::<Vec<_>>()
             .join("; ");
         match (new.is_empty(), c.policy.new_install_scripts) {
