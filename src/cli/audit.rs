@@ -1,16 +1,21 @@
 //! `vetted audit-installed`: installed copies against the audited builds in the ledger.
 use super::{Failure, Outcome, finish};
-use crate::installed::{Auditor, CopyReport, Status};
+use crate::installed::{Audit, Auditor, CopyReport, Status};
 use crate::ledger::{self, Ledger};
 use serde_json::json;
 use std::path::PathBuf;
 
 /// Check installed copies against the audited builds in the ledger, file by file: node_modules
 /// trees (nested and scoped too), an npm global prefix, and Claude Code native installs
-/// (claude/versions/<version>).
+/// (claude/versions/<version>); and everything else Node could load there: loose files and
+/// directories without package.json in a node_modules (unidentified code), symbolic links
+/// (followed inside PATH, reported outside it), and the links in node_modules/.bin and a
+/// global prefix's bin/ (each must point where its package's `bin` says).
 ///
-/// Exit 0 when every copy found matches an audited build, 1 when any is modified, unknown or
-/// unreadable (the files are named), 2 when the ledger or the path cannot be read.
+/// Exit 0 when every copy found matches an audited build (files node-gyp built on this machine
+/// are listed, and fail only with --strict), 1 when anything is modified, unknown,
+/// unidentified, outside PATH or unreadable (named), or when PATH has a node_modules but no
+/// package was found in it; 2 when the ledger or the path cannot be read.
 #[derive(Debug, clap::Args)]
 pub struct AuditInstalledArgs {
     /// Where to look (a project, a node_modules directory, an npm prefix, a home directory).
@@ -21,44 +26,45 @@ pub struct AuditInstalledArgs {
     /// The criterion the audits must cover.
     #[arg(long, default_value = ledger::SAFE_TO_RUN)]
     criteria: String,
-    /// Print one JSON document: {"verdict", "copies": [one object per installed copy]}.
+    /// Fail on files that install scripts built on this machine (node-gyp `build/`) too.
+    #[arg(long)]
+    strict: bool,
+    /// Print one JSON document: {"verdict", "copies": [...], "bin_links": [...]}
+    /// (docs/audit-installed.md).
     #[arg(long)]
     json: bool,
 }
 
-fn status_word(s: Status) -> &'static str {
-    match s {
-        Status::Match => "match",
-        Status::Modified => "modified",
-        Status::UnknownVersion => "unknown",
-        Status::Unreadable => "unreadable",
-    }
-}
-
-fn print_human(reports: &[CopyReport]) {
-    for r in reports {
+fn print_report(r: &CopyReport) {
+    let target = r
+        .link_target
+        .as_ref()
+        .map(|t| format!(" -> {}", t.display()))
+        .unwrap_or_default();
+    println!(
+        "{:<12} {}  {}{target}",
+        r.status.word(),
+        r.label(),
+        r.path.display()
+    );
+    for f in &r.modified {
         println!(
-            "{:<10} {}  {}",
-            status_word(r.status),
-            r.label(),
-            r.path.display()
+            "             modified {}: expected {}, actual {}",
+            f.path, f.expected, f.actual
         );
-        for f in &r.modified {
-            println!(
-                "           modified {}: expected {}, actual {}",
-                f.path, f.expected, f.actual
-            );
-        }
-        for f in &r.missing {
-            println!("           missing  {f}");
-        }
-        for f in &r.added {
-            println!("           added    {f}");
-        }
-        if r.status != Status::Match {
-            for n in &r.notes {
-                println!("           note: {n}");
-            }
+    }
+    for f in &r.missing {
+        println!("             missing  {f}");
+    }
+    for f in &r.added {
+        println!("             added    {f}");
+    }
+    for f in &r.built {
+        println!("             built on this machine {f}");
+    }
+    if r.status != Status::Match {
+        for n in &r.notes {
+            println!("             note: {n}");
         }
     }
 }
@@ -73,14 +79,16 @@ fn summary(r: &CopyReport) -> String {
     }));
     parts.extend(r.missing.iter().map(|f| format!("{f} missing")));
     parts.extend(r.added.iter().map(|f| format!("{f} added")));
-    if parts.is_empty() {
+    parts.extend(r.built.iter().map(|f| format!("{f} built on this machine")));
+    if parts.is_empty() || matches!(r.status, Status::UnidentifiedCode | Status::OutsideRoot) {
         parts.push(match r.status {
             Status::UnknownVersion => "no audited build of this version".to_string(),
             _ => r.notes.join("; "),
         });
     }
     format!(
-        "{} at {}: {}",
+        "{} {} at {}: {}",
+        r.status.word(),
         r.label(),
         r.path.display(),
         parts.join(", ")
@@ -99,42 +107,67 @@ fn run_inner(args: AuditInstalledArgs) -> Result<Outcome, Failure> {
         Failure::operational(format!("criteria '{}' is not defined", args.criteria))
     })?;
     let mut auditor = Auditor::new(&ledger, criterion);
-    let reports = auditor
+    let audit: Audit = auditor
         .audit_path(&args.path)
         .map_err(Failure::operational)?;
-    let bad: Vec<&CopyReport> = reports
-        .iter()
-        .filter(|r| r.status != Status::Match)
+    let bad: Vec<&CopyReport> = audit
+        .all()
+        .filter(|r| r.status.fails(args.strict))
         .collect();
+    let built = audit.copies.iter().filter(|r| !r.built.is_empty()).count();
+    // A node_modules with no package in it is not a pass: what is in it was not identified.
+    let empty = audit.copies.is_empty() && audit.node_modules > 0;
+    let ok = bad.is_empty() && !empty;
     if args.json {
-        let verdict = if bad.is_empty() { "match" } else { "mismatch" };
         println!(
             "{}",
             json!({
-                "verdict": verdict,
+                "verdict": if ok { "match" } else { "mismatch" },
                 "path": args.path,
                 "criteria": args.criteria,
-                "copies": reports,
+                "strict": args.strict,
+                "node_modules": audit.node_modules,
+                "built_on_this_machine": built,
+                "copies": audit.copies,
+                "bin_links": audit.bin_links,
             })
         );
     } else {
-        print_human(&reports);
+        for r in audit.all() {
+            print_report(r);
+        }
     }
-    if reports.is_empty() {
+    if audit.copies.is_empty() {
         eprintln!(
             "vetted: no installed packages found under {}",
             args.path.display()
         );
     }
-    if bad.is_empty() {
+    if built > 0 && !args.strict {
+        eprintln!(
+            "vetted: {built} package(s) have files built on this machine by install scripts (not reviewed; --strict fails them)"
+        );
+    }
+    if ok {
         return Ok(Outcome::Success);
+    }
+    if empty {
+        return Err(Failure::rejected(
+            "installed-copies",
+            format!(
+                "{} has {} node_modules director{} but no installed package was identified in them",
+                args.path.display(),
+                audit.node_modules,
+                if audit.node_modules == 1 { "y" } else { "ies" }
+            ),
+        ));
     }
     Err(Failure::rejected(
         "installed-copies",
         format!(
-            "{} of {} installed copies do not match an audited build: {}",
+            "{} of {} installed copies and links do not match an audited build: {}",
             bad.len(),
-            reports.len(),
+            audit.copies.len() + audit.bin_links.len(),
             bad.iter()
                 .map(|r| summary(r))
                 .collect::<Vec<_>>()

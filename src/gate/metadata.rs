@@ -170,6 +170,31 @@ pub fn normalise_bin(name: &str, bin: Option<&Value>) -> Result<BTreeMap<String,
     Ok(out)
 }
 
+/// The commands an installed package links, from its package.json (`bin`, or `directories.bin`
+/// expanded over `tree`, its files and directories relative to the package directory).
+pub fn bins_of(
+    package_json: &Value,
+    tree: &[(String, EntryKind)],
+) -> Result<BTreeMap<String, String>, String> {
+    let name = package_json
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let get = |k: &str| package_json.get(k).cloned();
+    normalise(name, &get, Some(tree))
+        .map_err(|e| e.to_string())
+        .map(|m| {
+            m.get("bin")
+                .and_then(Value::as_object)
+                .map(|o| {
+                    o.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+}
+
 /// Files of the manifest under the package root, relative to it (links excluded: not
 /// extracted), and directories.
 fn package_tree(manifest: &ContentManifest, pkg: &PackageInfo) -> Vec<(String, EntryKind)> {

@@ -31,6 +31,24 @@ impl Pkg {
         }
     }
 
+    /// A build whose package.json has `extra` keys too (bin, scripts, gypfile, ...).
+    pub fn with_json(
+        name: &str,
+        version: &str,
+        extra: serde_json::Value,
+        files: &[(&str, &[u8])],
+    ) -> Pkg {
+        let mut p = Pkg::new(name, version, files);
+        let mut pj = serde_json::json!({"name": name, "version": version});
+        if let (Some(o), Some(e)) = (pj.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                o.insert(k.clone(), v.clone());
+            }
+        }
+        p.files[0].1 = serde_json::to_vec_pretty(&pj).expect("json");
+        p
+    }
+
     /// The content manifest of this build's tarball (archive root `package/`).
     pub fn manifest(&self) -> ContentManifest {
         let mut entries = BTreeMap::new();
@@ -80,12 +98,19 @@ impl Pkg {
             archive: "tgz".into(),
             entries,
             totals,
-            package: Some(PackageInfo {
-                path: "package/package.json".into(),
-                name: Some(self.name.clone()),
-                version: Some(self.version.clone()),
-                ..PackageInfo::default()
-            }),
+            package: Some(
+                vetted::content::parse_package_json(
+                    "package/package.json",
+                    &self.files[0].1,
+                    self.files.iter().any(|(p, _)| p == "binding.gyp"),
+                )
+                .unwrap_or_else(|| PackageInfo {
+                    path: "package/package.json".into(),
+                    name: Some(self.name.clone()),
+                    version: Some(self.version.clone()),
+                    ..PackageInfo::default()
+                }),
+            ),
             notes: Vec::new(),
         }
     }
@@ -125,12 +150,18 @@ impl Pkg {
 
 /// Run `vetted audit-installed PATH --ledger LEDGER --json`: (exit code, JSON, stderr).
 pub fn audit(path: &Path, ledger: &Path) -> (i32, serde_json::Value, String) {
+    audit_with(path, ledger, &[])
+}
+
+/// [`audit`] with extra arguments (`--strict`).
+pub fn audit_with(path: &Path, ledger: &Path, extra: &[&str]) -> (i32, serde_json::Value, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_vetted"))
         .arg("audit-installed")
         .arg(path)
         .arg("--ledger")
         .arg(ledger)
         .arg("--json")
+        .args(extra)
         .output()
         .expect("run vetted");
     let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -145,6 +176,16 @@ pub fn audit(path: &Path, ledger: &Path) -> (i32, serde_json::Value, String) {
         json,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The bin link reported at a path ending in `path_suffix`.
+pub fn bin_link<'a>(json: &'a serde_json::Value, path_suffix: &str) -> &'a serde_json::Value {
+    json["bin_links"]
+        .as_array()
+        .expect("bin_links")
+        .iter()
+        .find(|c| c["path"].as_str().is_some_and(|p| p.ends_with(path_suffix)))
+        .unwrap_or_else(|| panic!("no bin link at *{path_suffix} in {json:#}"))
 }
 
 /// The copy reported for `name`, by name and path suffix.
