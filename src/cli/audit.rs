@@ -41,12 +41,15 @@ fn print_report(r: &CopyReport) {
         .as_ref()
         .map(|t| format!(" -> {}", t.display()))
         .unwrap_or_default();
-    println!(
-        "{:<12} {}  {}{target}",
-        r.status.word(),
-        r.label(),
-        r.path.display()
-    );
+    match &r.name {
+        Some(_) => println!(
+            "{:<12} {}  {}{target}",
+            r.status.word(),
+            r.label(),
+            r.path.display()
+        ),
+        None => println!("{:<12} {}{target}", r.status.word(), r.path.display()),
+    }
     for f in &r.modified {
         println!(
             "             modified {}: expected {}, actual {}",
@@ -86,13 +89,11 @@ fn summary(r: &CopyReport) -> String {
             _ => r.notes.join("; "),
         });
     }
-    format!(
-        "{} {} at {}: {}",
-        r.status.word(),
-        r.label(),
-        r.path.display(),
-        parts.join(", ")
-    )
+    let what = match &r.name {
+        Some(_) => format!("{} at {}", r.label(), r.path.display()),
+        None => r.path.display().to_string(),
+    };
+    format!("{} {what}: {}", r.status.word(), parts.join(", "))
 }
 
 fn run_inner(args: AuditInstalledArgs) -> Result<Outcome, Failure> {
