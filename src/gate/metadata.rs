@@ -215,8 +215,9 @@ fn no_dot_segment(p: &str) -> bool {
     !p.split('/').any(|s| s.starts_with('.'))
 }
 
-/// `directories.bin` expanded as `@npmcli/package-json` does (`glob('**')` under it, every
-/// match a command named by its basename).
+/// `directories.bin` expanded as `@npmcli/package-json` does: `glob('**')` under it (files and
+/// directories, implied ones too, no segment starting with '.'), every match a command named
+/// by its basename -- a directory included, as npm links it.
 fn expand_bin_dir(
     dir: &str,
     tree: &[(String, EntryKind)],
@@ -228,26 +229,35 @@ fn expand_bin_dir(
         ));
     }
     let prefix = format!("{}/", bin_path.trim_end_matches('/'));
-    let mut out = BTreeMap::new();
-    for (rel, kind) in tree {
+    let mut matches = std::collections::BTreeSet::new();
+    for (rel, _) in tree {
         let Some(under) = rel.strip_prefix(&prefix) else {
             continue;
         };
-        if under.is_empty() || !no_dot_segment(under) {
-            continue;
+        // Every ancestor directory of a file is a match too.
+        let mut acc = String::new();
+        for seg in under.split('/').filter(|s| !s.is_empty()) {
+            if seg.starts_with('.') {
+                break;
+            }
+            if !acc.is_empty() {
+                acc.push('/');
+            }
+            acc.push_str(seg);
+            matches.insert(acc.clone());
         }
-        if *kind == EntryKind::Dir {
-            return Err(format!(
-                "directories.bin holds a directory ({rel}), which npm would link as a command"
-            ));
-        }
-        let name = basename(under).to_string();
+    }
+    let mut out = BTreeMap::new();
+    for under in matches {
+        let name = basename(&under).to_string();
+        // `${binPath}/${file}` exactly (a trailing slash in directories.bin gives `//`, which
+        // bin-links' own normalisation removes again).
         if out
-            .insert(name.clone(), format!("{}{under}", prefix))
+            .insert(name.clone(), format!("{bin_path}/{under}"))
             .is_some()
         {
             return Err(format!(
-                "directories.bin holds two files named {name:?}; which one npm links depends on glob order"
+                "directories.bin holds two entries named {name:?}; which one npm links depends on glob order"
             ));
         }
     }
@@ -325,7 +335,9 @@ fn normalise(
         .is_some_and(|b| !matches!(b, Value::Null | Value::Bool(false)) && b != &json!(""));
     let mut bin = normalise_bin(name, raw_bin.as_ref()).map_err(|w| ambiguous("bin", w))?;
     if !bin_given && let (Some(d), Some(tree)) = (dir("bin"), tree) {
-        bin = expand_bin_dir(&d, tree).map_err(|w| ambiguous("directories.bin", w))?;
+        let expanded = expand_bin_dir(&d, tree).map_err(|w| ambiguous("directories.bin", w))?;
+        // What bin-links links: the expansion, normalised like any `bin`.
+        bin = normalise_bin(name, Some(&json!(expanded))).map_err(|w| ambiguous("bin", w))?;
     }
     out.insert("bin", json!(bin));
 
@@ -676,12 +688,19 @@ mod tests {
     fn directories_bin_is_expanded_from_the_tarball_files() {
         let m = manifest(
             json!({"name": "t", "version": "1.0.0", "directories": {"bin": "./bin"}}),
-            &["bin/a.js", "bin/sub/b", "bin/.hidden", "lib/x.js"],
+            &[
+                "bin/a.js",
+                "bin/sub/b",
+                "bin/.hidden",
+                "bin/sub/.x/c",
+                "lib/x.js",
+            ],
         );
         let s = served_document(&json!({}), &m).expect("served");
+        // As npm: the directory `sub` is a command too; dot segments are not.
         assert_eq!(
             s.document["bin"],
-            json!({"a.js": "bin/a.js", "b": "bin/sub/b"})
+            json!({"a.js": "bin/a.js", "b": "bin/sub/b", "sub": "bin/sub"})
         );
         // A packument bin that is not what directories.bin gives: rejected.
         let up = json!({"bin": {"a.js": "lib/x.js"}});
