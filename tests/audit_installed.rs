@@ -727,3 +727,32 @@ fn node_gyp_build_output_is_built_on_this_machine_and_fails_only_with_strict() {
     assert_eq!(c["status"], "modified");
     assert_eq!(c["added"], serde_json::json!(["build/x.js"]));
 }
+
+#[test]
+fn symlinked_node_modules_outside_root_is_reported() {
+    let w = world();
+    // The whole node_modules moved elsewhere and linked back.
+    let elsewhere = w.tmp.path().join("elsewhere-nm");
+    std::fs::rename(w.nm(), &elsewhere).expect("mv");
+    symlink(&elsewhere, w.nm());
+    let (code, json, _) = audit(&w.root(), &w.ledger());
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(
+        copy(&json, "project/node_modules")["status"],
+        "outside-root"
+    );
+
+    // Twin: linked from inside the root, it is walked and matches.
+    std::fs::remove_file(w.nm()).expect("rm");
+    let inside = w.root().join(".store/nm");
+    std::fs::create_dir_all(inside.parent().expect("parent")).expect("mkdir");
+    std::fs::rename(&elsewhere, &inside).expect("mv");
+    symlink(".store/nm", w.nm());
+    let (code, json, stderr) = audit(&w.root(), &w.ledger());
+    assert_eq!(code, 0, "{json:#}\n{stderr}");
+    assert_eq!(
+        json["copies"].as_array().map(Vec::len),
+        Some(3),
+        "walked once: {json:#}"
+    );
+}

@@ -312,8 +312,9 @@ fn lexical(p: &Path) -> PathBuf {
 struct Walker {
     root: PathBuf,
     out: Discovery,
-    /// Canonical directories already walked (a link cycle is walked once).
-    visited: BTreeSet<PathBuf>,
+    /// Directories already walked, canonical, with the name they were reached by (what a
+    /// walk does depends on it: `node_modules`, `versions`); a link cycle is walked once.
+    visited: BTreeSet<(PathBuf, String)>,
 }
 
 /// Where a link leads: inside the root (its canonical target), outside, or nowhere.
@@ -334,7 +335,7 @@ impl Walker {
 
     fn first_visit(&mut self, dir: &Path) -> bool {
         let canon = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        self.visited.insert(canon)
+        self.visited.insert((canon, name_of(dir).to_string()))
     }
 
     fn walk(&mut self, dir: &Path, depth: usize) -> Result<(), InstalledError> {
@@ -349,12 +350,47 @@ impl Walker {
             return self.node_modules(dir, depth);
         }
         for (p, ft) in sorted_dir(dir)? {
-            // Outside node_modules, links are not followed (a home directory has many).
-            if ft.is_dir() {
-                self.walk(&p, depth + 1)?;
-            }
+            self.walk_child(&p, &ft, depth + 1)?;
         }
         Ok(())
+    }
+
+    /// Directories are walked; of links, only those Node or the native installer would go
+    /// through (`node_modules`, `claude/versions`) are followed, the rest are not (a home
+    /// directory has many).
+    fn walk_child(
+        &mut self,
+        p: &Path,
+        ft: &std::fs::FileType,
+        depth: usize,
+    ) -> Result<(), InstalledError> {
+        if ft.is_dir() {
+            return self.walk(p, depth);
+        }
+        let name = name_of(p);
+        let governed = name == "node_modules"
+            || (name == "versions" && p.parent().is_some_and(|q| name_of(q) == "claude"));
+        if !ft.is_symlink() || !governed {
+            return Ok(());
+        }
+        match self.resolve(p) {
+            Resolved::Inside(_, m) if m.is_dir() => self.walk(p, depth),
+            Resolved::Inside(..) => {
+                self.out.found.push(Found::Unidentified(
+                    p.to_path_buf(),
+                    format!("a link named {name} to something that is not a directory"),
+                ));
+                Ok(())
+            }
+            Resolved::Outside(t) => {
+                self.out.found.push(Found::OutsideRoot(p.to_path_buf(), t));
+                Ok(())
+            }
+            Resolved::Dangling => {
+                self.out.found.push(Found::Dangling(p.to_path_buf()));
+                Ok(())
+            }
+        }
     }
 
     fn native_versions(&mut self, dir: &Path) -> Result<(), InstalledError> {
@@ -495,9 +531,7 @@ impl Walker {
             return Ok(());
         }
         for (p, ft) in sorted_dir(dir)? {
-            if ft.is_dir() {
-                self.walk(&p, depth + 1)?;
-            }
+            self.walk_child(&p, &ft, depth + 1)?;
         }
         Ok(())
     }
