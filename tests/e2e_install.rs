@@ -5,6 +5,8 @@
 //!   (the attack made npm link `.bin/node` to it) is rejected at admission, naming the field;
 //!   the honest release installs, npm's files and `.bin` links (local and global) equal the
 //!   reviewed manifest and its `bin`, and `audit-installed` agrees.
+//! - Shape 5: a loose `node_modules/<name>.js`, which Node loads before the package, is
+//!   unidentified code for `audit-installed`.
 //! - Shape 3: a `binding.gyp` with no install script is an install script (`node-gyp
 //!   rebuild`): blocked when no audited build had it, and served as `hasInstallScript: true`
 //!   once audited.
@@ -174,6 +176,33 @@ fn packument_bin_pointing_at_another_file_is_rejected_and_the_reviewed_bin_is_li
     let (code, report, text) = audit_installed(&project, &ws);
     assert_eq!(code, Some(0), "{text}");
     assert_eq!(report["bin_links"][0]["status"], "match", "{report:#}");
+
+    // Shape 5: a loose node_modules/vt-tool.js is what Node loads for require('vt-tool').
+    std::fs::write(
+        nm.join("vt-tool.js"),
+        b"console.log('loose file loaded');\n",
+    )
+    .expect("loose");
+    let run = Command::new("node")
+        .args(["-e", "require('vt-tool')"])
+        .current_dir(&project)
+        .output()
+        .expect("node");
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "loose file loaded\n");
+    let (code, report, text) = audit_installed(&project, &ws);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        report["copies"]
+            .as_array()
+            .expect("copies")
+            .iter()
+            .any(|c| c["status"] == "unidentified-code"
+                && c["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("node_modules/vt-tool.js"))),
+        "{report:#}"
+    );
+    std::fs::remove_file(nm.join("vt-tool.js")).expect("rm");
 
     // Pointing the link at another (audited) file of the package is caught.
     std::fs::remove_file(nm.join(".bin/vt-tool")).expect("rm");
