@@ -993,3 +993,29 @@ fn checksum_running_into_the_typeflag_is_rejected() {
     let t = gz(&raw_tar(&[pkg_header(), (h, b"1")]));
     assert_rejected!(t, ArchiveRejection::CorruptTar { .. });
 }
+
+#[test]
+fn archive_inflating_past_npm_s_ratio_is_rejected() {
+    // node-tar aborts an extraction past 1000 inflated bytes per compressed byte: npm would
+    // fail to install it.
+    let t = tar(&[
+        M(b"package/package.json", b'0', PKG, b""),
+        M(b"package/zeros.bin", b'0', &vec![0u8; 8 << 20], b""),
+    ]);
+    let mut e = GzEncoder::new(Vec::new(), Compression::best());
+    e.write_all(&t).unwrap();
+    let r = rejection(&e.finish().unwrap());
+    assert!(
+        matches!(&r, ArchiveRejection::Limit { limit, .. } if limit.what.contains("npm's tar")),
+        "{r:?}"
+    );
+    // Benign twin: the same size of text-like bytes.
+    let text: Vec<u8> = (0..4u32 << 20)
+        .map(|i| b'a' + (i.wrapping_mul(2_654_435_761) >> 27) as u8)
+        .collect();
+    let t = tar(&[
+        M(b"package/package.json", b'0', PKG, b""),
+        M(b"package/text.txt", b'0', &text, b""),
+    ]);
+    assert!(inspect(&gz(&t)).is_ok());
+}

@@ -12,6 +12,8 @@ use std::io::{self, Read};
 const BLOCK: usize = 512;
 /// File data is read in pieces of this size.
 const BUF: usize = 256 << 10;
+/// node-tar's `maxMetaEntrySize` (`parse.js`).
+const NODE_TAR_MAX_META: u64 = 1 << 20;
 /// Zero padding accepted after the end-of-archive marker (tar pads to its record size).
 const MAX_PADDING: u64 = 16 << 20;
 
@@ -370,7 +372,9 @@ pub(crate) fn walk<R: Read>(reader: R, builder: &mut Builder) -> Result<(), Walk
     let mut block = [0u8; BLOCK];
     let mut buf = vec![0u8; BUF];
     let mut pending = Pending::default();
-    let ext_limit = builder.limits().tar_extension_bytes;
+    // node-tar ignores (skips without applying) an extension header larger than its
+    // `maxMetaEntrySize`, 1 MiB: vetted never reads a larger one.
+    let ext_limit = builder.limits().tar_extension_bytes.min(NODE_TAR_MAX_META);
     loop {
         let at = s.offset;
         if !s.fill(&mut block)? {
