@@ -953,12 +953,24 @@ fn setuid_file_is_rejected_and_modes_are_recorded_as_npm_writes_them() {
 #[test]
 fn ustar_prefix_is_read_as_npm_reads_it() {
     // node-tar joins the 155-byte prefix whenever byte 475 is set, even when the prefix is
-    // empty: "/package/a.js", not "package/a.js".
+    // empty: "/package/a.js", not "package/a.js" (refused: the prefix field holds a byte after
+    // its NUL).
     let mut h = header(b"package/a.js", b'0', 1, b"");
     h[475] = b'x';
     reseal(&mut h);
     let t = gz(&raw_tar(&[pkg_header(), (h, b"1")]));
-    assert_rejected!(t, ArchiveRejection::AbsolutePath { .. });
+    assert_rejected!(t, ArchiveRejection::CorruptTar { .. });
+    // A full 155-byte prefix is joined as node-tar joins it.
+    let mut h = header(b"a.js", b'0', 1, b"");
+    let prefix = format!("package/{}", "p".repeat(147));
+    h[345..500].copy_from_slice(prefix.as_bytes());
+    reseal(&mut h);
+    let m = inspect(&gz(&raw_tar(&[pkg_header(), (h, b"1")]))).unwrap();
+    assert!(
+        m.entries.contains_key(&format!("{prefix}/a.js")),
+        "{:?}",
+        keys(&m)
+    );
     // Benign twin: a prefix as ustar writes it.
     let mut h = header(b"a.js", b'0', 1, b"");
     h[345..352].copy_from_slice(b"package");
@@ -1018,4 +1030,24 @@ fn archive_inflating_past_npm_s_ratio_is_rejected() {
         M(b"package/text.txt", b'0', &text, b""),
     ]);
     assert!(inspect(&gz(&t)).is_ok());
+}
+
+#[test]
+fn name_field_with_a_newline_after_its_nul_is_rejected() {
+    // node-tar's `replace(/\0.*/, '')` stops at a line terminator: "package/a.js\0\nbbb…" is the
+    // path "package/a.js\nbbb…" to npm, "package/a.js" to a reader that cuts at the NUL.
+    let mut name = b"package/a.js\0\n".to_vec();
+    name.resize(100, b'b');
+    let mut h = header(b"", b'0', 1, b"");
+    h[..100].copy_from_slice(&name);
+    reseal(&mut h);
+    let t = gz(&raw_tar(&[pkg_header(), (h, b"1")]));
+    assert_rejected!(t, ArchiveRejection::CorruptTar { .. });
+    // Benign twin: NUL padding after the name.
+    let m = inspect(&gz(&raw_tar(&[
+        pkg_header(),
+        (header(b"package/a.js", b'0', 1, b""), b"1"),
+    ])))
+    .unwrap();
+    assert_eq!(keys(&m), vec!["package/a.js", "package/package.json"]);
 }

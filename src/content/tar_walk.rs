@@ -104,11 +104,17 @@ fn shown(raw: &[u8]) -> String {
     String::from_utf8_lossy(raw).escape_debug().to_string()
 }
 
-/// A header string field: node-tar `decString` cuts the field at its first NUL.
-fn cut(field: &[u8]) -> &[u8] {
+/// A header string field. node-tar `decString` is `toString('utf8').replace(/\0.*/, '')`, which
+/// removes from the first NUL only up to the next line terminator: `a.js\0\nb` is `a.js\nb` to
+/// it. A field with anything but NULs after its first NUL is refused.
+fn cut<'a>(field: &'a [u8], what: &str, at: u64) -> Result<&'a [u8], WalkError> {
     match field.iter().position(|b| *b == 0) {
-        Some(i) => &field[..i],
-        None => field,
+        Some(i) if field[i..].iter().any(|b| *b != 0) => Err(corrupt(
+            at,
+            format!("{what} field holds bytes after its terminating NUL"),
+        )),
+        Some(i) => Ok(&field[..i]),
+        None => Ok(field),
     }
 }
 
@@ -416,17 +422,17 @@ pub(crate) fn walk<R: Read>(reader: R, builder: &mut Builder) -> Result<(), Walk
         // all 155 bytes when byte 475 is not NUL (and then always joins with `/`, even to an
         // empty prefix), else 130 bytes (the rest are star's atime and ctime).
         let posix = &block[257..265] == b"ustar\x0000";
-        let name = cut(&block[..100]);
+        let name = cut(&block[..100], "name", at)?;
         let mut header_path = name.to_vec();
         if posix {
             no_base256(&block, 329, "devmajor", at)?;
             no_base256(&block, 337, "devminor", at)?;
             let prefix = if block[475] != 0 {
-                Some(cut(&block[345..500]))
+                Some(cut(&block[345..500], "prefix", at)?)
             } else {
                 no_base256(&block, 476, "atime", at)?;
                 no_base256(&block, 488, "ctime", at)?;
-                Some(cut(&block[345..475])).filter(|p| !p.is_empty())
+                Some(cut(&block[345..475], "prefix", at)?).filter(|p| !p.is_empty())
             };
             if let Some(prefix) = prefix {
                 let mut p = prefix.to_vec();
@@ -442,7 +448,7 @@ pub(crate) fn walk<R: Read>(reader: R, builder: &mut Builder) -> Result<(), Walk
             return Err(corrupt(at, "header with an empty name field"));
         }
         let typeflag = block[156];
-        let header_link = cut(&block[157..257]);
+        let header_link = cut(&block[157..257], "link name", at)?;
         if !header_link.is_empty() && !matches!(typeflag, b'1' | b'2') {
             return Err(ArchiveRejection::LinknameOnNonLink {
                 path: shown(&header_path),

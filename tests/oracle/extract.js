@@ -49,6 +49,17 @@ function walk (dir, rel, out) {
   return out
 }
 
+// node-tar can throw outside the extraction's promise (e.g. fs refusing a path holding a NUL):
+// npm would crash there; the oracle records it as a failure of that tarball and goes on.
+let failCurrent = null
+process.on('uncaughtException', e => {
+  if (failCurrent) {
+    failCurrent(e)
+  } else {
+    throw e
+  }
+})
+
 async function extractOne (file, n) {
   const dest = path.join(work, 'x' + n)
   try {
@@ -57,9 +68,16 @@ async function extractOne (file, n) {
     // itself (npm marks bin targets executable later, when it links them).
     const f = new pacote.FileFetcher('file:' + path.resolve(file), { cache })
     f.package = { name: 'oracle', version: '0.0.0' }
-    await f.extract(dest)
+    await new Promise((resolve, reject) => {
+      failCurrent = e => reject(Object.assign(new Error('npm crashed: ' + e.message), {
+        code: 'CRASH ' + (e.code || ''),
+      }))
+      f.extract(dest).then(resolve, reject)
+    })
+    failCurrent = null
     return { file, ok: true, entries: walk(dest, '', []) }
   } catch (e) {
+    failCurrent = null
     return { file, ok: false, error: String((e && (e.code || e.message)) || e) }
   } finally {
     fs.rmSync(dest, { recursive: true, force: true })

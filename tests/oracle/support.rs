@@ -114,7 +114,12 @@ pub const PKG: &[u8] =
 
 /// (name, tgz, whether vetted must accept it).
 pub fn fixtures() -> Vec<(&'static str, Vec<u8>, bool)> {
-    let pkg = || Member::file("package/package.json", PKG);
+    fixtures_with(PKG)
+}
+
+/// The fixtures with another `package.json`.
+pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
+    let pkg = || Member::file("package/package.json", pkg_json);
     let setup = || Member::file("package/setup.js", b"console.log('reviewed')\n");
     let smuggled = pax_record("path", "package/setup.js");
     let newline_value = format!("x\n{}", smuggled.trim_end_matches('\n'));
@@ -240,7 +245,7 @@ pub fn fixtures() -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "other-top-level-name-benign",
             gz(&tar(&[
-                Member::file("node/package.json", PKG),
+                Member::file("node/package.json", pkg_json),
                 Member::file("node/setup.js", b"1"),
             ])),
             true,
@@ -294,6 +299,13 @@ pub fn fixtures() -> Vec<(&'static str, Vec<u8>, bool)> {
             true,
         ),
     ];
+    // A name field with a newline after its NUL: node-tar keeps what follows the newline.
+    let mut m = Member::file("package/setup.js", b"1");
+    let mut name = b"package/setup.js\0\n".to_vec();
+    name.resize(100, b'b');
+    m.header[..100].copy_from_slice(&name);
+    reseal(&mut m.header);
+    f.push(("name-newline-after-nul", gz(&tar(&[pkg(), m])), false));
     // Past node-tar's 1000x inflate ratio: npm aborts.
     let zeros = tar(&[
         pkg(),
@@ -726,6 +738,46 @@ pub fn extract_all(root: &Path, files: &[PathBuf]) -> Result<Vec<Result<Written,
         ));
     }
     Ok(out)
+}
+
+/// What is on disk under `dir`, as the oracle reports it.
+pub fn walk_dir(dir: &Path) -> Written {
+    fn go(dir: &Path, rel: &str, w: &mut Written) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut names: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+        names.sort();
+        for name in names {
+            let abs = dir.join(&name);
+            let r = if rel.is_empty() {
+                name.to_string_lossy().into_owned()
+            } else {
+                format!("{rel}/{}", name.to_string_lossy())
+            };
+            let Ok(md) = std::fs::symlink_metadata(&abs) else {
+                continue;
+            };
+            let mode = std::os::unix::fs::PermissionsExt::mode(&md.permissions()) & 0o7777;
+            if md.is_dir() {
+                w.dirs.insert(r.clone());
+                go(&abs, &r, w);
+            } else if md.is_file() {
+                let bytes = std::fs::read(&abs).unwrap_or_default();
+                w.files
+                    .insert(r, (vetted::digest::sha256(&bytes).hex(), mode));
+            } else {
+                w.others.push(r);
+            }
+        }
+    }
+    let mut w = Written {
+        files: BTreeMap::new(),
+        dirs: BTreeSet::new(),
+        others: Vec::new(),
+    };
+    go(dir, "", &mut w);
+    w
 }
 
 /// vetted's reading of a tarball: the manifest, or the rule it broke.
