@@ -114,12 +114,12 @@ pub const PKG: &[u8] =
 
 /// (name, tgz, whether vetted must accept it).
 pub fn fixtures() -> Vec<(&'static str, Vec<u8>, bool)> {
-    fixtures_with(PKG)
+    fixtures_with(|_| PKG.to_vec())
 }
 
-/// The fixtures with another `package.json`.
-pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
-    let pkg = || Member::file("package/package.json", pkg_json);
+/// The fixtures, each with the `package.json` `pkg_json(name)`.
+pub fn fixtures_with(pkg_json: impl Fn(&str) -> Vec<u8>) -> Vec<(&'static str, Vec<u8>, bool)> {
+    let pkg_of = |name: &str| Member::file("package/package.json", &pkg_json(name));
     let setup = || Member::file("package/setup.js", b"console.log('reviewed')\n");
     let smuggled = pax_record("path", "package/setup.js");
     let newline_value = format!("x\n{}", smuggled.trim_end_matches('\n'));
@@ -132,11 +132,11 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
     };
     let long = format!("package/{}.js", "l".repeat(120));
     let mut f = vec![
-        ("benign", gz(&tar(&[pkg(), setup()])), true),
+        ("benign", gz(&tar(&[pkg_of("benign"), setup()])), true),
         (
             "pax-newline-smuggles-path",
             gz(&tar(&[
-                pkg(),
+                pkg_of("pax-newline-smuggles-path"),
                 Member::pax(b'x', &[("comment", &newline_value)]),
                 Member::file("package/other.js", b"console.log('UNREVIEWED')\n"),
             ])),
@@ -145,7 +145,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "pax-comment-benign",
             gz(&tar(&[
-                pkg(),
+                pkg_of("pax-comment-benign"),
                 Member::pax(b'x', &[("comment", "x 20 path=package/setup.js")]),
                 Member::file("package/other.js", b"1"),
             ])),
@@ -155,7 +155,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
             "global-pax-size",
             gz(&tar(&[
                 Member::pax(b'g', &[("size", "0")]),
-                pkg(),
+                pkg_of("global-pax-size"),
                 Member::file("package/data.bin", &hidden),
             ])),
             false,
@@ -164,7 +164,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
             "global-pax-path",
             gz(&tar(&[
                 Member::pax(b'g', &[("path", "package/setup.js")]),
-                pkg(),
+                pkg_of("global-pax-path"),
                 setup(),
             ])),
             false,
@@ -173,7 +173,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
             "global-pax-comment-benign",
             gz(&tar(&[
                 Member::pax(b'g', &[("comment", "abc")]),
-                pkg(),
+                pkg_of("global-pax-comment-benign"),
                 setup(),
             ])),
             true,
@@ -181,7 +181,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "gnu-longname-and-pax-path",
             gz(&tar(&[
-                pkg(),
+                pkg_of("gnu-longname-and-pax-path"),
                 Member::new(b"././@LongLink", b'L', long.as_bytes(), 0o644, b""),
                 Member::pax(b'x', &[("path", "package/setup.js")]),
                 Member::file("package/short.js", b"console.log('UNREVIEWED')\n"),
@@ -191,7 +191,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "pax-path-and-gnu-longname",
             gz(&tar(&[
-                pkg(),
+                pkg_of("pax-path-and-gnu-longname"),
                 Member::pax(b'x', &[("path", "package/setup.js")]),
                 Member::new(b"././@LongLink", b'L', long.as_bytes(), 0o644, b""),
                 Member::file("package/short.js", b"console.log('UNREVIEWED')\n"),
@@ -201,7 +201,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "gnu-longname-benign",
             gz(&tar(&[
-                pkg(),
+                pkg_of("gnu-longname-benign"),
                 Member::new(b"././@LongLink", b'L', long.as_bytes(), 0o644, b""),
                 Member::file("package/short.js", b"1"),
             ])),
@@ -210,7 +210,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "pax-path-benign",
             gz(&tar(&[
-                pkg(),
+                pkg_of("pax-path-benign"),
                 Member::pax(b'x', &[("path", &long)]),
                 Member::file("package/short.js", b"1"),
             ])),
@@ -219,7 +219,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "file-entry-named-like-directory",
             gz(&tar(&[
-                pkg(),
+                pkg_of("file-entry-named-like-directory"),
                 Member::new(b"package/lib/", b'0', &hidden, 0o644, b""),
             ])),
             false,
@@ -227,7 +227,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "directory-entry-benign",
             gz(&tar(&[
-                pkg(),
+                pkg_of("directory-entry-benign"),
                 Member::new(b"package/lib/", b'5', b"", 0o755, b""),
                 setup(),
             ])),
@@ -236,7 +236,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "second-top-level-directory",
             gz(&tar(&[
-                pkg(),
+                pkg_of("second-top-level-directory"),
                 setup(),
                 Member::file("zzz/setup.js", b"console.log('UNREVIEWED')\n"),
             ])),
@@ -245,7 +245,10 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "other-top-level-name-benign",
             gz(&tar(&[
-                Member::file("node/package.json", pkg_json),
+                Member::file(
+                    "node/package.json",
+                    &pkg_json("other-top-level-name-benign"),
+                ),
                 Member::file("node/setup.js", b"1"),
             ])),
             true,
@@ -253,7 +256,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "gitignore-onto-npmignore",
             gz(&tar(&[
-                pkg(),
+                pkg_of("gitignore-onto-npmignore"),
                 Member::file("package/.gitignore", b"a"),
                 Member::file("package/.npmignore", b"b"),
             ])),
@@ -261,13 +264,16 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         ),
         (
             "gitignore-renamed-benign",
-            gz(&tar(&[pkg(), Member::file("package/.gitignore", b"a")])),
+            gz(&tar(&[
+                pkg_of("gitignore-renamed-benign"),
+                Member::file("package/.gitignore", b"a"),
+            ])),
             true,
         ),
         (
             "linkname-on-file",
             gz(&tar(&[
-                pkg(),
+                pkg_of("linkname-on-file"),
                 Member::new(b"package/a.js", b'0', &hidden, 0o644, b"b"),
             ])),
             false,
@@ -275,7 +281,7 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "symlink-not-installed",
             gz(&tar(&[
-                pkg(),
+                pkg_of("symlink-not-installed"),
                 Member::new(b"package/l.js", b'2', b"", 0o777, b"setup.js"),
                 setup(),
             ])),
@@ -283,13 +289,16 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
         ),
         (
             "file-at-root",
-            gz(&tar(&[pkg(), Member::file("setup.js", b"1")])),
+            gz(&tar(&[
+                pkg_of("file-at-root"),
+                Member::file("setup.js", b"1"),
+            ])),
             false,
         ),
         (
             "modes-benign",
             gz(&tar(&[
-                pkg(),
+                pkg_of("modes-benign"),
                 Member::new(b"package/a", b'0', b"1", 0o600, b""),
                 Member::new(b"package/b", b'0', b"1", 0o700, b""),
                 Member::new(b"package/c", b'0', b"1", 0o777, b""),
@@ -305,10 +314,14 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
     name.resize(100, b'b');
     m.header[..100].copy_from_slice(&name);
     reseal(&mut m.header);
-    f.push(("name-newline-after-nul", gz(&tar(&[pkg(), m])), false));
+    f.push((
+        "name-newline-after-nul",
+        gz(&tar(&[pkg_of("name-newline-after-nul"), m])),
+        false,
+    ));
     // Past node-tar's 1000x inflate ratio: npm aborts.
     let zeros = tar(&[
-        pkg(),
+        pkg_of("inflates-past-npm-ratio"),
         Member::file("package/zeros.bin", &vec![0u8; 8 << 20]),
     ]);
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -322,11 +335,19 @@ pub fn fixtures_with(pkg_json: &[u8]) -> Vec<(&'static str, Vec<u8>, bool)> {
     let mut m = Member::file("package/setup.js", b"1");
     m.header[475] = b'x';
     reseal(&mut m.header);
-    f.push(("ustar-prefix-empty-joined", gz(&tar(&[pkg(), m])), false));
+    f.push((
+        "ustar-prefix-empty-joined",
+        gz(&tar(&[pkg_of("ustar-prefix-empty-joined"), m])),
+        false,
+    ));
     let mut m = Member::file("a.js", b"1");
     m.header[345..352].copy_from_slice(b"package");
     reseal(&mut m.header);
-    f.push(("ustar-prefix-benign", gz(&tar(&[pkg(), m])), true));
+    f.push((
+        "ustar-prefix-benign",
+        gz(&tar(&[pkg_of("ustar-prefix-benign"), m])),
+        true,
+    ));
     f
 }
 
