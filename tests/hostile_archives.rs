@@ -110,22 +110,17 @@ macro_rules! assert_rejected {
 }
 
 #[test]
-fn benign_tgz_passes_with_symlinks_inside() {
+fn benign_tgz_passes_and_lists_only_the_files_npm_writes() {
     let m = inspect(&with_pkg(&[
         M(b"package/lib/", b'5', b"", b""),
         M(b"package/lib/a.js", b'0', b"module.exports = 1;\n", b""),
-        M(b"package/link.js", b'2', b"", b"lib/a.js"),
-        M(b"package/lib/up.js", b'2', b"", b"../link.js"),
-        M(b"package/hard.js", b'1', b"", b"package/lib/a.js"),
     ]))
     .unwrap();
     assert_eq!(m.archive, "tgz");
-    assert_eq!(m.entries["package/link.js"].kind, EntryKind::Symlink);
-    assert_eq!(
-        m.entries["package/link.js"].link_target.as_deref(),
-        Some("lib/a.js")
-    );
-    assert_eq!(m.entries["package/hard.js"].kind, EntryKind::Hardlink);
+    // pacote's filter skips directory entries: npm creates only the parents of files.
+    let keys: Vec<_> = m.entries.keys().cloned().collect();
+    assert_eq!(keys, vec!["package/lib/a.js", "package/package.json"]);
+    assert_eq!(m.entries["package/lib/a.js"].kind, EntryKind::File);
     assert_eq!(m.totals.files, 2);
     assert_eq!(
         m.package.as_ref().and_then(|p| p.name.as_deref()),
@@ -156,7 +151,7 @@ fn plain_tar_and_gnu_long_names_and_pax_pass() {
     let t = tar(&[
         M(b"././@LongLink", b'L', format!("{long}\0").as_bytes(), b""),
         M(b"truncated-name", b'0', b"x", b""),
-        M(b"pax_global_header", b'g', b"20 comment=global.\n", b""),
+        M(b"pax_global_header", b'g', b"19 comment=global.\n", b""),
         M(b"PaxHeaders/x", b'x', pax_record.as_bytes(), b""),
         M(b"short-name", b'0', b"y", b""),
     ]);
@@ -218,6 +213,10 @@ fn non_utf8_path() {
 fn empty_path() {
     assert_rejected!(
         with_pkg(&[M(b"./", b'0', b"x", b"")]),
+        ArchiveRejection::FileNamedLikeDirectory { .. }
+    );
+    assert_rejected!(
+        with_pkg(&[M(b".", b'0', b"x", b"")]),
         ArchiveRejection::EmptyPath
     );
 }
@@ -225,7 +224,7 @@ fn empty_path() {
 #[test]
 fn absolute_symlink() {
     assert_rejected!(
-        with_pkg(&[M(b"package/l", b'2', b"", b"/etc/passwd")]),
+        zip_of(&[("a/x", b"x")], Some(("a/l", "/etc/passwd"))),
         ArchiveRejection::AbsoluteLink { .. }
     );
 }
@@ -233,40 +232,39 @@ fn absolute_symlink() {
 #[test]
 fn symlink_escapes_root() {
     assert_rejected!(
-        with_pkg(&[M(b"package/l", b'2', b"", b"../../etc/passwd")]),
+        zip_of(&[("a/x", b"x")], Some(("a/l", "../../etc/passwd"))),
         ArchiveRejection::LinkEscapes { .. }
     );
 }
 
+/// pacote's filter (`/Link$/.test(entry.type)` -> skip) never installs a link from a tarball:
+/// listing one would be listing content that never lands, so a tarball with links is refused.
 #[test]
-fn hardlink_escapes_root() {
-    assert_rejected!(
-        with_pkg(&[M(b"package/h", b'1', b"", b"../etc/passwd")]),
-        ArchiveRejection::LinkEscapes { .. }
-    );
-    assert_rejected!(
-        with_pkg(&[M(b"package/h", b'1', b"", b"/etc/passwd")]),
-        ArchiveRejection::LinkEscapes { .. }
-    );
-}
-
-#[test]
-fn hardlink_to_missing_entry() {
-    assert_rejected!(
-        with_pkg(&[M(b"package/h", b'1', b"", b"package/nothing")]),
-        ArchiveRejection::HardlinkTarget { .. }
-    );
+fn symlink_or_hardlink_in_tarball_is_rejected_as_not_installed() {
+    for (t, target, kind) in [
+        (b'2', &b"lib/a.js"[..], "symlink"),
+        (b'2', b"../../etc/passwd", "symlink"),
+        (b'1', b"package/package.json", "hardlink"),
+        (b'1', b"../etc/passwd", "hardlink"),
+    ] {
+        let r = rejection(&with_pkg(&[M(b"package/l", t, b"", target)]));
+        assert!(
+            matches!(r, ArchiveRejection::LinkNotInstalled { kind: k, .. } if k == kind),
+            "{r:?}"
+        );
+        assert_eq!(r.rule(), "archive-link-not-installed");
+    }
 }
 
 #[test]
 fn entry_beneath_symlink() {
-    assert_rejected!(
-        with_pkg(&[
-            M(b"package/l", b'2', b"", b"sub"),
-            M(b"package/l/x.js", b'0', b"x", b"")
-        ]),
-        ArchiveRejection::BeneathSymlink { .. }
-    );
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    w.add_symlink("a/l", "sub", opts).unwrap();
+    w.start_file("a/l/x.js", opts).unwrap();
+    w.write_all(b"x").unwrap();
+    let z = w.finish().unwrap().into_inner();
+    assert_rejected!(z, ArchiveRejection::BeneathSymlink { .. });
 }
 
 #[test]
@@ -297,7 +295,7 @@ fn duplicate_path() {
     assert_rejected!(
         with_pkg(&[
             M(b"package/a.js", b'0', b"1", b""),
-            M(b"./package/a.js", b'0', b"2", b"")
+            M(b"package/./a.js", b'0', b"2", b"")
         ]),
         ArchiveRejection::DuplicatePath { .. }
     );
@@ -588,4 +586,468 @@ fn mutated_archives_never_panic() {
             assert!(!matches!(r, Err(ContentError::Io { .. })), "{r:?}");
         }
     }
+}
+
+// ---- npm's reading (node-tar + pacote): each attack beside its benign twin ----
+
+/// A pax body from records, each as `"%d %s=%s\n"` with the right length.
+fn pax(records: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, v) in records {
+        out.extend_from_slice(pax_record(k, v).as_bytes());
+    }
+    out
+}
+
+fn pax_record(k: &str, v: &str) -> String {
+    let body = format!("{k}={v}\n");
+    let mut len = body.len() + 2;
+    loop {
+        let s = format!("{len} {body}");
+        if s.len() == len {
+            return s;
+        }
+        len = s.len();
+    }
+}
+
+/// Recompute a header's checksum after editing it.
+fn reseal(h: &mut [u8; 512]) {
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+}
+
+/// A tar of raw members: (header, data).
+fn raw_tar(members: &[([u8; 512], &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (h, data) in members {
+        out.extend_from_slice(h);
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
+fn pkg_header() -> ([u8; 512], &'static [u8]) {
+    (
+        header(b"package/package.json", b'0', PKG.len() as u64, b""),
+        PKG,
+    )
+}
+
+fn keys(m: &ContentManifest) -> Vec<String> {
+    m.entries.keys().cloned().collect()
+}
+
+#[test]
+fn pax_value_with_newline_smuggling_a_path_is_rejected() {
+    // One POSIX record (`comment`), whose value holds "\n" and then a well-formed
+    // `NN path=package/evil.js` line: node-tar splits the body at newlines and reads the path.
+    let smuggled = pax_record("path", "package/evil.js");
+    let value = format!("x\n{}", smuggled.trim_end_matches('\n'));
+    let body = pax_record("comment", &value);
+    let t = gz(&tar(&[
+        M(b"package/package.json", b'0', PKG, b""),
+        M(b"PaxHeader/a", b'x', body.as_bytes(), b""),
+        M(b"package/index.js", b'0', b"1", b""),
+    ]));
+    let r = rejection(&t);
+    assert!(matches!(r, ArchiveRejection::PaxRecord { .. }), "{r:?}");
+    assert_eq!(r.rule(), "archive-pax-record");
+    // Benign twin: the same comment without the newline.
+    let body = pax(&[("comment", "x 20 path=package/evil.js")]);
+    let m = inspect(&gz(&tar(&[
+        M(b"package/package.json", b'0', PKG, b""),
+        M(b"PaxHeader/a", b'x', &body, b""),
+        M(b"package/index.js", b'0', b"1", b""),
+    ])))
+    .unwrap();
+    assert_eq!(keys(&m), vec!["package/index.js", "package/package.json"]);
+}
+
+#[test]
+fn pax_record_with_nul_or_non_canonical_length_is_rejected() {
+    for body in [
+        b"21 path=package/a\0.js\n".to_vec(),
+        format!("0{}", pax_record("path", "package/a.js")).into_bytes(),
+        b"+20 path=package/a.js\n".to_vec(),
+        b"19 path=package/a.js".to_vec(),
+    ] {
+        let t = gz(&tar(&[
+            M(b"package/package.json", b'0', PKG, b""),
+            M(b"PaxHeader/a", b'x', &body, b""),
+            M(b"package/b.js", b'0', b"1", b""),
+        ]));
+        assert_rejected!(t, ArchiveRejection::PaxRecord { .. });
+    }
+}
+
+#[test]
+fn global_pax_header_changing_size_is_rejected() {
+    // node-tar applies a global header's keywords to every later entry: `size=0` would make it
+    // read each file's data as headers.
+    for key in ["size", "path", "linkpath", "mode", "type"] {
+        let body = pax(&[(key, "0")]);
+        let t = gz(&tar(&[
+            M(b"pax_global_header", b'g', &body, b""),
+            M(b"package/package.json", b'0', PKG, b""),
+        ]));
+        let r = rejection(&t);
+        assert!(
+            matches!(r, ArchiveRejection::PaxKeyword { global: true, .. }),
+            "{key}: {r:?}"
+        );
+        assert_eq!(r.rule(), "archive-pax-global");
+    }
+    // Benign twin: git archive's global header carries only a comment.
+    let body = pax(&[("comment", "0123456789abcdef")]);
+    let m = inspect(&gz(&tar(&[
+        M(b"pax_global_header", b'g', &body, b""),
+        M(b"package/package.json", b'0', PKG, b""),
+    ])))
+    .unwrap();
+    assert_eq!(keys(&m), vec!["package/package.json"]);
+}
+
+#[test]
+fn pax_type_or_mode_keyword_is_rejected() {
+    for key in ["type", "mode"] {
+        let body = pax(&[(key, "5")]);
+        let t = gz(&tar(&[
+            M(b"package/package.json", b'0', PKG, b""),
+            M(b"PaxHeader/a", b'x', &body, b""),
+            M(b"package/a.js", b'0', b"1", b""),
+        ]));
+        assert_rejected!(t, ArchiveRejection::PaxKeyword { global: false, .. });
+    }
+}
+
+#[test]
+fn gnu_longname_and_pax_path_together_are_rejected() {
+    let long = format!("package/{}.js", "l".repeat(120));
+    let body = pax(&[("path", "package/other.js")]);
+    for order in [0, 1] {
+        let l = M(b"././@LongLink", b'L', long.as_bytes(), b"");
+        let x = M(b"PaxHeader/a", b'x', &body, b"");
+        let members = if order == 0 {
+            vec![
+                M(b"package/package.json", b'0', PKG, b""),
+                l,
+                x,
+                M(b"package/short.js", b'0', b"1", b""),
+            ]
+        } else {
+            vec![
+                M(b"package/package.json", b'0', PKG, b""),
+                x,
+                l,
+                M(b"package/short.js", b'0', b"1", b""),
+            ]
+        };
+        let r = rejection(&gz(&tar(&members)));
+        assert!(
+            matches!(r, ArchiveRejection::CompetingNames { .. }),
+            "{r:?}"
+        );
+        assert_eq!(r.rule(), "archive-competing-names");
+    }
+    // Two long names for one entry: node-tar keeps the last.
+    let t = gz(&tar(&[
+        M(b"././@LongLink", b'L', long.as_bytes(), b""),
+        M(b"././@LongLink", b'L', b"package/second.js", b""),
+        M(b"package/short.js", b'0', b"1", b""),
+    ]));
+    assert_rejected!(t, ArchiveRejection::CompetingNames { .. });
+    // Benign twins: either source alone names the entry.
+    let m = inspect(&gz(&tar(&[
+        M(b"././@LongLink", b'L', long.as_bytes(), b""),
+        M(b"package/short.js", b'0', b"1", b""),
+    ])))
+    .unwrap();
+    assert_eq!(keys(&m), vec![long.clone()]);
+    let m = inspect(&gz(&tar(&[
+        M(b"PaxHeader/a", b'x', &body, b""),
+        M(b"package/short.js", b'0', b"1", b""),
+    ])))
+    .unwrap();
+    assert_eq!(keys(&m), vec!["package/other.js"]);
+}
+
+#[test]
+fn pax_header_followed_by_another_extension_header_is_rejected() {
+    // node-tar applies the pax `size` to the long-name header itself and misreads its data.
+    let body = pax(&[("size", "0")]);
+    let t = gz(&tar(&[
+        M(b"PaxHeader/a", b'x', &body, b""),
+        M(b"././@LongLink", b'L', b"package/long.js", b""),
+        M(b"package/short.js", b'0', b"", b""),
+    ]));
+    assert_rejected!(t, ArchiveRejection::CompetingNames { .. });
+}
+
+#[test]
+fn gnu_long_name_with_bytes_after_its_nul_is_rejected() {
+    // node-tar's `replace(/\0.*/, '')` removes only up to the next newline.
+    let t = gz(&tar(&[
+        M(b"././@LongLink", b'L', b"package/a.js\0x\n.js", b""),
+        M(b"package/short.js", b'0', b"1", b""),
+    ]));
+    assert_rejected!(t, ArchiveRejection::CorruptTar { .. });
+}
+
+#[test]
+fn file_entry_named_like_a_directory_is_rejected() {
+    // node-tar turns a '0' entry named "x/" into a directory of size 0 and reads its data as
+    // headers: here, a hidden package/evil.js.
+    let hidden = tar(&[M(
+        b"package/evil.js",
+        b'0',
+        b"require('child_process')",
+        b"",
+    )]);
+    let hidden = &hidden[..hidden.len() - 1024];
+    let t = gz(&tar(&[
+        M(b"package/package.json", b'0', PKG, b""),
+        M(b"package/lib/", b'0', hidden, b""),
+    ]));
+    let r = rejection(&t);
+    assert!(
+        matches!(r, ArchiveRejection::FileNamedLikeDirectory { .. }),
+        "{r:?}"
+    );
+    assert_eq!(r.rule(), "archive-file-named-like-directory");
+    // Also as an old-style (NUL typeflag) file, and through a pax path.
+    let t = gz(&tar(&[M(b"package/lib/", 0, b"", b"")]));
+    assert_rejected!(t, ArchiveRejection::FileNamedLikeDirectory { .. });
+    let body = pax(&[("path", "package/lib/")]);
+    let t = gz(&tar(&[
+        M(b"PaxHeader/a", b'x', &body, b""),
+        M(b"package/short.js", b'0', b"", b""),
+    ]));
+    assert_rejected!(t, ArchiveRejection::FileNamedLikeDirectory { .. });
+    // Benign twin: a real directory entry.
+    let m = inspect(&with_pkg(&[M(b"package/lib/", b'5', b"", b"")])).unwrap();
+    assert_eq!(keys(&m), vec!["package/package.json"]);
+}
+
+#[test]
+fn linkname_on_a_regular_file_is_rejected() {
+    // node-tar skips a non-link header with a link name ("linkpath forbidden") and reads its
+    // data as headers.
+    let t = with_pkg(&[M(b"package/a.js", b'0', b"1", b"b.js")]);
+    assert_rejected!(t, ArchiveRejection::LinknameOnNonLink { .. });
+    let body = pax(&[("linkpath", "x")]);
+    let t = gz(&tar(&[
+        M(b"PaxHeader/a", b'x', &body, b""),
+        M(b"package/a.js", b'0', b"1", b""),
+    ]));
+    assert_rejected!(t, ArchiveRejection::LinknameOnNonLink { .. });
+}
+
+#[test]
+fn second_top_level_directory_is_rejected() {
+    // npm strips the first component whatever it is: zzz/setup.js replaces package/setup.js.
+    let t = with_pkg(&[
+        M(b"package/setup.js", b'0', b"reviewed", b""),
+        M(b"zzz/setup.js", b'0', b"unreviewed", b""),
+    ]);
+    let r = rejection(&t);
+    assert!(
+        matches!(r, ArchiveRejection::SecondTopLevel { .. }),
+        "{r:?}"
+    );
+    assert_eq!(r.rule(), "archive-second-top-level");
+    // A leading "./" is a component of its own to node-tar.
+    assert_rejected!(
+        with_pkg(&[M(b"./package/a.js", b'0', b"1", b"")]),
+        ArchiveRejection::SecondTopLevel { .. }
+    );
+    // Benign twin: one top-level directory with another name is installed the same way, and
+    // listed under the canonical package/ root.
+    let m = inspect(&gz(&tar(&[
+        M(b"node/package.json", b'0', PKG, b""),
+        M(b"node/setup.js", b'0', b"reviewed", b""),
+    ])))
+    .unwrap();
+    assert_eq!(keys(&m), vec!["package/package.json", "package/setup.js"]);
+    assert!(m.package.is_some());
+}
+
+#[test]
+fn entry_at_the_archive_root_is_rejected() {
+    let t = with_pkg(&[M(b"README", b'0', b"x", b"")]);
+    assert_rejected!(t, ArchiveRejection::SecondTopLevel { .. });
+    let t = gz(&tar(&[M(b"README", b'0', b"x", b"")]));
+    let r = rejection(&t);
+    assert!(matches!(r, ArchiveRejection::EntryAtRoot { .. }), "{r:?}");
+    assert_eq!(r.rule(), "archive-entry-at-root");
+}
+
+#[test]
+fn paths_colliding_after_strip_are_rejected() {
+    // pacote renames .gitignore to .npmignore: with both present one overwrites the other.
+    for pair in [
+        [&b"package/.gitignore"[..], b"package/.npmignore"],
+        [b"package/.npmignore", b"package/.gitignore"],
+    ] {
+        let t = with_pkg(&[M(pair[0], b'0', b"a", b""), M(pair[1], b'0', b"b", b"")]);
+        let r = rejection(&t);
+        assert!(matches!(r, ArchiveRejection::PathCollision { .. }), "{r:?}");
+        assert_eq!(r.rule(), "archive-path-collision");
+    }
+    // Benign twin: a lone .gitignore is listed where npm writes it.
+    let m = inspect(&with_pkg(&[M(b"package/lib/.gitignore", b'0', b"a", b"")])).unwrap();
+    assert_eq!(
+        keys(&m),
+        vec!["package/lib/.npmignore", "package/package.json"]
+    );
+}
+
+#[test]
+fn file_used_as_a_directory_is_rejected() {
+    for order in [0, 1] {
+        let (a, b) = (
+            M(b"package/a", b'0', b"1", b""),
+            M(b"package/a/b.js", b'0', b"2", b""),
+        );
+        let t = if order == 0 {
+            with_pkg(&[a, b])
+        } else {
+            with_pkg(&[b, a])
+        };
+        let r = rejection(&t);
+        assert!(
+            matches!(r, ArchiveRejection::FileAsDirectory { .. }),
+            "{r:?}"
+        );
+        assert_eq!(r.rule(), "archive-file-as-directory");
+    }
+}
+
+#[test]
+fn setuid_file_is_rejected_and_modes_are_recorded_as_npm_writes_them() {
+    let mut h = header(b"package/a.js", b'0', 1, b"");
+    octal(&mut h[100..108], 0o4755);
+    reseal(&mut h);
+    let t = gz(&raw_tar(&[pkg_header(), (h, b"1")]));
+    let r = rejection(&t);
+    assert!(
+        matches!(r, ArchiveRejection::SpecialModeBits { .. }),
+        "{r:?}"
+    );
+    assert_eq!(r.rule(), "archive-mode-special-bits");
+    // Benign twin: pacote ORs in 0o666, the process umask 0o022 takes away group/other write.
+    let mut modes = Vec::new();
+    for raw in [0o600u64, 0o700, 0o777, 0o444] {
+        let mut h = header(b"package/a.js", b'0', 1, b"");
+        octal(&mut h[100..108], raw);
+        reseal(&mut h);
+        let m = inspect(&gz(&raw_tar(&[pkg_header(), (h, b"1")]))).unwrap();
+        modes.push(m.entries["package/a.js"].mode);
+    }
+    assert_eq!(modes, vec![0o644, 0o744, 0o755, 0o644]);
+}
+
+#[test]
+fn ustar_prefix_is_read_as_npm_reads_it() {
+    // node-tar joins the 155-byte prefix whenever byte 475 is set, even when the prefix is
+    // empty: "/package/a.js", not "package/a.js" (refused: the prefix field holds a byte after
+    // its NUL).
+    let mut h = header(b"package/a.js", b'0', 1, b"");
+    h[475] = b'x';
+    reseal(&mut h);
+    let t = gz(&raw_tar(&[pkg_header(), (h, b"1")]));
+    assert_rejected!(t, ArchiveRejection::CorruptTar { .. });
+    // A full 155-byte prefix is joined as node-tar joins it.
+    let mut h = header(b"a.js", b'0', 1, b"");
+    let prefix = format!("package/{}", "p".repeat(147));
+    h[345..500].copy_from_slice(prefix.as_bytes());
+    reseal(&mut h);
+    let m = inspect(&gz(&raw_tar(&[pkg_header(), (h, b"1")]))).unwrap();
+    assert!(
+        m.entries.contains_key(&format!("{prefix}/a.js")),
+        "{:?}",
+        keys(&m)
+    );
+    // Benign twin: a prefix as ustar writes it.
+    let mut h = header(b"a.js", b'0', 1, b"");
+    h[345..352].copy_from_slice(b"package");
+    reseal(&mut h);
+    let m = inspect(&gz(&raw_tar(&[pkg_header(), (h, b"1")]))).unwrap();
+    assert_eq!(keys(&m), vec!["package/a.js", "package/package.json"]);
+    // GNU magic: node-tar ignores the prefix field.
+    let mut h = header(b"package/b.js", b'0', 1, b"");
+    h[257..265].copy_from_slice(b"ustar  \0");
+    h[345..348].copy_from_slice(b"zzz");
+    reseal(&mut h);
+    let m = inspect(&gz(&raw_tar(&[pkg_header(), (h, b"1")]))).unwrap();
+    assert_eq!(keys(&m), vec!["package/b.js", "package/package.json"]);
+}
+
+#[test]
+fn checksum_running_into_the_typeflag_is_rejected() {
+    // node-tar reads the checksum from 12 bytes: 8 digits with no terminator continue into the
+    // typeflag ('0') and are another number to it.
+    let mut h = header(b"package/a.js", b'0', 1, b"");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+    h[148..156].copy_from_slice(format!("{sum:08o}").as_bytes());
+    let t = gz(&raw_tar(&[pkg_header(), (h, b"1")]));
+    assert_rejected!(t, ArchiveRejection::CorruptTar { .. });
+    // Base-256 numbers (node-tar throws on a bad one and skips the header).
+    let mut h = header(b"package/a.js", b'0', 1, b"");
+    h[124] = 0x80;
+    h[125..136].fill(0);
+    h[135] = 1;
+    reseal(&mut h);
+    let t = gz(&raw_tar(&[pkg_header(), (h, b"1")]));
+    assert_rejected!(t, ArchiveRejection::CorruptTar { .. });
+}
+
+#[test]
+fn archive_inflating_past_npm_s_ratio_is_rejected() {
+    // node-tar aborts an extraction past 1000 inflated bytes per compressed byte: npm would
+    // fail to install it.
+    let t = tar(&[
+        M(b"package/package.json", b'0', PKG, b""),
+        M(b"package/zeros.bin", b'0', &vec![0u8; 8 << 20], b""),
+    ]);
+    let mut e = GzEncoder::new(Vec::new(), Compression::best());
+    e.write_all(&t).unwrap();
+    let r = rejection(&e.finish().unwrap());
+    assert!(
+        matches!(&r, ArchiveRejection::Limit { limit, .. } if limit.what.contains("npm's tar")),
+        "{r:?}"
+    );
+    // Benign twin: the same size of text-like bytes.
+    let text: Vec<u8> = (0..4u32 << 20)
+        .map(|i| b'a' + (i.wrapping_mul(2_654_435_761) >> 27) as u8)
+        .collect();
+    let t = tar(&[
+        M(b"package/package.json", b'0', PKG, b""),
+        M(b"package/text.txt", b'0', &text, b""),
+    ]);
+    assert!(inspect(&gz(&t)).is_ok());
+}
+
+#[test]
+fn name_field_with_a_newline_after_its_nul_is_rejected() {
+    // node-tar's `replace(/\0.*/, '')` stops at a line terminator: "package/a.js\0\nbbb…" is the
+    // path "package/a.js\nbbb…" to npm, "package/a.js" to a reader that cuts at the NUL.
+    let mut name = b"package/a.js\0\n".to_vec();
+    name.resize(100, b'b');
+    let mut h = header(b"", b'0', 1, b"");
+    h[..100].copy_from_slice(&name);
+    reseal(&mut h);
+    let t = gz(&raw_tar(&[pkg_header(), (h, b"1")]));
+    assert_rejected!(t, ArchiveRejection::CorruptTar { .. });
+    // Benign twin: NUL padding after the name.
+    let m = inspect(&gz(&raw_tar(&[
+        pkg_header(),
+        (header(b"package/a.js", b'0', 1, b""), b"1"),
+    ])))
+    .unwrap();
+    assert_eq!(keys(&m), vec!["package/a.js", "package/package.json"]);
 }

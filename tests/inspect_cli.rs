@@ -113,7 +113,15 @@ fn hostile_archives_exit_1_naming_the_rule() {
     assert!(err.contains("archive-path-parent"), "{err}");
     // Limits from the command line.
     let p = dir.path().join("many.tgz");
-    std::fs::write(&p, tgz(&[("a", b"1"), ("b", b"2"), ("c", b"3")])).unwrap();
+    std::fs::write(
+        &p,
+        tgz(&[
+            ("package/a", b"1"),
+            ("package/b", b"2"),
+            ("package/c", b"3"),
+        ]),
+    )
+    .unwrap();
     let (code, _, err) = run(&["inspect", "--max-entries", "2", p.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
     assert!(

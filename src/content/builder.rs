@@ -7,7 +7,7 @@ use super::rejection::ArchiveRejection;
 use crate::digest::{Algorithm, Digest};
 use crate::limits::{LimitExceeded, Limits};
 use sha2::{Digest as _, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Largest `package.json` read (bigger ones are hashed but not parsed).
 const PACKAGE_JSON_MAX: usize = 16 << 20;
@@ -29,6 +29,33 @@ pub(crate) struct Builder {
     seen: u64,
     /// What could not be looked into (see [`super::ContentManifest::notes`]).
     pub(crate) notes: Vec<String>,
+    /// The npm layout (tar and tgz): entries are read as npm installs them (see
+    /// [`Builder::add_npm`] and `docs/archive-rules.md`).
+    npm: Option<NpmLayout>,
+}
+
+/// State of the npm layout rules.
+#[derive(Default)]
+struct NpmLayout {
+    /// The first path component of the first entry, as written (npm strips it, whatever it is).
+    top: Option<Vec<u8>>,
+    /// Manifest key -> the entry's own normalized path (before stripping and renaming).
+    origin: HashMap<String, String>,
+    /// Directories implied by the files listed so far.
+    parents: HashSet<String>,
+}
+
+/// The canonical root of manifest keys for an npm layout: npm strips the first component of
+/// every entry, and the manifest keeps the stripped path under `package/` (so that manifests of
+/// npm tarballs, which all use `package/`, are unchanged).
+pub(crate) const NPM_ROOT: &str = "package";
+
+/// The mode npm writes for a file: pacote's `#entryMode` is `((mode | fmode) & ~umask) | exe |
+/// 0o600` with `fmode = 0o666` and npm's `umask` 0, then node-tar opens the file with it and the
+/// process umask applies; vetted records it for the usual process umask 0o022. (npm also marks
+/// `bin` targets executable, when it links them; that is not part of extraction.)
+pub(crate) fn npm_file_mode(raw: u32) -> u32 {
+    ((raw & 0o777) | 0o666) & !0o022
 }
 
 /// The tail of an executable, kept in an unlinked temporary file to look for a Bun module graph
@@ -172,7 +199,13 @@ impl Builder {
             package_jsons: Vec::new(),
             seen: 0,
             notes: Vec::new(),
+            npm: None,
         }
+    }
+
+    /// Read entries as npm installs a tarball (tar and tgz; see [`Builder::add_npm`]).
+    pub(crate) fn use_npm_layout(&mut self) {
+        self.npm = Some(NpmLayout::default());
     }
 
     pub(crate) fn limits(&self) -> &Limits {
@@ -190,6 +223,9 @@ impl Builder {
         self.seen += 1;
         LimitExceeded::check("archive entries", self.limits.archive_entries, self.seen)
             .map_err(|l| ArchiveRejection::limit(None, l))?;
+        if self.npm.is_some() {
+            return self.add_npm(raw_path, kind, mode);
+        }
         let path = match paths::normalize(raw_path, &self.limits)? {
             Some(p) => p,
             // `./`: the archive root directory itself.
@@ -272,6 +308,174 @@ impl Builder {
         }
         self.totals.entries += 1;
         self.entries.insert(path, entry);
+        Ok(sink)
+    }
+
+    /// An entry under the npm layout. npm (pacote `FetcherBase#tarxOptions`, node-tar `Unpack`)
+    /// strips the first path component of every entry whatever it is (`strip: 1`), skips links
+    /// and directories (pacote's `filter`), renames `.gitignore` to `.npmignore`, and writes the
+    /// rest. The manifest lists exactly those files, under `package/`; an archive npm could
+    /// read another way is refused:
+    /// - every entry has the same first component (npm would put `zzz/setup.js` where
+    ///   `package/setup.js` is);
+    /// - nothing lies at the root itself (node-tar skips a file whose stripped path is empty);
+    /// - no two files land on one path once stripped and renamed, and no file is also the
+    ///   parent directory of another (node-tar fails one of them and goes on);
+    /// - no link entries (pacote drops `Link` and `SymbolicLink`, so a link in the manifest
+    ///   would be content that never lands);
+    /// - no setuid, setgid or sticky bits.
+    fn add_npm(
+        &mut self,
+        raw_path: &[u8],
+        kind: RawKind<'_>,
+        mode: u32,
+    ) -> Result<Option<FileSink>, ArchiveRejection> {
+        // The path rules apply to the whole path as written.
+        let whole = match paths::normalize(raw_path, &self.limits)? {
+            Some(p) => p,
+            None if matches!(kind, RawKind::Dir) => return Ok(None),
+            None => return Err(ArchiveRejection::EmptyPath),
+        };
+        let Some(layout) = self.npm.as_mut() else {
+            return Err(ArchiveRejection::EmptyPath);
+        };
+        // node-tar `[CHECKPATH]`: `parts = path.split('/')`, `parts.splice(0, strip)`.
+        let (top, rest) = match raw_path.iter().position(|b| *b == b'/') {
+            Some(i) => (&raw_path[..i], &raw_path[i + 1..]),
+            None => (raw_path, &b""[..]),
+        };
+        match &layout.top {
+            None => layout.top = Some(top.to_vec()),
+            Some(first) if first.as_slice() != top => {
+                return Err(ArchiveRejection::SecondTopLevel {
+                    path: whole,
+                    first: String::from_utf8_lossy(first).into_owned(),
+                    second: String::from_utf8_lossy(top).into_owned(),
+                });
+            }
+            Some(_) => {}
+        }
+        let Some(stripped) = paths::normalize(rest, &self.limits)? else {
+            // node-tar: an entry whose stripped path is the extraction directory itself is
+            // skipped unless it is a directory.
+            if matches!(kind, RawKind::Dir) {
+                return Ok(None);
+            }
+            return Err(ArchiveRejection::EntryAtRoot { path: whole });
+        };
+        let mut key = format!("{NPM_ROOT}/{stripped}");
+        let size = match kind {
+            // pacote's filter returns nothing for directories: node-tar does not create them
+            // (only the parents of files it writes). Not listed.
+            RawKind::Dir => return Ok(None),
+            RawKind::Symlink { .. } => {
+                return Err(ArchiveRejection::LinkNotInstalled {
+                    path: whole,
+                    kind: "symlink",
+                });
+            }
+            RawKind::Hardlink { .. } => {
+                return Err(ArchiveRejection::LinkNotInstalled {
+                    path: whole,
+                    kind: "hardlink",
+                });
+            }
+            RawKind::File { size } => size,
+        };
+        if mode & 0o7000 != 0 {
+            return Err(ArchiveRejection::SpecialModeBits {
+                path: whole,
+                mode: mode & 0o7777,
+            });
+        }
+        // pacote: "replicates the npm pack behavior where .gitignore files are treated like
+        // .npmignore files, but only if a .npmignore file is not present" (an earlier
+        // .npmignore makes it skip the .gitignore; a later one overwrites it).
+        if key.rsplit('/').next() == Some(".gitignore") {
+            key = format!("{}.npmignore", &key[..key.len() - ".gitignore".len()]);
+        }
+        if let Some(other) = layout.origin.get(&key) {
+            return Err(if *other == whole {
+                ArchiveRejection::DuplicatePath { path: whole }
+            } else {
+                ArchiveRejection::PathCollision {
+                    path: key,
+                    first: other.clone(),
+                    second: whole,
+                }
+            });
+        }
+        if layout.parents.contains(&key) {
+            return Err(ArchiveRejection::FileAsDirectory {
+                path: key.clone(),
+                file: key,
+            });
+        }
+        let mut at = NPM_ROOT.len() + 1;
+        while let Some(i) = key[at..].find('/') {
+            let parent = &key[..at + i];
+            if layout.origin.contains_key(parent) {
+                return Err(ArchiveRejection::FileAsDirectory {
+                    path: key.clone(),
+                    file: parent.to_string(),
+                });
+            }
+            layout.parents.insert(parent.to_string());
+            at += i + 1;
+        }
+        if let Some(e) = self.entries.get(&key)
+            && e.kind == EntryKind::Embedded
+        {
+            self.entries.remove(&key);
+            self.notes.push(format!(
+                "archive entry {key:?} has the name of an embedded module; the archive entry is listed"
+            ));
+        }
+        layout.origin.insert(key.clone(), whole);
+        self.file_entry(key, size, npm_file_mode(mode)).map(Some)
+    }
+
+    /// Record a regular file and return the sink for its bytes.
+    fn file_entry(
+        &mut self,
+        path: String,
+        size: u64,
+        mode: u32,
+    ) -> Result<FileSink, ArchiveRejection> {
+        LimitExceeded::check("file size", self.limits.file_bytes, size)
+            .map_err(|l| ArchiveRejection::limit(Some(&path), l))?;
+        LimitExceeded::check(
+            "unpacked bytes",
+            self.limits.unpacked_bytes,
+            self.totals.unpacked_bytes.saturating_add(size),
+        )
+        .map_err(|l| ArchiveRejection::limit(Some(&path), l))?;
+        let sink = FileSink {
+            path: path.clone(),
+            declared: size,
+            seen: 0,
+            limit: size.min(self.limits.file_bytes),
+            sha: Sha256::new(),
+            inspector: Inspector::new(),
+            package_json: is_package_json_candidate(&path).then(Vec::new),
+            spool_limit: self.limits.embedded_graph_bytes,
+            spool: None,
+        };
+        self.totals.files += 1;
+        self.totals.unpacked_bytes += size;
+        self.totals.entries += 1;
+        self.entries.insert(
+            path,
+            Entry {
+                kind: EntryKind::File,
+                size,
+                mode,
+                sha256: None,
+                link_target: None,
+                signals: Signals::default(),
+                behaviours: Vec::new(),
+            },
+        );
         Ok(sink)
     }
 

@@ -20,7 +20,10 @@ pub struct ContentManifest {
     pub artifact: Digests,
     /// Archive format: "tgz", "tar", "zip", or "file" for a non-archive.
     pub archive: String,
-    /// Entries by normalized path (forward slashes, no leading `./` or `package/` stripping).
+    /// Entries by normalized path (forward slashes, no leading `./`). For tar and tgz, the files
+    /// npm installs: the first component stripped as npm strips it and replaced by `package/`,
+    /// `.gitignore` listed as `.npmignore`, no directory or link entries, modes as npm writes
+    /// them (`docs/archive-rules.md`). For zip, the entries as written.
     pub entries: BTreeMap<String, Entry>,
     /// Totals over the entries.
     pub totals: Totals,

@@ -128,6 +128,11 @@ pub(crate) fn spawn_reader(
     Ok((ChanReader::new(rx), handle))
 }
 
+/// node-tar's `MAX_DECOMPRESSION_RATIO`, with a small allowance for the first inflated bytes
+/// (vetted counts the compressed bytes the decoder consumed, node-tar those it was handed).
+const NODE_TAR_MAX_RATIO: u64 = 999;
+const NODE_TAR_RATIO_GRACE: u64 = 64 << 10;
+
 /// Stage 2: inflate one gzip member (RFC 1952), checking its CRC-32 and ISIZE, refusing any byte
 /// after it, and stopping at once when the expansion ratio is crossed.
 pub(crate) fn spawn_inflate(
@@ -171,6 +176,17 @@ fn inflate(input: ChanReader, tx: &SyncSender<Vec<u8>>, limits: &Limits) -> Resu
         chunk.truncate(got);
         out += got as u64;
         let consumed = gz.get_ref().consumed().max(1);
+        // node-tar (`parse.js`, `MAX_DECOMPRESSION_RATIO = 1000`) aborts an extraction whose
+        // inflated bytes pass 1000 times the compressed bytes it was given, from the first
+        // chunk on: npm would fail to install what vetted would list.
+        if out > NODE_TAR_RATIO_GRACE {
+            LimitExceeded::check(
+                "expansion ratio (unpacked/compressed; npm's tar stops at 1000)",
+                NODE_TAR_MAX_RATIO,
+                out / consumed,
+            )
+            .map_err(|l| StageError::Rejected(ArchiveRejection::limit(None, l)))?;
+        }
         if out > limits.ratio_grace_bytes {
             LimitExceeded::check(
                 "expansion ratio (unpacked/compressed)",

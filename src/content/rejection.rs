@@ -102,6 +102,110 @@ pub enum ArchiveRejection {
         /// The normalized path.
         path: String,
     },
+    /// A pax record npm's tar (node-tar `pax.js`, which splits the body at every newline) and
+    /// a POSIX reader could read differently: a value holding a newline or a NUL, a length that
+    /// is not canonical decimal, a body that is not UTF-8.
+    #[error("ambiguous pax header at byte {offset}: {detail}")]
+    PaxRecord {
+        /// Offset of the pax header in the uncompressed tar stream.
+        offset: u64,
+        /// What was wrong.
+        detail: String,
+    },
+    /// A pax keyword that changes what node-tar writes in a way vetted does not mirror: `type`
+    /// or `mode` in a local header; `path`, `linkpath`, `size`, `mode` or `type` in a global
+    /// (`g`) header, which node-tar applies to every later entry.
+    #[error("pax {} header sets {keyword:?}, which npm's tar would apply{}", if *global { "global" } else { "local" }, if *global { " to every later entry" } else { "" })]
+    PaxKeyword {
+        /// The keyword.
+        keyword: String,
+        /// Whether the header was global (`g`).
+        global: bool,
+    },
+    /// More than one source for an entry's name or link name (GNU long name and pax `path`,
+    /// two long names, a pax header followed by another extension header): readers differ on
+    /// which one wins.
+    #[error("entry {path:?}: competing name sources: {detail}")]
+    CompetingNames {
+        /// The entry's path (as far as it is known).
+        path: String,
+        /// Which sources.
+        detail: String,
+    },
+    /// A regular-file entry whose name ends in `/`: node-tar turns a `0` entry named so into a
+    /// directory and reads its data as headers.
+    #[error("entry {path:?}: a file entry named like a directory (trailing '/')")]
+    FileNamedLikeDirectory {
+        /// The path as written.
+        path: String,
+    },
+    /// A link name on an entry that is not a link: node-tar skips such a header ("linkpath
+    /// forbidden") and reads its data as headers.
+    #[error("entry {path:?} is not a link but names link target {target:?}")]
+    LinknameOnNonLink {
+        /// The entry's path.
+        path: String,
+        /// The link name.
+        target: String,
+    },
+    /// A second top-level directory: npm strips the first path component whatever it is, so
+    /// `zzz/setup.js` would be installed where `package/setup.js` is.
+    #[error(
+        "entry {path:?}: second top-level component {second:?} (the first entry's is {first:?}); npm strips the first component of every entry"
+    )]
+    SecondTopLevel {
+        /// The entry's path.
+        path: String,
+        /// The first entry's top-level component.
+        first: String,
+        /// This entry's.
+        second: String,
+    },
+    /// A file at the archive root: nothing is left once npm strips the first component.
+    #[error(
+        "entry {path:?} lies at the archive root; npm strips the first path component and would skip it"
+    )]
+    EntryAtRoot {
+        /// The path as written.
+        path: String,
+    },
+    /// Two entries land on one path once npm strips the first component and renames
+    /// `.gitignore` to `.npmignore`.
+    #[error("entries {first:?} and {second:?} are both installed as {path:?}")]
+    PathCollision {
+        /// The installed path (manifest key).
+        path: String,
+        /// The first entry.
+        first: String,
+        /// The second entry.
+        second: String,
+    },
+    /// A file is also the parent directory of another entry (node-tar would fail one of them
+    /// and go on).
+    #[error("entry {path:?} needs {file:?} to be a directory, but it is a file")]
+    FileAsDirectory {
+        /// The entry.
+        path: String,
+        /// The file in its way.
+        file: String,
+    },
+    /// A symlink or hardlink in a tarball: npm (pacote's filter) does not install links, so
+    /// listing one would be listing content that never lands.
+    #[error("entry {path:?}: {kind} entries are not installed by npm")]
+    LinkNotInstalled {
+        /// The entry's path.
+        path: String,
+        /// "symlink" or "hardlink".
+        kind: &'static str,
+    },
+    /// setuid, setgid or sticky bits on a file.
+    #[error("entry {path:?}: mode {mode:04o} has setuid, setgid or sticky bits")]
+    SpecialModeBits {
+        /// The entry's path.
+        path: String,
+        /// The mode as written.
+        mode: u32,
+    },
     /// The gzip stream is corrupt: bad header, bad CRC or length, or truncated (RFC 1952).
     #[error("corrupt gzip stream: {detail}")]
     CorruptGzip {
@@ -165,6 +269,18 @@ impl ArchiveRejection {
             ArchiveRejection::DeviceOrFifo { .. } => "archive-device-or-fifo",
             ArchiveRejection::UnsupportedEntryType { .. } => "archive-entry-type",
             ArchiveRejection::DuplicatePath { .. } => "archive-duplicate-path",
+            ArchiveRejection::PaxRecord { .. } => "archive-pax-record",
+            ArchiveRejection::PaxKeyword { global: false, .. } => "archive-pax-keyword",
+            ArchiveRejection::PaxKeyword { global: true, .. } => "archive-pax-global",
+            ArchiveRejection::CompetingNames { .. } => "archive-competing-names",
+            ArchiveRejection::FileNamedLikeDirectory { .. } => "archive-file-named-like-directory",
+            ArchiveRejection::LinknameOnNonLink { .. } => "archive-linkname-on-non-link",
+            ArchiveRejection::SecondTopLevel { .. } => "archive-second-top-level",
+            ArchiveRejection::EntryAtRoot { .. } => "archive-entry-at-root",
+            ArchiveRejection::PathCollision { .. } => "archive-path-collision",
+            ArchiveRejection::FileAsDirectory { .. } => "archive-file-as-directory",
+            ArchiveRejection::LinkNotInstalled { .. } => "archive-link-not-installed",
+            ArchiveRejection::SpecialModeBits { .. } => "archive-mode-special-bits",
             ArchiveRejection::CorruptGzip { .. } => "archive-corrupt-gzip",
             ArchiveRejection::TrailingData { .. } => "archive-trailing-data",
             ArchiveRejection::CorruptTar { .. } => "archive-corrupt-tar",
