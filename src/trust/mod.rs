@@ -30,6 +30,7 @@ pub const PINNED_FILES: &[(&str, &str)] = &[
         "npm-registry-keys.json",
         include_str!("../../trust-roots/npm-registry-keys.json"),
     ),
+    ("sigstore-tuf-root.json", tuf::PINNED_TUF_ROOT),
 ];
 
 /// When the pinned files were last confirmed current: they are byte-identical to the targets

@@ -33,6 +33,12 @@ pub const TRUSTED_ROOT_TARGET: &str = "trusted_root.json";
 /// The target holding the npm registry keys (delegated to the `registry.npmjs.org` role).
 pub const NPM_KEYS_TARGET: &str = "registry.npmjs.org/keys.json";
 
+/// The trusted root media types this client knows (Sigstore protobuf-specs).
+pub const TRUSTED_ROOT_MEDIA_TYPES: &[&str] = &[
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+    "application/vnd.dev.sigstore.trustedroot.v0.2+json",
+];
+
 /// Where the repository is.
 #[derive(Debug, Clone)]
 pub enum TufSource {
@@ -251,11 +257,27 @@ pub fn update(req: &UpdateRequest, clock: &dyn Clock) -> Result<UpdateOutcome, T
             format!("the repository's targets list no {TRUSTED_ROOT_TARGET}"),
         ));
     };
-    sigstore_trust_root::TrustedRoot::from_json(
-        std::str::from_utf8(&trusted_root.bytes)
-            .map_err(|_| TufError::rejected("tuf-target", "trusted_root.json is not UTF-8"))?,
-    )
-    .map_err(|e| {
+    let text = std::str::from_utf8(&trusted_root.bytes)
+        .map_err(|_| TufError::rejected("tuf-target", "trusted_root.json is not UTF-8"))?;
+    // Fail closed on a trusted root of a format we do not know (the engine's parser is lenient).
+    let media_type = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| {
+            v.get("mediaType")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    if !TRUSTED_ROOT_MEDIA_TYPES.contains(&media_type.as_str()) {
+        return Err(TufError::rejected(
+            "tuf-target",
+            format!(
+                "{TRUSTED_ROOT_TARGET} media type: expected one of {}, got {media_type:?}",
+                TRUSTED_ROOT_MEDIA_TYPES.join(", ")
+            ),
+        ));
+    }
+    sigstore_trust_root::TrustedRoot::from_json(text).map_err(|e| {
         TufError::rejected(
             "tuf-target",
             format!("{TRUSTED_ROOT_TARGET} is not a Sigstore trusted root: {e}"),
