@@ -15,6 +15,7 @@ use serde::Serialize;
 use sigstore_types::{Bundle, SignatureContent};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
 
+pub mod evidence;
 pub mod policy;
 
 pub use policy::{Claim, IdentityPolicy, PolicyMismatch, StringMatch};
@@ -79,7 +80,7 @@ pub struct LogEntry {
     pub log_id: String,
     /// Entry kind and version, e.g. `hashedrekord/0.0.1`.
     pub kind: String,
-    /// When the log integrated the entry (Rekor v1), if stated.
+    /// When the log integrated the entry: Rekor v1 entries with a verified SET only.
     pub integrated_time: Option<Timestamp>,
 }
 
@@ -273,6 +274,12 @@ pub enum SigstoreError {
     /// The certificate's identity or claims do not match the policy.
     #[error(transparent)]
     Policy(#[from] PolicyMismatch),
+    /// A log entry or a timestamp appears twice ([`evidence::check_duplicates`]).
+    #[error("duplicate evidence: {0}")]
+    Duplicate(String),
+    /// An inclusion proof, checkpoint and log disagree ([`evidence::check_log_consistency`]).
+    #[error("transparency log: {0}")]
+    LogConsistency(String),
 }
 
 impl SigstoreError {
@@ -293,6 +300,8 @@ impl SigstoreError {
             SigstoreError::InvalidBundle(_) => "bundle-consistency",
             SigstoreError::InvalidTrustRoot(_) => "trust-root",
             SigstoreError::Policy(p) => p.claim,
+            SigstoreError::Duplicate(_) => "duplicate-evidence",
+            SigstoreError::LogConsistency(_) => "transparency-log",
         }
     }
 }
@@ -384,6 +393,8 @@ pub fn verify(
             })
         })?,
     };
+    evidence::check_duplicates(b)?;
+    evidence::check_log_consistency(b, root)?;
     let verifier = Verifier::new(&root.root)?;
     let engine_artifact = match &artifact {
         ArtifactRef::Bytes(bytes) => sigstore_types::Artifact::Blob(bytes),
@@ -438,7 +449,15 @@ pub fn verify(
             log_index: u64::from(e.log_index),
             log_id: hex::encode(e.log_id.key_id.as_bytes()),
             kind: format!("{}/{}", e.kind_version.kind(), e.kind_version.version()),
-            integrated_time: e.integrated_time,
+            // Only a time the log signed (Rekor v1, inside the verified SET) is a fact; Rekor v2
+            // entries have none, and an `integratedTime` there is unauthenticated input.
+            integrated_time: e.integrated_time.filter(|_| {
+                e.inclusion_promise.is_some()
+                    && !matches!(
+                        e.kind_version,
+                        sigstore_types::KindVersion::HashedRekordV002
+                    )
+            }),
         });
     let signing_time = result
         .integrated_time()
