@@ -87,7 +87,7 @@ pub struct LogEntry {
 /// The certificate's claims, flattened for reports and policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CertificateClaims {
-    /// SAN: email or URI.
+    /// SAN: email, URI or Fulcio username (otherName 1.3.6.1.4.1.57264.1.7).
     pub identity: Option<String>,
     /// OIDC issuer.
     pub issuer: Option<String>,
@@ -417,6 +417,7 @@ pub fn verify(
         ArtifactRef::Bytes(bytes) => crate::digest::sha256(bytes),
         ArtifactRef::Digest(d) => d.clone(),
     };
+    let mut sans: Vec<policy::San> = Vec::new();
     let result = match signer {
         Signer::Certificate(identity) => {
             // Identity and claims are matched below, on the verified certificate, so that regular
@@ -432,7 +433,11 @@ pub fn verify(
             let info = result.certificate().ok_or_else(|| {
                 SigstoreError::InvalidBundle("verified bundle has no certificate".into())
             })?;
-            identity.check(info)?;
+            if let Some(c) = cert {
+                sans = policy::certificate_sans(c.as_bytes())
+                    .map_err(|e| SigstoreError::Certificate(CertificateError::Malformed(e)))?;
+            }
+            identity.check(info, &sans)?;
             result
         }
         Signer::PublicKey(key) => verifier.verify(
@@ -475,7 +480,14 @@ pub fn verify(
             Signer::Certificate(_) => "certificate",
             Signer::PublicKey(_) => "public-key",
         },
-        certificate: result.certificate().map(CertificateClaims::from_info),
+        certificate: result.certificate().map(|info| {
+            let mut claims = CertificateClaims::from_info(info);
+            // The engine reads only email and URI SANs; a Fulcio username is ours to read.
+            if claims.identity.is_none() {
+                claims.identity = sans.first().map(|s| s.value.clone());
+            }
+            claims
+        }),
         signing_time,
         log_entry,
         tlog_verified: result.tlog_verified(),
