@@ -912,3 +912,93 @@ fn cli_update_list_and_verify_with_the_trust_dir() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
 }
+
+/// A minimal static file server on loopback for one test: GET only, at most `max` requests,
+/// 404 for anything missing or outside `root`.
+fn serve_dir(root: PathBuf, max: usize) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(max) {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).map_or(true, |n| n == 0) || h == "\r\n" {
+                    break;
+                }
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let rel = path.trim_start_matches('/');
+            let file = (!rel.split('/').any(|c| c == ".." || c.is_empty()))
+                .then(|| root.join(rel))
+                .and_then(|p| std::fs::read(p).ok());
+            let _ = match file {
+                Some(body) => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    stream.write_all(&body)
+                }
+                None => stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
+            };
+        }
+    });
+    format!("http://{addr}/")
+}
+
+#[test]
+fn update_over_http_from_a_loopback_mirror() {
+    let s = Signer::new();
+    let work = tempfile::tempdir().expect("tempdir");
+    let repo = work.path().join("repo");
+    let state = State::good(2);
+    let root = write_repo(&s, &repo, &state);
+    let url = serve_dir(repo.clone(), 64);
+    let trust = work.path().join("trust");
+    let mut req = request(&repo, &trust, &root);
+    req.source = TufSource::parse(&url);
+    assert!(matches!(req.source, TufSource::Url(_)));
+    let out = run(&req, at(1)).expect("update over http");
+    assert_eq!(out.state.role("timestamp").map(|r| r.version), Some(2));
+    assert!(
+        out.state.npm_keys.is_some(),
+        "the delegated target, fetched as dir/<hash>.name"
+    );
+    // A mirror that serves an altered target is rejected the same way as a directory.
+    let hex = vetted::digest::sha256(&state.trusted_root).hex();
+    let path = repo.join(format!("targets/{hex}.trusted_root.json"));
+    let mut bytes = state.trusted_root.clone();
+    bytes[1] ^= 0x20;
+    std::fs::write(&path, &bytes).expect("write");
+    let mut req2 = request(&repo, &work.path().join("trust2"), &root);
+    req2.source = TufSource::parse(&url);
+    let (check, _) = rejected(run(&req2, at(1)));
+    assert_eq!(check, "tuf-metadata");
+}
+
+#[test]
+fn unreachable_mirror_is_an_operational_error() {
+    // A port nothing listens on (bound, then closed): connection refused, exit 2 not 1.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let s = Signer::new();
+    let work = tempfile::tempdir().expect("tempdir");
+    let repo = work.path().join("repo");
+    let root = write_repo(&s, &repo, &State::good(1));
+    let mut req = request(&repo, &work.path().join("trust"), &root);
+    req.source = TufSource::parse(&format!("http://127.0.0.1:{port}/"));
+    assert!(matches!(run(&req, at(1)), Err(TufError::Operational(_))));
+}
