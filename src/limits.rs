@@ -130,3 +130,38 @@ pub enum ReadLimitedError {
     #[error(transparent)]
     Limit(#[from] LimitExceeded),
 }
+
+/// Limits of a TUF update (`vetted trust-root update`). Sigstore's `timestamp.json` and
+/// `snapshot.json` give no lengths for the files they name, so these bound every download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TufLimits {
+    /// Largest `N.root.json`.
+    pub root_bytes: u64,
+    /// Largest `timestamp.json`.
+    pub timestamp_bytes: u64,
+    /// Largest `snapshot.json`.
+    pub snapshot_bytes: u64,
+    /// Largest `targets.json` or delegated targets role.
+    pub targets_bytes: u64,
+    /// Most root versions walked in one update (TUF 5.3.3's "Y").
+    pub root_updates: u64,
+    /// Largest target file installed (`trusted_root.json`, the npm keys).
+    pub target_bytes: u64,
+    /// Overall deadline of one HTTP request, in seconds.
+    pub request_seconds: u64,
+}
+
+impl Default for TufLimits {
+    fn default() -> Self {
+        const MIB: u64 = 1 << 20;
+        TufLimits {
+            root_bytes: MIB,
+            timestamp_bytes: MIB,
+            snapshot_bytes: 4 * MIB,
+            targets_bytes: 8 * MIB,
+            root_updates: 1024,
+            target_bytes: 4 * MIB,
+            request_seconds: 60,
+        }
+    }
+}

@@ -7,8 +7,6 @@ use crate::ledger::Ledger;
 use crate::limits::Limits;
 use crate::policy::{Policy, PolicyError};
 use crate::store::AdmitTarget;
-use crate::trust::TrustRoots;
-use crate::trust::npm_keys::NpmRegistryKeys;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -46,6 +44,8 @@ pub struct AdmitArgs {
     markdown: bool,
     #[command(flatten)]
     source: SourceArgs,
+    #[command(flatten)]
+    trust: super::trust_root::TrustArgs,
 }
 
 pub fn run(args: AdmitArgs) -> Outcome {
@@ -86,8 +86,8 @@ fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
     };
     let limits = Limits::default();
     let fetch = args.source.options(limits)?;
-    let roots = TrustRoots::pinned().map_err(Failure::operational)?;
-    let npm_keys = NpmRegistryKeys::pinned().map_err(Failure::operational)?;
+    let trust = args.trust.load()?;
+    let (roots, npm_keys) = (trust.roots, trust.npm_keys);
     let gate = Gate {
         policy: &policy,
         ledger: &ledger,

@@ -52,6 +52,8 @@ pub struct CertifyArgs {
     ledger: PathBuf,
     #[command(flatten)]
     source: super::fetch::SourceArgs,
+    #[command(flatten)]
+    trust: super::trust_root::TrustArgs,
 }
 
 /// Check a build against the ledger: exit 0 when an audit (or delta chain, or exemption) covers
@@ -78,6 +80,8 @@ pub struct ReviewArgs {
     ledger: PathBuf,
     #[command(flatten)]
     source: super::fetch::SourceArgs,
+    #[command(flatten)]
+    trust: super::trust_root::TrustArgs,
 }
 
 fn print_diagnostics(d: &LedgerDiagnostics) {
@@ -174,6 +178,7 @@ fn manifest_for(
     spec: &PackageId,
     manifest: Option<&Path>,
     source: &super::fetch::SourceArgs,
+    trust: &super::trust_root::TrustArgs,
 ) -> Result<(ContentManifest, crate::digest::Digests), Failure> {
     match manifest {
         Some(p) => read_manifest_file(p).map(|m| {
@@ -188,7 +193,7 @@ fn manifest_for(
                     "the content reader and the fetcher disagree on the artifact's digests",
                 ));
             }
-            check_attestations(&fetched)?;
+            check_attestations(&fetched, trust)?;
             Ok((manifest, fetched.digests))
         }
     }
@@ -197,7 +202,10 @@ fn manifest_for(
 /// When the registry lists attestations for the build, they must verify (Sigstore bundle against
 /// the pinned roots, npm publish attestation against the registry keys, subject = these bytes);
 /// when it lists none, say so. Source-repository policy belongs to `vetted admit`'s policy file.
-fn check_attestations(fetched: &crate::source::Fetched) -> Result<(), Failure> {
+fn check_attestations(
+    fetched: &crate::source::Fetched,
+    trust: &super::trust_root::TrustArgs,
+) -> Result<(), Failure> {
     let Some(meta) = &fetched.npm else {
         return Ok(());
     };
@@ -211,8 +219,8 @@ fn check_attestations(fetched: &crate::source::Fetched) -> Result<(), Failure> {
     let limits = crate::limits::Limits::default();
     let bytes = crate::limits::read_file_limited(path, "attestations size", limits.bundle_bytes)
         .map_err(Failure::operational)?;
-    let roots = crate::trust::TrustRoots::pinned().map_err(Failure::operational)?;
-    let keys = crate::trust::npm_keys::NpmRegistryKeys::pinned().map_err(Failure::operational)?;
+    let trust = trust.load()?;
+    let (roots, keys) = (trust.roots, trust.npm_keys);
     let package = crate::provenance::NpmPackageRef {
         tarball: &fetched.digests,
         name: meta.name.as_str(),
@@ -247,7 +255,12 @@ pub fn run_certify(args: CertifyArgs) -> Outcome {
 
 fn certify_inner(args: CertifyArgs) -> Result<Outcome, Failure> {
     let package = PackageId::parse_spec(&args.spec).map_err(Failure::operational)?;
-    let (manifest, _) = manifest_for(&package, args.manifest.as_deref(), &args.source)?;
+    let (manifest, _) = manifest_for(
+        &package,
+        args.manifest.as_deref(),
+        &args.source,
+        &args.trust,
+    )?;
     let criteria = args
         .criteria
         .iter()
@@ -301,7 +314,12 @@ pub fn run_review(args: ReviewArgs) -> Outcome {
 
 fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
     let package = PackageId::parse_spec(&args.spec).map_err(Failure::operational)?;
-    let (manifest, digests) = manifest_for(&package, args.manifest.as_deref(), &args.source)?;
+    let (manifest, digests) = manifest_for(
+        &package,
+        args.manifest.as_deref(),
+        &args.source,
+        &args.trust,
+    )?;
     let file = args.ledger.join(ledger::AUDITS_FILE);
     if !file.exists() {
         return Err(Failure::operational(format!(

@@ -8,7 +8,6 @@ use crate::provenance::{
     self, GhAttestationPolicy, ProvenanceAccepted, ProvenanceError, ProvenancePolicy, VsaPolicy,
 };
 use crate::sigstore::StringMatch;
-use crate::trust::npm_keys::NpmRegistryKeys;
 use crate::trust::{Instance, TrustError, TrustRoots};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -80,6 +79,9 @@ pub struct VerifyArtifactArgs {
     refs: RefArgs,
 
     #[command(flatten)]
+    trust: super::trust_root::TrustArgs,
+
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -120,6 +122,9 @@ pub struct VerifyNpmPackageArgs {
     refs: RefArgs,
 
     #[command(flatten)]
+    trust: super::trust_root::TrustArgs,
+
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -145,6 +150,9 @@ pub struct VerifyGithubAttestationArgs {
 
     #[command(flatten)]
     refs: RefArgs,
+
+    #[command(flatten)]
+    trust: super::trust_root::TrustArgs,
 
     #[command(flatten)]
     output: OutputArgs,
@@ -258,6 +266,9 @@ pub struct VerifyAttestationArgs {
     /// A trusted_root.json to trust instead of the pinned roots.
     #[arg(long, value_name = "FILE")]
     custom_trusted_root: Option<PathBuf>,
+
+    #[command(flatten)]
+    trust: super::trust_root::TrustArgs,
 
     /// Do not trust the public-good Sigstore instance (GitHub's own instance only).
     #[arg(long)]
@@ -394,7 +405,7 @@ fn verify_artifact(args: VerifyArtifactArgs) -> Result<Outcome, Failure> {
         args.refs,
         &args.build_workflow_input,
     )?;
-    let roots = TrustRoots::pinned().map_err(trust_failure)?;
+    let roots = args.trust.load()?.roots;
     let provenance = read_input(
         &args.provenance_path,
         "provenance size",
@@ -419,9 +430,8 @@ pub fn run_verify_npm_package(args: VerifyNpmPackageArgs) -> Outcome {
 fn verify_npm_package(args: VerifyNpmPackageArgs) -> Result<Outcome, Failure> {
     let limits = Limits::default();
     let policy = policy(&args.source_uri, args.builder_id, args.refs, &[])?;
-    let roots = TrustRoots::pinned().map_err(trust_failure)?;
-    let keys = NpmRegistryKeys::pinned()
-        .map_err(|e| Failure::operational(format!("pinned npm registry keys: {e}")))?;
+    let trust = args.trust.load()?;
+    let (roots, keys) = (trust.roots, trust.npm_keys);
     let attestations = read_input(
         &args.attestations_path,
         "attestations size",
@@ -460,7 +470,7 @@ pub fn run_verify_github_attestation(args: VerifyGithubAttestationArgs) -> Outco
 fn verify_github_attestation(args: VerifyGithubAttestationArgs) -> Result<Outcome, Failure> {
     let limits = Limits::default();
     let policy = policy(&args.source_uri, Some(args.builder_id), args.refs, &[])?;
-    let roots = TrustRoots::pinned().map_err(trust_failure)?;
+    let roots = args.trust.load()?.roots;
     let attestation = read_input(
         &args.attestation_path,
         "attestation size",
@@ -514,13 +524,14 @@ pub fn run_verify_attestation(args: VerifyAttestationArgs) -> Outcome {
 fn verify_attestation(args: VerifyAttestationArgs) -> Result<Outcome, Failure> {
     let limits = Limits::default();
     let roots = match (&args.custom_trusted_root, args.no_public_good) {
-        (Some(path), _) => TrustRoots::from_file(path).map(|r| TrustRoots::from_roots(vec![r])),
-        (None, true) => {
-            TrustRoots::embedded(Instance::GitHub).map(|r| TrustRoots::from_roots(vec![r]))
-        }
-        (None, false) => TrustRoots::pinned(),
-    }
-    .map_err(trust_failure)?;
+        (Some(path), _) => TrustRoots::from_file(path)
+            .map(|r| TrustRoots::from_roots(vec![r]))
+            .map_err(trust_failure)?,
+        (None, true) => TrustRoots::embedded(Instance::GitHub)
+            .map(|r| TrustRoots::from_roots(vec![r]))
+            .map_err(trust_failure)?,
+        (None, false) => args.trust.load()?.roots,
+    };
     let artifact = if let Some(hex) = args.artifact.strip_prefix("sha256:") {
         Digest::from_hex(Algorithm::Sha256, hex)
             .map_err(|e| Failure::operational(format!("artifact digest: {e}")))?

@@ -3,7 +3,6 @@ use super::{Failure, Outcome, finish};
 use crate::digest::{Algorithm, Digest};
 use crate::limits::{Limits, ReadLimitedError, read_file_limited};
 use crate::sigstore::{self, ArtifactRef, Claim, IdentityPolicy, Signer, StringMatch};
-use crate::trust::{TrustError, TrustRoots};
 use std::path::PathBuf;
 
 /// Verify a Sigstore bundle for an artifact, offline.
@@ -67,10 +66,8 @@ pub struct VerifyBundleArgs {
     #[arg(long, value_name = "PEM")]
     key: Option<PathBuf>,
 
-    /// A trusted_root.json to use instead of the pinned roots for this run (or the name of a
-    /// pinned root: public-good, staging, github).
-    #[arg(long, value_name = "FILE")]
-    trusted_root: Option<String>,
+    #[command(flatten)]
+    trust: super::trust_root::TrustArgs,
 
     /// Print the verified facts, or the rejection, as JSON on stdout.
     #[arg(long)]
@@ -173,14 +170,7 @@ fn verify(args: VerifyBundleArgs) -> Result<Outcome, Failure> {
         }
         None => Signer::Certificate(identity_policy(&args)?),
     };
-    let roots = match &args.trusted_root {
-        Some(arg) => TrustRoots::from_arg(arg),
-        None => TrustRoots::pinned(),
-    }
-    .map_err(|e| match e {
-        TrustError::Read { .. } => Failure::operational(e),
-        other => Failure::rejected("trust-root", other),
-    })?;
+    let roots = args.trust.load()?.roots;
 
     let bundle_bytes = read_input(&args.bundle, "bundle size", limits.bundle_bytes)?;
     let bundle = sigstore::parse_bundle(&bundle_bytes, &limits)

@@ -15,6 +15,7 @@ use serde::Serialize;
 use sigstore_types::{Bundle, SignatureContent};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
 
+pub mod evidence;
 pub mod policy;
 
 pub use policy::{Claim, IdentityPolicy, PolicyMismatch, StringMatch};
@@ -79,14 +80,14 @@ pub struct LogEntry {
     pub log_id: String,
     /// Entry kind and version, e.g. `hashedrekord/0.0.1`.
     pub kind: String,
-    /// When the log integrated the entry (Rekor v1), if stated.
+    /// When the log integrated the entry: Rekor v1 entries with a verified SET only.
     pub integrated_time: Option<Timestamp>,
 }
 
 /// The certificate's claims, flattened for reports and policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CertificateClaims {
-    /// SAN: email or URI.
+    /// SAN: email, URI or Fulcio username (otherName 1.3.6.1.4.1.57264.1.7).
     pub identity: Option<String>,
     /// OIDC issuer.
     pub issuer: Option<String>,
@@ -273,6 +274,12 @@ pub enum SigstoreError {
     /// The certificate's identity or claims do not match the policy.
     #[error(transparent)]
     Policy(#[from] PolicyMismatch),
+    /// A log entry or a timestamp appears twice ([`evidence::check_duplicates`]).
+    #[error("duplicate evidence: {0}")]
+    Duplicate(String),
+    /// An inclusion proof, checkpoint and log disagree ([`evidence::check_log_consistency`]).
+    #[error("transparency log: {0}")]
+    LogConsistency(String),
 }
 
 impl SigstoreError {
@@ -293,6 +300,8 @@ impl SigstoreError {
             SigstoreError::InvalidBundle(_) => "bundle-consistency",
             SigstoreError::InvalidTrustRoot(_) => "trust-root",
             SigstoreError::Policy(p) => p.claim,
+            SigstoreError::Duplicate(_) => "duplicate-evidence",
+            SigstoreError::LogConsistency(_) => "transparency-log",
         }
     }
 }
@@ -384,6 +393,8 @@ pub fn verify(
             })
         })?,
     };
+    evidence::check_duplicates(b)?;
+    evidence::check_log_consistency(b, root)?;
     let verifier = Verifier::new(&root.root)?;
     let engine_artifact = match &artifact {
         ArtifactRef::Bytes(bytes) => sigstore_types::Artifact::Blob(bytes),
@@ -406,6 +417,7 @@ pub fn verify(
         ArtifactRef::Bytes(bytes) => crate::digest::sha256(bytes),
         ArtifactRef::Digest(d) => d.clone(),
     };
+    let mut sans: Vec<policy::San> = Vec::new();
     let result = match signer {
         Signer::Certificate(identity) => {
             // Identity and claims are matched below, on the verified certificate, so that regular
@@ -421,7 +433,11 @@ pub fn verify(
             let info = result.certificate().ok_or_else(|| {
                 SigstoreError::InvalidBundle("verified bundle has no certificate".into())
             })?;
-            identity.check(info)?;
+            if let Some(c) = cert {
+                sans = policy::certificate_sans(c.as_bytes())
+                    .map_err(|e| SigstoreError::Certificate(CertificateError::Malformed(e)))?;
+            }
+            identity.check(info, &sans)?;
             result
         }
         Signer::PublicKey(key) => verifier.verify(
@@ -438,7 +454,15 @@ pub fn verify(
             log_index: u64::from(e.log_index),
             log_id: hex::encode(e.log_id.key_id.as_bytes()),
             kind: format!("{}/{}", e.kind_version.kind(), e.kind_version.version()),
-            integrated_time: e.integrated_time,
+            // Only a time the log signed (Rekor v1, inside the verified SET) is a fact; Rekor v2
+            // entries have none, and an `integratedTime` there is unauthenticated input.
+            integrated_time: e.integrated_time.filter(|_| {
+                e.inclusion_promise.is_some()
+                    && !matches!(
+                        e.kind_version,
+                        sigstore_types::KindVersion::HashedRekordV002
+                    )
+            }),
         });
     let signing_time = result
         .integrated_time()
@@ -456,7 +480,14 @@ pub fn verify(
             Signer::Certificate(_) => "certificate",
             Signer::PublicKey(_) => "public-key",
         },
-        certificate: result.certificate().map(CertificateClaims::from_info),
+        certificate: result.certificate().map(|info| {
+            let mut claims = CertificateClaims::from_info(info);
+            // The engine reads only email and URI SANs; a Fulcio username is ours to read.
+            if claims.identity.is_none() {
+                claims.identity = sans.first().map(|s| s.value.clone());
+            }
+            claims
+        }),
         signing_time,
         log_entry,
         tlog_verified: result.tlog_verified(),

@@ -4,9 +4,77 @@
 //! Sigstore client spec, "Verification": "the verifier MUST check the certificate's SAN and
 //! issuer extension against the expected identity and issuer". Exact matches are exact: no
 //! prefix, suffix or case folding. Regular expressions match the whole string.
+use der::Decode;
 use regex::Regex;
 use serde::Serialize;
 use sigstore_crypto::CertificateInfo;
+
+/// Fulcio's username SAN: an otherName of this type holding a UTF8String (Fulcio
+/// `docs/oid-info.md`: "1.3.6.1.4.1.57264.1.7 | OtherName SAN ... username").
+pub const FULCIO_USERNAME_OID: &str = "1.3.6.1.4.1.57264.1.7";
+
+/// The form of a certificate identity (a Subject Alternative Name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SanKind {
+    /// `uniformResourceIdentifier` (CI workflows, SPIFFE IDs).
+    Uri,
+    /// `rfc822Name` (people signing with an email identity).
+    Email,
+    /// Fulcio's otherName username (OID 1.3.6.1.4.1.57264.1.7).
+    Username,
+}
+
+/// One identity a certificate states.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct San {
+    /// Its form.
+    pub kind: SanKind,
+    /// Its value, exactly as encoded.
+    pub value: String,
+}
+
+/// Every identity SAN of a certificate (URI, email, Fulcio username), in certificate order.
+/// Other GeneralName forms (DNS, IP, directory names, other otherNames) are not identities a
+/// Sigstore policy can name and are left out.
+pub fn certificate_sans(cert_der: &[u8]) -> Result<Vec<San>, String> {
+    use x509_cert::ext::pkix::SubjectAltName;
+    use x509_cert::ext::pkix::name::GeneralName;
+    let cert = x509_cert::Certificate::from_der(cert_der).map_err(|e| e.to_string())?;
+    let username_oid = der::oid::ObjectIdentifier::new_unwrap(FULCIO_USERNAME_OID);
+    let mut out = Vec::new();
+    for ext in cert.tbs_certificate.extensions.iter().flatten() {
+        if ext.extn_id != der::oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME {
+            continue;
+        }
+        let san = SubjectAltName::from_der(ext.extn_value.as_bytes())
+            .map_err(|e| format!("subjectAltName: {e}"))?;
+        for name in san.0 {
+            match name {
+                GeneralName::UniformResourceIdentifier(u) => out.push(San {
+                    kind: SanKind::Uri,
+                    value: u.to_string(),
+                }),
+                GeneralName::Rfc822Name(e) => out.push(San {
+                    kind: SanKind::Email,
+                    value: e.to_string(),
+                }),
+                GeneralName::OtherName(other) if other.type_id == username_oid => {
+                    let v = other
+                        .value
+                        .decode_as::<der::asn1::Utf8StringRef<'_>>()
+                        .map_err(|e| format!("username otherName is not a UTF8String: {e}"))?;
+                    out.push(San {
+                        kind: SanKind::Username,
+                        value: v.as_str().to_string(),
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// An exact string or a whole-string regular expression.
 #[derive(Debug, Clone)]
@@ -164,9 +232,21 @@ impl IdentityPolicy {
         self.identity.is_some() && self.issuer.is_some()
     }
 
-    /// Check a verified certificate against the policy.
-    pub fn check(&self, info: &CertificateInfo) -> Result<(), PolicyMismatch> {
-        let identity = info.identity.as_ref().map(|s| s.as_str().to_string());
+    /// Check a verified certificate against the policy. The identity matches when one of the
+    /// certificate's identity SANs (`sans`, from [`certificate_sans`]: URI, email or Fulcio
+    /// username) matches, exactly or by the anchored expression; the engine's own reading
+    /// (first email or URI) is used when `sans` is empty.
+    pub fn check(&self, info: &CertificateInfo, sans: &[San]) -> Result<(), PolicyMismatch> {
+        let engine = info.identity.as_ref().map(|s| s.as_str().to_string());
+        let identity = match (&self.identity, sans) {
+            (_, []) => engine,
+            (Some(expected), _) => sans
+                .iter()
+                .find(|s| expected.matches(&s.value))
+                .or(sans.first())
+                .map(|s| s.value.clone()),
+            (None, [first, ..]) => Some(first.value.clone()),
+        };
         self.check_values(identity, info.issuer.clone(), |claim| claim.read(info))
     }
 
@@ -225,6 +305,151 @@ mod tests {
         ] {
             assert!(!m.matches(wrong), "{wrong}");
         }
+    }
+
+    /// A real Fulcio certificate (from the conformance corpus is not available to unit tests):
+    /// build one with `der` and x509-cert's types, then read it back.
+    fn cert_with_sans(names: Vec<x509_cert::ext::pkix::name::GeneralName>) -> Vec<u8> {
+        use der::Encode;
+        use x509_cert::ext::pkix::SubjectAltName;
+        let san = SubjectAltName(names).to_der().expect("san");
+        let spki_der = {
+            use p256::pkcs8::EncodePublicKey;
+            let sk = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).expect("key");
+            sk.verifying_key()
+                .to_public_key_der()
+                .expect("spki")
+                .into_vec()
+        };
+        let tbs = x509_cert::TbsCertificate {
+            version: x509_cert::Version::V3,
+            serial_number: x509_cert::serial_number::SerialNumber::new(&[1]).expect("serial"),
+            signature: x509_cert::spki::AlgorithmIdentifierOwned {
+                oid: der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2"),
+                parameters: None,
+            },
+            issuer: x509_cert::name::Name::default(),
+            validity: x509_cert::time::Validity {
+                not_before: x509_cert::time::Time::UtcTime(
+                    der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(
+                        1_700_000_000,
+                    ))
+                    .expect("t"),
+                ),
+                not_after: x509_cert::time::Time::UtcTime(
+                    der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(
+                        1_700_000_600,
+                    ))
+                    .expect("t"),
+                ),
+            },
+            subject: x509_cert::name::Name::default(),
+            subject_public_key_info: x509_cert::spki::SubjectPublicKeyInfoOwned::from_der(
+                &spki_der,
+            )
+            .expect("spki"),
+            issuer_unique_id: None,
+            subject_unique_id: None,
+            extensions: Some(vec![x509_cert::ext::Extension {
+                extn_id: der::oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME,
+                critical: true,
+                extn_value: der::asn1::OctetString::new(san).expect("octets"),
+            }]),
+        };
+        x509_cert::Certificate {
+            tbs_certificate: tbs,
+            signature_algorithm: x509_cert::spki::AlgorithmIdentifierOwned {
+                oid: der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2"),
+                parameters: None,
+            },
+            signature: der::asn1::BitString::from_bytes(&[0]).expect("sig"),
+        }
+        .to_der()
+        .expect("cert")
+    }
+
+    fn username(value: &str) -> x509_cert::ext::pkix::name::GeneralName {
+        use der::Encode;
+        let utf8 = der::asn1::Utf8StringRef::new(value)
+            .expect("utf8")
+            .to_der()
+            .expect("der");
+        x509_cert::ext::pkix::name::GeneralName::OtherName(x509_cert::ext::pkix::name::OtherName {
+            type_id: der::oid::ObjectIdentifier::new_unwrap(FULCIO_USERNAME_OID),
+            value: der::Any::from_der(&utf8).expect("any"),
+        })
+    }
+
+    #[test]
+    fn fulcio_username_other_name_is_read_as_identity() {
+        let der = cert_with_sans(vec![username("octocat")]);
+        let sans = certificate_sans(&der).expect("sans");
+        assert_eq!(
+            sans,
+            vec![San {
+                kind: SanKind::Username,
+                value: "octocat".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn every_san_form_is_read_and_other_forms_are_not_identities() {
+        use x509_cert::ext::pkix::name::GeneralName;
+        let ia5 = |s: &str| der::asn1::Ia5String::new(s).expect("ia5");
+        let other_oid = {
+            use der::Encode;
+            let utf8 = der::asn1::Utf8StringRef::new("x")
+                .expect("utf8")
+                .to_der()
+                .expect("der");
+            GeneralName::OtherName(x509_cert::ext::pkix::name::OtherName {
+                type_id: der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.99"),
+                value: der::Any::from_der(&utf8).expect("any"),
+            })
+        };
+        let der = cert_with_sans(vec![
+            GeneralName::DnsName(ia5("example.com")),
+            GeneralName::UniformResourceIdentifier(ia5(
+                "https://github.com/o/r/.github/workflows/w.yml@refs/heads/main",
+            )),
+            GeneralName::Rfc822Name(ia5("dev@example.com")),
+            other_oid,
+            username("octocat"),
+        ]);
+        let sans = certificate_sans(&der).expect("sans");
+        let kinds: Vec<SanKind> = sans.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, vec![SanKind::Uri, SanKind::Email, SanKind::Username]);
+    }
+
+    #[test]
+    fn username_identity_matches_exactly_or_by_anchored_regex() {
+        let sans = certificate_sans(&cert_with_sans(vec![username("octocat")])).expect("sans");
+        let policy = |m: StringMatch| IdentityPolicy {
+            identity: Some(m),
+            issuer: None,
+            claims: vec![],
+        };
+        let pick = |p: &IdentityPolicy| {
+            p.identity
+                .as_ref()
+                .and_then(|e| sans.iter().find(|s| e.matches(&s.value)))
+                .map(|s| s.value.clone())
+        };
+        let exact = policy(StringMatch::Exact("octocat".into()));
+        assert_eq!(exact.check_values(pick(&exact), None, |_| None), Ok(()));
+        for wrong in ["octocat2", "octo", "Octocat"] {
+            let p = policy(StringMatch::Exact(wrong.into()));
+            let err = p.check_values(pick(&p).or(Some("octocat".into())), None, |_| None);
+            assert!(err.is_err(), "{wrong}");
+        }
+        let re = policy(StringMatch::regex("octo.*").expect("re"));
+        assert_eq!(re.check_values(pick(&re), None, |_| None), Ok(()));
+        let partial = policy(StringMatch::regex("cat").expect("re"));
+        assert!(
+            pick(&partial).is_none(),
+            "a regex must match the whole username"
+        );
     }
 
     #[test]

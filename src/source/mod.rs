@@ -12,6 +12,7 @@ mod error;
 mod http;
 mod npm;
 mod spec;
+pub mod tuf;
 
 pub use error::FetchError;
 pub use npm::{INSTALL_METADATA_KEYS, NpmVersionMeta, Packument};

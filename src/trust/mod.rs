@@ -8,7 +8,9 @@ use der::{Decode, Encode};
 use sigstore_trust_root::TrustedRoot;
 use std::path::Path;
 
+pub mod dir;
 pub mod npm_keys;
+pub mod tuf;
 
 /// The pinned files, embedded at build time (`trust-roots/`, checked against `SHA256SUMS` by tests).
 pub const PINNED_FILES: &[(&str, &str)] = &[
@@ -28,7 +30,13 @@ pub const PINNED_FILES: &[(&str, &str)] = &[
         "npm-registry-keys.json",
         include_str!("../../trust-roots/npm-registry-keys.json"),
     ),
+    ("sigstore-tuf-root.json", tuf::PINNED_TUF_ROOT),
 ];
+
+/// When the pinned files were last confirmed current: they are byte-identical to the targets
+/// of Sigstore's TUF repository at timestamp version 762 (2026-08-21T19:25:56Z; see
+/// `trust-roots/README.md`). Their age, for the staleness warning, counts from here.
+pub const PINNED_AS_OF: &str = "2026-08-21T19:25:56Z";
 
 /// The Sigstore roots as embedded in the `sigstore-trust-root` crate: the source that
 /// `vetted trust-root export` writes out. `trust-roots/` must equal this, byte for byte.
@@ -229,6 +237,22 @@ impl TrustRoots {
             Instance::Custom
         };
         parse_root(&path.display().to_string(), instance, &text)
+    }
+
+    /// The roots in force with a trust directory kept by `vetted trust-root update`: its
+    /// Sigstore trusted root replaces the pinned public-good root; GitHub's instance (not
+    /// published in the public-good TUF repository) stays pinned.
+    pub fn from_trust_dir(dir: &dir::TrustDir) -> Result<TrustRoots, TrustError> {
+        let name = format!(
+            "public-good (trust dir {}, TUF root v{}, timestamp v{})",
+            dir.path.display(),
+            dir.state.role("root").map_or(0, |r| r.version),
+            dir.state.role("timestamp").map_or(0, |r| r.version)
+        );
+        let public_good = parse_root(&name, Instance::PublicGood, &dir.trusted_root)?;
+        Ok(TrustRoots {
+            roots: vec![public_good, Self::embedded(Instance::GitHub)?],
+        })
     }
 
     /// A set from explicit roots (tests, `--custom-trusted-root`).

@@ -86,7 +86,57 @@ struct WireKey {
     valid_until: Option<Timestamp>,
 }
 
+/// The npm keys target of Sigstore's TUF repository (`registry.npmjs.org/keys.json`),
+/// protobuf-specs JSON: one entry per (key, usage), each with its own validity window.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TufKeysFile {
+    keys: Vec<TufKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TufKey {
+    key_id: String,
+    key_usage: String,
+    public_key: TufPublicKey,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TufPublicKey {
+    raw_bytes: String,
+    key_details: String,
+    valid_for: Option<TufValidity>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TufValidity {
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+}
+
+fn decode_key(keyid: &str, b64: &str) -> Result<VerifyingKey, NpmKeyError> {
+    let der = B64
+        .decode(b64)
+        .map_err(|e| NpmKeyError::InvalidFile(format!("key {keyid}: {e}")))?;
+    VerifyingKey::from_public_key_der(&der)
+        .map_err(|e| NpmKeyError::InvalidFile(format!("key {keyid}: {e}")))
+}
+
 impl NpmRegistryKeys {
+    /// The key set in force: the one installed in `trust_dir` by `trust-root update` when there
+    /// is one, else the pinned one.
+    pub fn for_trust_dir(
+        trust_dir: Option<&super::dir::TrustDir>,
+    ) -> Result<NpmRegistryKeys, NpmKeyError> {
+        match trust_dir.and_then(|d| d.npm_keys.as_deref()) {
+            Some(text) => Self::parse(text),
+            None => Self::pinned(),
+        }
+    }
+
     /// The pinned key set.
     pub fn pinned() -> Result<NpmRegistryKeys, NpmKeyError> {
         let text = super::PINNED_FILES
@@ -97,8 +147,15 @@ impl NpmRegistryKeys {
         Self::parse(text)
     }
 
-    /// Parse a key file in vetted's format.
+    /// Parse a key file: vetted's own format (`trust-roots/npm-registry-keys.json`), or the
+    /// `registry.npmjs.org/keys.json` target of Sigstore's TUF repository (one entry per key
+    /// and usage, windows kept per usage).
     pub fn parse(text: &str) -> Result<NpmRegistryKeys, NpmKeyError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| NpmKeyError::InvalidFile(e.to_string()))?;
+        if value.get("format").is_none() {
+            return Self::parse_tuf_target(value);
+        }
         let wire: WireFile =
             serde_json::from_str(text).map_err(|e| NpmKeyError::InvalidFile(e.to_string()))?;
         if wire.format != "vetted/npm-registry-keys/v1" {
@@ -115,11 +172,7 @@ impl NpmRegistryKeys {
                     k.keyid, k.algorithm
                 )));
             }
-            let der = B64
-                .decode(&k.public_key)
-                .map_err(|e| NpmKeyError::InvalidFile(format!("key {}: {e}", k.keyid)))?;
-            let key = VerifyingKey::from_public_key_der(&der)
-                .map_err(|e| NpmKeyError::InvalidFile(format!("key {}: {e}", k.keyid)))?;
+            let key = decode_key(&k.keyid, &k.public_key)?;
             keys.push(NpmKey {
                 keyid: k.keyid,
                 key,
@@ -131,6 +184,38 @@ impl NpmRegistryKeys {
         Ok(NpmRegistryKeys { keys })
     }
 
+    fn parse_tuf_target(value: serde_json::Value) -> Result<NpmRegistryKeys, NpmKeyError> {
+        let wire: TufKeysFile = serde_json::from_value(value)
+            .map_err(|e| NpmKeyError::InvalidFile(format!("npm keys target: {e}")))?;
+        let mut keys = Vec::new();
+        for k in wire.keys {
+            if k.public_key.key_details != "PKIX_ECDSA_P256_SHA_256" {
+                return Err(NpmKeyError::InvalidFile(format!(
+                    "key {}: unsupported key details: expected PKIX_ECDSA_P256_SHA_256, got {}",
+                    k.key_id, k.public_key.key_details
+                )));
+            }
+            let key = decode_key(&k.key_id, &k.public_key.raw_bytes)?;
+            let (valid_from, valid_until) = match k.public_key.valid_for {
+                Some(v) => (v.start, v.end),
+                None => (None, None),
+            };
+            keys.push(NpmKey {
+                keyid: k.key_id,
+                key,
+                usage: vec![k.key_usage],
+                valid_from,
+                valid_until,
+            });
+        }
+        if keys.is_empty() {
+            return Err(NpmKeyError::InvalidFile(
+                "npm keys target lists no keys".into(),
+            ));
+        }
+        Ok(NpmRegistryKeys { keys })
+    }
+
     /// All keys.
     pub fn keys(&self) -> &[NpmKey] {
         &self.keys
@@ -138,6 +223,12 @@ impl NpmRegistryKeys {
 
     /// The key with this id, valid at `time`.
     pub fn key_at(&self, keyid: &str, time: Timestamp) -> Result<&NpmKey, NpmKeyError> {
+        let valid = |k: &&NpmKey| {
+            k.valid_from.is_none_or(|from| time >= from) && k.valid_until.is_none_or(|u| time < u)
+        };
+        if let Some(k) = self.keys.iter().filter(|k| k.keyid == keyid).find(valid) {
+            return Ok(k);
+        }
         let key =
             self.keys
                 .iter()
