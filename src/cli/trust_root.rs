@@ -88,6 +88,12 @@ fn list(custom: Option<&str>, as_json: bool) -> Result<Outcome, Failure> {
     };
     let keys = NpmRegistryKeys::pinned().map_err(Failure::operational)?;
     let described: Vec<_> = roots.iter().map(describe).collect();
+    let now = jiff::Timestamp::now();
+    let vendor_keys = crate::trust::vendor::VendorKey::vendors()
+        .into_iter()
+        .map(|v| crate::trust::vendor::VendorKey::pinned(v).map(|k| k.info(now)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::operational)?;
     let npm: Vec<_> = keys
         .keys()
         .iter()
@@ -99,7 +105,7 @@ fn list(custom: Option<&str>, as_json: bool) -> Result<Outcome, Failure> {
     if as_json {
         crate::outln!(
             "{}",
-            json!({"sigstore": described, "npm_registry_keys": npm})
+            json!({"sigstore": described, "npm_registry_keys": npm, "vendor_keys": vendor_keys})
         );
         return Ok(Outcome::Success);
     }
@@ -141,6 +147,18 @@ fn list(custom: Option<&str>, as_json: bool) -> Result<Outcome, Failure> {
         crate::outln!(
             "    {:<50} {from} .. {until}",
             k["keyid"].as_str().unwrap_or("")
+        );
+    }
+    crate::outln!("vendor keys (OpenPGP): {}", vendor_keys.len());
+    for k in &vendor_keys {
+        crate::outln!(
+            "    {:<14} {} {} created {} expires {} {}",
+            k.vendor,
+            k.fingerprint,
+            k.algorithm,
+            k.created,
+            k.expires.as_deref().unwrap_or("never"),
+            k.user_ids.join("; ")
         );
     }
     Ok(Outcome::Success)

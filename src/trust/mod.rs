@@ -9,6 +9,7 @@ use sigstore_trust_root::TrustedRoot;
 use std::path::Path;
 
 pub mod npm_keys;
+pub mod vendor;
 
 /// The pinned files, embedded at build time (`trust-roots/`, checked against `SHA256SUMS` by tests).
 pub const PINNED_FILES: &[(&str, &str)] = &[
@@ -27,6 +28,14 @@ pub const PINNED_FILES: &[(&str, &str)] = &[
     (
         "npm-registry-keys.json",
         include_str!("../../trust-roots/npm-registry-keys.json"),
+    ),
+    (
+        "vendor/claude-code.asc",
+        include_str!("../../trust-roots/vendor/claude-code.asc"),
+    ),
+    (
+        "vendor/FINGERPRINTS",
+        include_str!("../../trust-roots/vendor/FINGERPRINTS"),
     ),
 ];
 
