@@ -21,6 +21,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 
+pub mod vendor;
 pub mod vsa;
 
 /// Everything one gate run needs. Built by the CLI; tests build their own.
@@ -41,6 +42,8 @@ pub struct Gate<'a> {
     pub limits: Limits,
     /// The organisation key VSAs are signed with, if any.
     pub signing_key: Option<&'a vsa::OrgKey>,
+    /// Vendor release manifests (policy `vendor-manifest`): where from, which key.
+    pub vendor: &'a vendor::VendorOptions,
 }
 
 /// What provenance evaluation concluded.
@@ -69,6 +72,8 @@ pub struct Admission {
 }
 
 impl Admission {
+    // Every proof the admission is built from is an argument: only the gate calls this, once.
+    #[allow(clippy::too_many_arguments)]
     fn new(
         candidate: &Candidate,
         fetched: &Fetched,
@@ -77,6 +82,7 @@ impl Admission {
         reviewed: &[ReviewedBuild],
         checks: &ArtifactReport,
         gate: &Gate<'_>,
+        vendor_evidence: Option<&vendor::VendorEvidence>,
     ) -> Admission {
         let now = gate.clock.now();
         let prov = match provenance {
@@ -106,10 +112,16 @@ impl Admission {
             "tool": {"name": "vetted", "version": env!("CARGO_PKG_VERSION")},
             "admitted_at": now.to_string(),
         });
+        if let Some(v) = vendor_evidence {
+            record["vendor_signature"] = v.record();
+        }
         if let Some(key) = gate.signing_key {
             let mut levels = vec!["VETTED_REVIEWED".to_string()];
             if matches!(provenance, ProvenanceOutcome::Accepted(_)) {
                 levels.insert(0, "SLSA_BUILD_LEVEL_2".into());
+            }
+            if vendor_evidence.is_some() {
+                levels.push("VETTED_VENDOR_SIGNATURE".into());
             }
             let mut inputs = Vec::new();
             if let Some(p) = &candidate.meta.attestations_path
@@ -119,6 +131,9 @@ impl Admission {
                     candidate.meta.attestations_url.clone().unwrap_or_default(),
                     crate::digest::sha256(&bytes).hex(),
                 ));
+            }
+            if let Some(v) = vendor_evidence {
+                inputs.extend(v.inputs().iter().cloned());
             }
             let statement = vsa::statement(&vsa::VsaFacts {
                 subject_name: format!(
@@ -568,6 +583,15 @@ impl Gate<'_> {
             Err(e) => return Err(GateError::Operational(e.to_string())),
         };
 
+        // 4b. The vendor's own signature over the binary, when the policy asks for it.
+        let vendor_evidence = vendor::check(
+            self,
+            c.policy.vendor_manifest.as_deref(),
+            &meta,
+            manifest.as_ref(),
+            &mut r,
+        )?;
+
         // 5. Ledger review, for every criterion the policy names.
         let mut reviewed = Vec::new();
         let id = package_id(&meta)?;
@@ -603,7 +627,16 @@ impl Gate<'_> {
         if !r.passed() || reviewed.is_empty() {
             return Ok((r, None));
         }
-        let admission = Admission::new(c, &fetched, &manifest, &provenance, &reviewed, &r, self);
+        let admission = Admission::new(
+            c,
+            &fetched,
+            &manifest,
+            &provenance,
+            &reviewed,
+            &r,
+            self,
+            vendor_evidence.as_ref(),
+        );
         Ok((r, Some(admission)))
     }
 
