@@ -702,10 +702,15 @@ impl VendorKey {
             }
             return Err(unpinned());
         }
+        // rPGP's messages span lines; a report line must not.
         let bad = |e: pgp::errors::Error| SignatureRejection::BadSignature {
             fingerprint: issuer.clone(),
             bytes: data.len(),
-            detail: e.to_string(),
+            detail: e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
         };
         let created_at = if issuer == self.pinned {
             sig.verify(primary, data).map_err(bad)?;
