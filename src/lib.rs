@@ -38,3 +38,4 @@ pub mod sigstore;
 pub mod source;
 pub mod store;
 pub mod trust;
+pub mod vendor;

@@ -42,6 +42,10 @@ pub struct Limits {
     /// 2.1.330 binary keeps 220 MiB of its 363 MiB, a 218 MiB graph. Memory stays bounded (the
     /// tail is on disk; the module table read is at most 16 MiB). 0 turns the look off.
     pub embedded_graph_bytes: u64,
+    /// Largest vendor release manifest (Claude Code's `manifest.json` is about 2 KiB).
+    pub vendor_manifest_bytes: u64,
+    /// Largest detached OpenPGP signature of a vendor manifest (the real ones are under 1 KiB).
+    pub vendor_signature_bytes: u64,
 }
 
 impl Default for Limits {
@@ -64,6 +68,8 @@ impl Default for Limits {
             metadata_bytes: 256 * MIB,
             tar_extension_bytes: 64 * 1024,
             embedded_graph_bytes: 512 * MIB,
+            vendor_manifest_bytes: MIB,
+            vendor_signature_bytes: 64 * 1024,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! builder-id = "https://github.com/actions/runner/github-hosted"
 //! signer-workflow = "github.com/anthropics/claude-code/.github/workflows/release.yml"
 //! issuer = "https://token.actions.githubusercontent.com"
+//! vendor-manifest = "claude-code"      # platform binaries must match the vendor-signed manifest
 //! ```
 use crate::diagnostics::{
     Diagnostic, Fields, LedgerDiagnostics, SourceMap, opt_str, req_str, str_list, tables,
@@ -118,6 +119,9 @@ pub struct PackagePolicy {
     pub signer_workflow: Option<String>,
     /// Expected OIDC issuer of the provenance signature.
     pub issuer: Option<String>,
+    /// A vendor whose signed release manifest the package's binary must match
+    /// (`claude-code`: see `src/vendor/`).
+    pub vendor_manifest: Option<String>,
 }
 
 /// A loaded policy.
@@ -143,6 +147,7 @@ const PACKAGE_KEYS: &[&str] = &[
     "builder-id",
     "signer-workflow",
     "issuer",
+    "vendor-manifest",
 ];
 const ECOSYSTEMS: &[&str] = &["npm"];
 
@@ -362,6 +367,23 @@ fn parse_package(
     let builder_id = opt_str(sm, &mut f, "builder-id", what).map(|x| x.0);
     let signer_workflow = opt_str(sm, &mut f, "signer-workflow", what).map(|x| x.0);
     let issuer = opt_str(sm, &mut f, "issuer", what).map(|x| x.0);
+    let vendor_manifest = match opt_str(sm, &mut f, "vendor-manifest", what) {
+        None => Some(None),
+        Some((v, _)) if crate::trust::vendor::VendorKey::vendors().contains(&v.as_str()) => {
+            Some(Some(v))
+        }
+        Some((v, s)) => {
+            sm.error(
+                Some(&s),
+                format!("unknown vendor-manifest '{v}'"),
+                Some(format!(
+                    "known: {}",
+                    crate::trust::vendor::VendorKey::vendors().join(", ")
+                )),
+            );
+            None
+        }
+    };
     if provenance == Some(ProvenanceRequirement::Required) && source_uri.is_none() {
         sm.error(
             Some(&span),
@@ -392,6 +414,7 @@ fn parse_package(
         builder_id,
         signer_workflow,
         issuer,
+        vendor_manifest: vendor_manifest?,
     })
 }
 
@@ -437,6 +460,7 @@ pub fn canonical_text(policy: &Policy, header: &str) -> String {
             ("builder-id", &p.builder_id),
             ("signer-workflow", &p.signer_workflow),
             ("issuer", &p.issuer),
+            ("vendor-manifest", &p.vendor_manifest),
         ] {
             if let Some(v) = v {
                 out.push_str(&format!("{k} = {}\n", quote(v)));
@@ -567,6 +591,25 @@ criteria = ["safe-to-run"]
             d.items
                 .iter()
                 .any(|i| i.line == Some(7) && i.message.contains("duplicate")),
+            "{}",
+            d.render()
+        );
+    }
+
+    #[test]
+    fn vendor_manifest_names_a_pinned_vendor_or_is_an_error() {
+        let ok = "[[package]]\necosystem = \"npm\"\nname = \"@anthropic-ai/*\"\ncriteria = [\"safe-to-run\"]\nprovenance = \"not-required\"\nvendor-manifest = \"claude-code\"\n";
+        let p = load(ok).expect("valid");
+        assert_eq!(
+            p.packages[0].vendor_manifest.as_deref(),
+            Some("claude-code")
+        );
+        assert!(canonical_text(&p, "").contains("vendor-manifest = \"claude-code\""));
+        let d = load(&ok.replace("\"claude-code\"\n", "\"acme\"\n")).expect_err("unknown vendor");
+        assert!(
+            d.items
+                .iter()
+                .any(|i| i.line == Some(6) && i.message.contains("unknown vendor-manifest 'acme'")),
             "{}",
             d.render()
         );

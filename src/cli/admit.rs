@@ -42,6 +42,22 @@ pub struct AdmitArgs {
     /// Print the report as Markdown (for a pull-request comment).
     #[arg(long)]
     markdown: bool,
+    /// Where vendor-signed release manifests come from, for policy entries with
+    /// `vendor-manifest`: a base URL (`<URL>/<V>/manifest.json` and `.sig`) or, air-gapped, a
+    /// directory laid out as `<V>/manifest.json` + `<V>/manifest.json.sig`.
+    #[arg(long, value_name = "URL|DIR", default_value = crate::vendor::CLAUDE_CODE_RELEASES)]
+    vendor_source: String,
+    /// Trust this OpenPGP key file instead of the pinned vendor key (tests, key rotation
+    /// drills); only its primary key with `--insecure-vendor-key-fingerprint` may sign.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "insecure_vendor_key_fingerprint"
+    )]
+    insecure_vendor_key: Option<PathBuf>,
+    /// The primary fingerprint that `--insecure-vendor-key` pins.
+    #[arg(long, value_name = "HEX", requires = "insecure_vendor_key")]
+    insecure_vendor_key_fingerprint: Option<String>,
     #[command(flatten)]
     source: SourceArgs,
     #[command(flatten)]
@@ -88,6 +104,18 @@ fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
     let fetch = args.source.options(limits)?;
     let trust = args.trust.load()?;
     let (roots, npm_keys) = (trust.roots, trust.npm_keys);
+    let vendor = crate::gate::vendor::VendorOptions {
+        source: crate::source::VendorSource::parse(&args.vendor_source)
+            .map_err(Failure::operational)?,
+        key_override: match &args.insecure_vendor_key {
+            Some(path) => Some(super::vendor::vendor_key(
+                crate::vendor::CLAUDE_CODE,
+                Some(path),
+                args.insecure_vendor_key_fingerprint.as_deref(),
+            )?),
+            None => None,
+        },
+    };
     let gate = Gate {
         policy: &policy,
         ledger: &ledger,
@@ -97,6 +125,7 @@ fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
         clock: &SystemClock,
         limits,
         signing_key: key.as_ref(),
+        vendor: &vendor,
     };
     let store = args
         .store

@@ -36,6 +36,7 @@ enum Command {
     VerifyGithubAttestation(Box<provenance::VerifyGithubAttestationArgs>),
     VerifyVsa(Box<provenance::VerifyVsaArgs>),
     VerifyAttestation(Box<provenance::VerifyAttestationArgs>),
+    VerifyVendorManifest(Box<vendor::VerifyVendorManifestArgs>),
     /// Show or export the pinned trust roots.
     #[command(subcommand)]
     TrustRoot(trust_root::TrustRootCommand),
@@ -50,6 +51,7 @@ mod ledger;
 mod provenance;
 mod serve;
 mod trust_root;
+mod vendor;
 mod verify_bundle;
 
 /// Parse `args` and run the command; never panics on user input.
@@ -87,6 +89,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::VerifyGithubAttestation(args) => provenance::run_verify_github_attestation(*args),
         Command::VerifyVsa(args) => provenance::run_verify_vsa(*args),
         Command::VerifyAttestation(args) => provenance::run_verify_attestation(*args),
+        Command::VerifyVendorManifest(args) => vendor::run(*args),
         Command::Admit(args) => admit::run(*args),
         Command::Fetch(args) => fetch::run(args),
         Command::Inspect(args) => inspect::run(args),

@@ -339,6 +339,11 @@ fn list(trust: &TrustArgs, as_json: bool) -> Result<Outcome, Failure> {
     let warnings = trust.warnings(ctx.dir.as_ref(), now);
     let keys = ctx.npm_keys.clone();
     let described: Vec<_> = roots.iter().map(describe).collect();
+    let vendor_keys = crate::trust::vendor::VendorKey::vendors()
+        .into_iter()
+        .map(|v| crate::trust::vendor::VendorKey::pinned(v).map(|k| k.info(now)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::operational)?;
     let npm: Vec<_> = keys
         .keys()
         .iter()
@@ -350,7 +355,7 @@ fn list(trust: &TrustArgs, as_json: bool) -> Result<Outcome, Failure> {
     if as_json {
         crate::outln!(
             "{}",
-            json!({"source": source, "warnings": warnings, "sigstore": described, "npm_registry_keys": npm})
+            json!({"source": source, "warnings": warnings, "sigstore": described, "npm_registry_keys": npm, "vendor_keys": vendor_keys})
         );
         return Ok(Outcome::Success);
     }
@@ -445,6 +450,18 @@ fn list(trust: &TrustArgs, as_json: bool) -> Result<Outcome, Failure> {
                     .collect::<Vec<_>>()
                     .join(","))
                 .unwrap_or_default()
+        );
+    }
+    crate::outln!("vendor keys (OpenPGP): {}", vendor_keys.len());
+    for k in &vendor_keys {
+        crate::outln!(
+            "    {:<14} {} {} created {} expires {} {}",
+            k.vendor,
+            k.fingerprint,
+            k.algorithm,
+            k.created,
+            k.expires.as_deref().unwrap_or("never"),
+            k.user_ids.join("; ")
         );
     }
     Ok(Outcome::Success)

@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 
 pub mod metadata;
+pub mod vendor;
 pub mod vsa;
 
 /// Everything one gate run needs. Built by the CLI; tests build their own.
@@ -43,6 +44,8 @@ pub struct Gate<'a> {
     pub limits: Limits,
     /// The organisation key VSAs are signed with, if any.
     pub signing_key: Option<&'a vsa::OrgKey>,
+    /// Vendor release manifests (policy `vendor-manifest`): where from, which key.
+    pub vendor: &'a vendor::VendorOptions,
 }
 
 /// What provenance evaluation concluded.
@@ -82,6 +85,7 @@ impl Admission {
         checks: &ArtifactReport,
         gate: &Gate<'_>,
         registry_metadata: serde_json::Value,
+        vendor_evidence: Option<&vendor::VendorEvidence>,
     ) -> Admission {
         let now = gate.clock.now();
         let prov = match provenance {
@@ -111,10 +115,16 @@ impl Admission {
             "tool": {"name": "vetted", "version": env!("CARGO_PKG_VERSION")},
             "admitted_at": now.to_string(),
         });
+        if let Some(v) = vendor_evidence {
+            record["vendor_signature"] = v.record();
+        }
         if let Some(key) = gate.signing_key {
             let mut levels = vec!["VETTED_REVIEWED".to_string()];
             if matches!(provenance, ProvenanceOutcome::Accepted(_)) {
                 levels.insert(0, "SLSA_BUILD_LEVEL_2".into());
+            }
+            if vendor_evidence.is_some() {
+                levels.push("VETTED_VENDOR_SIGNATURE".into());
             }
             let mut inputs = Vec::new();
             if let Some(p) = &candidate.meta.attestations_path
@@ -124,6 +134,9 @@ impl Admission {
                     candidate.meta.attestations_url.clone().unwrap_or_default(),
                     crate::digest::sha256(&bytes).hex(),
                 ));
+            }
+            if let Some(v) = vendor_evidence {
+                inputs.extend(v.inputs().iter().cloned());
             }
             let statement = vsa::statement(&vsa::VsaFacts {
                 subject_name: format!(
@@ -559,6 +572,15 @@ impl Gate<'_> {
             Err(e) => return Err(GateError::Operational(e.to_string())),
         };
 
+        // 4b. The vendor's own signature over the binary, when the policy asks for it.
+        let vendor_evidence = vendor::check(
+            self,
+            c.policy.vendor_manifest.as_deref(),
+            &meta,
+            manifest.as_ref(),
+            &mut r,
+        )?;
+
         // 5. Ledger review, for every criterion the policy names.
         let mut reviewed = Vec::new();
         let id = package_id(&meta)?;
@@ -607,6 +629,7 @@ impl Gate<'_> {
             &r,
             self,
             served,
+            vendor_evidence.as_ref(),
         );
         Ok((r, Some(admission)))
     }

@@ -13,10 +13,12 @@ mod http;
 mod npm;
 mod spec;
 pub mod tuf;
+mod vendor;
 
 pub use error::FetchError;
 pub use npm::{INSTALL_METADATA_KEYS, NpmVersionMeta, Packument};
 pub use spec::{ArtifactSpec, PackageName, SpecError, Version, VersionSelector};
+pub use vendor::{VendorManifestFiles, VendorSource, fetch_vendor_manifest};
 
 use crate::digest::{Algorithm, Digest, Digests};
 use crate::limits::Limits;

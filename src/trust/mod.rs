@@ -11,6 +11,7 @@ use std::path::Path;
 pub mod dir;
 pub mod npm_keys;
 pub mod tuf;
+pub mod vendor;
 
 /// The pinned files, embedded at build time (`trust-roots/`, checked against `SHA256SUMS` by tests).
 pub const PINNED_FILES: &[(&str, &str)] = &[
@@ -31,6 +32,14 @@ pub const PINNED_FILES: &[(&str, &str)] = &[
         include_str!("../../trust-roots/npm-registry-keys.json"),
     ),
     ("sigstore-tuf-root.json", tuf::PINNED_TUF_ROOT),
+    (
+        "vendor/claude-code.asc",
+        include_str!("../../trust-roots/vendor/claude-code.asc"),
+    ),
+    (
+        "vendor/FINGERPRINTS",
+        include_str!("../../trust-roots/vendor/FINGERPRINTS"),
+    ),
 ];
 
 /// When the pinned files were last confirmed current: they are byte-identical to the targets
