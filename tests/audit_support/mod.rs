@@ -54,6 +54,8 @@ impl Pkg {
                     link_target: None,
                     signals: Signals::default(),
                     behaviours: Vec::new(),
+                    parse_error: None,
+                    analysis_truncated: false,
                 },
             );
             totals.files += 1;
@@ -70,6 +72,8 @@ impl Pkg {
                     link_target: None,
                     signals: Signals::default(),
                     behaviours: Vec::new(),
+                    parse_error: None,
+                    analysis_truncated: false,
                 },
             );
         }
