@@ -1043,11 +1043,11 @@ impl Detector<'_> {
             let path = path.to_string();
             self.on_path(&path, args, span, is_new, direct_require);
         }
-        // String-array rotation: `arr.push(arr.shift())`.
+        // String-array rotation: `arr.push(arr.shift())`, `arr['push'](arr['shift']())`.
         if method.as_deref() == Some("push")
             && let Some(Expression::CallExpression(inner)) = Self::arg(args, 0)
             && let Some(m) = inner.callee.as_member_expression()
-            && matches!(m, MemberExpression::StaticMemberExpression(s) if s.property.name == "shift")
+            && self.env.member_key(m, 0).exact_str() == Some("shift")
         {
             self.emit(
                 BehaviourKind::Obfuscation,

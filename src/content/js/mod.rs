@@ -260,5 +260,14 @@ pub fn analyse_str(name: &str, src: &str, limits: &JsLimits) -> (Vec<Behaviour>,
     (e.behaviours, e.parse_error)
 }
 
+/// The behaviours of a package.json's bytes (install scripts, dependency URLs), as an archive's
+/// root package.json gets them; empty when it is not a JSON object.
+pub fn package_json_behaviours(bytes: &[u8]) -> Vec<Behaviour> {
+    match super::builder::parse_package_json("package.json", bytes, false) {
+        Some(info) => package_behaviours(&info, Some(bytes)),
+        None => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests;
