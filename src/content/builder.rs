@@ -365,6 +365,12 @@ impl Builder {
             Ok(Some((f, kept))) => {
                 let max = self.limits.archive_entries.saturating_sub(self.seen);
                 let mut g = super::bun::read_graph(&f, kept, path, max, &self.limits.js);
+                if g.modules.is_empty()
+                    && g.note.is_none()
+                    && let Some(sea) = super::sea::read_sea(&f, kept, path, max, &self.limits.js)
+                {
+                    g = sea;
+                }
                 if start > 0
                     && let Some(n) = g.note.as_mut()
                 {

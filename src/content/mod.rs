@@ -12,6 +12,7 @@ pub mod manifest;
 mod paths;
 mod pipeline;
 mod rejection;
+mod sea;
 mod tar_walk;
 mod zip_walk;
 
@@ -215,13 +216,25 @@ pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifes
             {
                 let graph = std::fs::File::open(path)
                     .map(|f| {
-                        bun::read_graph(
+                        let g = bun::read_graph(
                             &f,
                             artifact.size,
                             &name,
                             limits.archive_entries,
                             &limits.js,
-                        )
+                        );
+                        if g.modules.is_empty() && g.note.is_none() {
+                            let sea = sea::read_sea(
+                                &f,
+                                artifact.size,
+                                &name,
+                                limits.archive_entries,
+                                &limits.js,
+                            );
+                            sea.unwrap_or(g)
+                        } else {
+                            g
+                        }
                     })
                     .unwrap_or_else(|e| bun::Graph {
                         modules: Vec::new(),
