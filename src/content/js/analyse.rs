@@ -1250,18 +1250,19 @@ impl Detector<'_> {
                         Some(format!("os.{func}")),
                     );
                 }
-                "vm" if !func.is_empty() => {
-                    let code = if func == "compileFunction"
-                        || func == "Script"
-                        || func.starts_with("run")
-                        || func == "createScript"
-                        || func == "SourceTextModule"
-                    {
-                        a0
-                    } else {
-                        None
-                    };
-                    return self.on_dynamic_code(&format!("vm.{func}"), code, span);
+                // Only what compiles or runs code (`vm.createContext`, `vm.isContext` do not).
+                "vm" if matches!(
+                    func,
+                    "runInThisContext"
+                        | "runInNewContext"
+                        | "runInContext"
+                        | "compileFunction"
+                        | "Script"
+                        | "createScript"
+                        | "SourceTextModule"
+                ) =>
+                {
+                    return self.on_dynamic_code(&format!("vm.{func}"), a0, span);
                 }
                 "fs" | "fs-extra" | "graceful-fs" => {
                     let f = func.strip_prefix("promises.").unwrap_or(func);
@@ -1275,7 +1276,12 @@ impl Detector<'_> {
             if rules::NETWORK_MODULES.contains(&module)
                 && (!func.is_empty() || !is_new || module == "ws")
             {
-                return self.on_network(m, args, span);
+                // `https.request`, not `https.Agent.prototype.getName.call`.
+                let api = match func.split('.').next() {
+                    Some(f) if !f.is_empty() => format!("{module}.{f}"),
+                    _ => module.to_string(),
+                };
+                return self.on_network(&api, args, span);
             }
             return;
         }

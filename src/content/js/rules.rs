@@ -107,13 +107,15 @@ const CREDENTIAL_MARKERS: &[&str] = &[
     "SESSION",
     "COOKIE",
     "PRIVATE",
-    "_PAT",
 ];
 
 /// Whether an environment variable name looks like it holds a credential.
 pub(crate) fn credential_env(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
+    // `_PAT` (personal access token) as a word, not inside `NODE_PATH`.
     CREDENTIAL_MARKERS.iter().any(|m| upper.contains(m))
+        || upper.ends_with("_PAT")
+        || upper.contains("_PAT_")
 }
 
 /// Hosts (suffixes) used for webhooks, pastes, tunnels, file sharing, URL shortening, messenger
@@ -214,6 +216,10 @@ pub(crate) fn urls_in(s: &str, max: usize) -> Vec<UrlFact> {
             continue;
         }
         let mut n = b[from..].iter().take_while(|c| is_url_byte(**c)).count();
+        // A folded hole (`${…}`) ends the known part of the URL.
+        if n > 0 && b[from + n - 1] == b'$' && b.get(from + n) == Some(&b'{') {
+            n -= 1;
+        }
         while n > 0 && matches!(b[from + n - 1], b'.' | b',' | b';' | b':' | b')' | b']') {
             n -= 1;
         }
@@ -337,7 +343,13 @@ const SENSITIVE: &[(&[&str], &str)] = &[
     (&[".bash_history"], "shell history"),
     (&[".zsh_history"], "shell history"),
     (&["login data"], "browser profile"),
-    (&["google", "chrome"], "browser profile"),
+    (&["chrome", "user data"], "browser profile"),
+    (
+        &["application support", "google", "chrome"],
+        "browser profile",
+    ),
+    (&[".config", "google-chrome"], "browser profile"),
+    (&[".config", "chromium"], "browser profile"),
     (&["bravesoftware"], "browser profile"),
     (&[".mozilla", "firefox"], "browser profile"),
     (&["cookies.sqlite"], "browser profile"),
@@ -603,6 +615,11 @@ mod tests {
         assert_eq!(u.len(), 2);
         assert!(u.iter().all(|f| f.attributes.is_empty()), "{u:?}");
         assert!(urls_in("https://${…}/x", 4).is_empty());
+        assert_eq!(
+            urls_in("see https://x.example/a/${…})", 4)[0].url,
+            "https://x.example/a/"
+        );
+        assert!(credential_env("GITHUB_PAT") && !credential_env("NODE_PATH"));
     }
 
     #[test]
