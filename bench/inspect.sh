@@ -5,11 +5,16 @@
 # /usr/bin/time -v (best of $RUNS runs, page cache warm), prints the ratios, and checks that
 # vetted's sha512 equals the registry's dist.integrity.
 #
-# Targets: vetted <= 0.6x the wall time of `gzip -dc`, peak RSS <= 64 MiB.
+# vetted inspect includes the JavaScript behaviour analysis (oxc parse + semantic + walk of every
+# JS module, 3,758 embedded modules in 2.1.330). Targets: vetted <= 3x the wall time of
+# `gzip -dc`, peak RSS <= 512 MiB. Also prints the JS bytes analysed and the end-to-end
+# throughput (JS MB / vetted wall: a lower bound of the parse rate, the wall also covers
+# inflating, hashing and the byte scan of 380 MB).
 #
 # Usage: bench/inspect.sh            (builds target/release/vetted if missing)
 # Env:   VERSION (2.1.330), RUNS (3), BENCH_DIR (download dir; never inside the repository),
-#        VETTED (path of the binary).
+#        VETTED (path of the binary), TGZ (an already downloaded tarball, e.g. from vetted's
+#        fetch cache; its sha512 is still checked against dist.integrity).
 set -euo pipefail
 
 VERSION=${VERSION:-2.1.330}
@@ -29,7 +34,7 @@ meta=$(curl -fsS "$REGISTRY/${NAME/\//%2f}/$VERSION")
 field() { printf '%s' "$meta" | python3 -c "import json,sys; print(json.load(sys.stdin)['dist']['$1'])"; }
 integrity=$(field integrity)
 tarball=$(field tarball)
-TGZ=$BENCH_DIR/claude-code-linux-x64-$VERSION.tgz
+TGZ=${TGZ:-$BENCH_DIR/claude-code-linux-x64-$VERSION.tgz}
 if [ ! -f "$TGZ" ]; then
   echo "downloading $tarball" >&2
   curl -fsS -o "$TGZ.part" "$tarball"
@@ -79,13 +84,13 @@ measure pipeline bash -c pipeline
 measure vetted "$VETTED" inspect --json "$TGZ"
 
 awk -v v="$WALL_vetted" -v g="$WALL_gzip" -v p="$WALL_pipeline" -v r="$RSS_vetted" 'BEGIN {
-  printf "vetted / gzip -dc  wall: %.2fx  (target <= 0.60x)\n", v / g
+  printf "vetted / gzip -dc  wall: %.2fx  (target <= 3x, with the behaviour analysis)\n", v / g
   printf "vetted / pipeline  wall: %.2fx\n", v / p
-  printf "vetted peak RSS: %.1f MiB  (target <= 64 MiB)\n", r / 1024
+  printf "vetted peak RSS: %.1f MiB  (target <= 512 MiB)\n", r / 1024
 }'
 
 "$VETTED" inspect --json "$TGZ" > "$TMP/manifest.json"
-python3 - "$TMP/manifest.json" "$integrity" <<'PY'
+python3 - "$TMP/manifest.json" "$integrity" "$WALL_vetted" <<'PY'
 import base64, json, sys
 m = json.load(open(sys.argv[1]))
 alg, hexd = m["artifact"]["sha512"].split(":")
@@ -94,5 +99,17 @@ print("inspect sha512 == dist.integrity:", sri == sys.argv[2], sri)
 claude = m["entries"].get("package/claude", {})
 print("package/claude:", claude.get("sha256"), claude.get("size"), "bytes", claude.get("signals", {}).get("executable"))
 print("entries:", m["totals"]["entries"], "files:", m["totals"]["files"], "unpacked:", m["totals"]["unpacked_bytes"])
+JS = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
+js = [(p, e) for p, e in m["entries"].items() if p.endswith(JS)]
+parsed = [e for _, e in js if not e.get("parse_error")]
+nbytes = sum(e["size"] for _, e in js)
+wall = float(sys.argv[3])
+kinds = {}
+for e in m["entries"].values():
+    for b in e.get("behaviours", []):
+        kinds[b["kind"]] = kinds.get(b["kind"], 0) + 1
+print(f"JS analysed: {len(js)} modules, {nbytes / 1e6:.1f} MB, {len(js) - len(parsed)} with a parse error;"
+      f" {nbytes / 1e6 / wall:.1f} MB/s end to end")
+print("behaviours by kind:", dict(sorted(kinds.items())))
 sys.exit(0 if sri == sys.argv[2] else 1)
 PY

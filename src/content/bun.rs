@@ -230,6 +230,7 @@ pub(crate) fn read_graph<R: ReadAt + ?Sized>(
     len: u64,
     entry_path: &str,
     max_modules: u64,
+    js: &crate::limits::JsLimits,
 ) -> Graph {
     match locate(src, len) {
         Ok(None) => Graph::default(),
@@ -243,7 +244,7 @@ pub(crate) fn read_graph<R: ReadAt + ?Sized>(
                 ));
                 return graph;
             }
-            match read_modules(src, blob_start, blob_len, &records, entry_path) {
+            match read_modules(src, blob_start, blob_len, &records, entry_path, js) {
                 Ok(modules) => graph.modules = modules,
                 Err(e) => {
                     graph.note = Some(format!(
@@ -348,6 +349,7 @@ fn read_modules<R: ReadAt + ?Sized>(
     blob_len: u64,
     records: &[Record],
     entry_path: &str,
+    js: &crate::limits::JsLimits,
 ) -> Result<Vec<Module>, String> {
     // Real graphs store each module's contents once; overlapping pointers could make a hostile
     // file cost many reads of the same bytes, so the total read is bounded by the blob.
@@ -384,7 +386,7 @@ fn read_modules<R: ReadAt + ?Sized>(
         let mut buf = vec![0u8; super::pipeline::CHUNK];
         recs.iter()
             .zip(names)
-            .map(|(r, name)| read_module(src, blob_start, r, name, entry_path, &mut buf))
+            .map(|(r, name)| read_module(src, blob_start, r, name, entry_path, &mut buf, js))
             .collect()
     };
     let (ra, rb) = std::thread::scope(|s| {
@@ -408,19 +410,26 @@ fn read_module<R: ReadAt + ?Sized>(
     name: &str,
     entry_path: &str,
     buf: &mut [u8],
+    js: &crate::limits::JsLimits,
 ) -> Result<Module, String> {
     let mut sha = Sha256::new();
     let mut insp = Inspector::new();
     let mut at = 0u64;
+    // JavaScript (and `.zst` resources) is kept whole for the behaviour analysis.
+    let mut source = (super::js::wants(name) && r.contents.length <= js.source_bytes)
+        .then(|| Vec::with_capacity(r.contents.length as usize));
     while at < r.contents.length {
         let n = (r.contents.length - at).min(buf.len() as u64) as usize;
         src.read_exact_at(&mut buf[..n], blob_start + r.contents.offset + at)
             .map_err(|e| format!("reading module {name:?}: {e}"))?;
         sha.update(&buf[..n]);
         insp.update(&buf[..n]);
+        if let Some(s) = source.as_mut() {
+            s.extend_from_slice(&buf[..n]);
+        }
         at += n as u64;
     }
-    Ok(Module {
+    let mut m = Module {
         path: format!("{entry_path}!/{name}"),
         entry: Entry {
             kind: EntryKind::Embedded,
@@ -430,8 +439,22 @@ fn read_module<R: ReadAt + ?Sized>(
             link_target: None,
             signals: insp.finish(),
             behaviours: Vec::new(),
+            parse_error: None,
+            analysis_truncated: false,
         },
-    })
+    };
+    if let Some(s) = source {
+        super::js::analyse_entry(&mut m.entry, name, &s, js);
+    } else if super::js::wants(name) {
+        m.entry.parse_error = Some(format!(
+            "not parsed: {} bytes, more than the limit of {} (limits.js.source_bytes)",
+            r.contents.length, js.source_bytes
+        ));
+    }
+    m.entry
+        .behaviours
+        .extend(super::js::executable_behaviour(&m.path, &m.entry));
+    Ok(m)
 }
 
 /// Build a module graph blob in the layout above (52-byte records), ending with the trailer:
@@ -493,6 +516,7 @@ pub(crate) fn build_executable(modules: &[(&str, &[u8])]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::content::manifest::BehaviourKind;
 
     fn sha(b: &[u8]) -> String {
         hex::encode(Sha256::digest(b))
@@ -505,7 +529,13 @@ mod tests {
             ("/$bunfs/root/cli.js", cli),
             ("/$bunfs/root/x.node", b"\0\x01"),
         ]);
-        let g = read_graph(exe.as_slice(), exe.len() as u64, "package/claude", 100);
+        let g = read_graph(
+            exe.as_slice(),
+            exe.len() as u64,
+            "package/claude",
+            100,
+            &Default::default(),
+        );
         assert_eq!(g.note, None);
         assert_eq!(g.modules.len(), 2);
         let m = &g.modules[0];
@@ -516,14 +546,17 @@ mod tests {
             m.entry.sha256.as_ref().map(|d| hex::encode(d.bytes())),
             Some(sha(cli))
         );
-        assert!(
+        // A JavaScript module that parses gets behaviours, not the byte scan.
+        assert!(m.entry.signals.urls.is_empty());
+        let has = |kind, value: &str| {
             m.entry
-                .signals
-                .urls
+                .behaviours
                 .iter()
-                .any(|u| u.contains("example.com"))
-        );
-        assert!(m.entry.signals.env_vars.contains("SECRET_TOKEN"));
+                .any(|b| b.kind == kind && b.value.as_deref() == Some(value))
+        };
+        assert!(has(BehaviourKind::Url, "https://example.com/api"));
+        assert!(has(BehaviourKind::EnvRead, "SECRET_TOKEN"));
+        assert!(has(BehaviourKind::Network, "fetch"));
     }
 
     #[test]
@@ -551,7 +584,13 @@ mod tests {
     #[test]
     fn no_trailer_no_graph_no_note() {
         let exe = vec![0x7fu8; 100_000];
-        let g = read_graph(exe.as_slice(), exe.len() as u64, "a", 100);
+        let g = read_graph(
+            exe.as_slice(),
+            exe.len() as u64,
+            "a",
+            100,
+            &Default::default(),
+        );
         assert!(g.modules.is_empty() && g.note.is_none());
     }
 
@@ -562,20 +601,44 @@ mod tests {
         // byte_count past the start of the file.
         let mut bad = good.clone();
         bad[t - 32..t - 24].copy_from_slice(&u64::MAX.to_le_bytes());
-        let g = read_graph(bad.as_slice(), bad.len() as u64, "x", 100);
+        let g = read_graph(
+            bad.as_slice(),
+            bad.len() as u64,
+            "x",
+            100,
+            &Default::default(),
+        );
         assert!(g.modules.is_empty() && g.note.is_some(), "{g:?}");
         // modules pointer length overflowing.
         let mut bad = good.clone();
         bad[t - 20..t - 16].copy_from_slice(&u32::MAX.to_le_bytes());
-        let g = read_graph(bad.as_slice(), bad.len() as u64, "x", 100);
+        let g = read_graph(
+            bad.as_slice(),
+            bad.len() as u64,
+            "x",
+            100,
+            &Default::default(),
+        );
         assert!(g.modules.is_empty() && g.note.is_some(), "{g:?}");
         // wrong trailer: no graph found (the rodata constant is not a graph either).
         let mut bad = good.clone();
         bad[t + 5] = b'X';
-        let g = read_graph(bad.as_slice(), bad.len() as u64, "x", 100);
+        let g = read_graph(
+            bad.as_slice(),
+            bad.len() as u64,
+            "x",
+            100,
+            &Default::default(),
+        );
         assert!(g.modules.is_empty(), "{g:?}");
         // too many modules for the limit.
-        let g = read_graph(good.as_slice(), good.len() as u64, "x", 1);
+        let g = read_graph(
+            good.as_slice(),
+            good.len() as u64,
+            "x",
+            1,
+            &Default::default(),
+        );
         assert!(g.modules.is_empty() && g.note.is_some());
     }
 
@@ -605,7 +668,13 @@ mod tests {
                 let cut = graph_start + (next() as usize % region);
                 bad.truncate(cut);
             }
-            let g = read_graph(bad.as_slice(), bad.len() as u64, "x", 100);
+            let g = read_graph(
+                bad.as_slice(),
+                bad.len() as u64,
+                "x",
+                100,
+                &Default::default(),
+            );
             for m in &g.modules {
                 assert!(m.path.starts_with("x!/"));
                 assert!(m.entry.size <= bad.len() as u64);

@@ -18,7 +18,7 @@ const PREFIX: usize = 4096;
 
 static NEEDLES: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
-        r#"https?://|wss?://|process\.env|Bun\.env|child_process|eval\(|new Function|node:vm|require\(['"]vm['"]\)"#,
+        r#"https?://|wss?://|process\.env|Bun\.env|child_process|eval\(|new Function|node:vm|require\(['"]vm['"]\)|Bun v[0-9]"#,
     )
     .ok()
 });
@@ -29,6 +29,8 @@ pub(crate) struct Inspector {
     carry: Vec<u8>,
     scratch: Vec<u8>,
     signals: Signals,
+    /// The first Bun runtime version string (`Bun v1.4.4 (6634fc3b5)`), as `bun-v1.4.4`.
+    runtime: Option<String>,
 }
 
 fn is_ident(b: u8) -> bool {
@@ -50,6 +52,7 @@ impl Inspector {
             carry: Vec::new(),
             scratch: Vec::new(),
             signals: Signals::default(),
+            runtime: None,
         }
     }
 
@@ -69,6 +72,14 @@ impl Inspector {
             self.scan(&scratch, false);
             self.scratch = scratch;
         }
+    }
+
+    /// The signals found, and the runtime version string of a single-file executable (Bun
+    /// prints it as `Bun v1.4.4 (6634fc3b5) Linux x64`; this is its own string, not a URL).
+    pub(crate) fn finish_with_runtime(self) -> (Signals, Option<String>) {
+        let mut me = self;
+        let runtime = me.runtime.take();
+        (me.finish(), runtime)
     }
 
     /// The signals found.
@@ -122,6 +133,21 @@ impl Inspector {
                     self.signals.truncated |= !self.signals.urls.contains(&url);
                 } else {
                     self.signals.urls.insert(url);
+                }
+            }
+            b'B' if needle.starts_with(b"Bun v") => {
+                if self.runtime.is_none() {
+                    let digits = rest
+                        .iter()
+                        .take(24)
+                        .take_while(|b| b.is_ascii_digit() || **b == b'.')
+                        .count();
+                    let v = String::from_utf8_lossy(&buf[end - 1..end + digits]).into_owned();
+                    let v = v.trim_end_matches('.');
+                    // "Bun v1.4.4": major.minor.patch, nothing shorter.
+                    if v.split('.').count() == 3 && v.split('.').all(|p| !p.is_empty()) {
+                        self.runtime = Some(format!("bun-v{v}"));
+                    }
                 }
             }
             b'p' | b'B' => {

@@ -86,6 +86,13 @@ pub struct Entry {
     /// files that are not analysed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub behaviours: Vec<Behaviour>,
+    /// Why a JavaScript file or module could not be parsed (`line:column: message`); such a
+    /// file also gets the byte scan ([`Signals`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_error: Option<String>,
+    /// The analysis stopped at a limit (`limits.js`): the behaviours are incomplete.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub analysis_truncated: bool,
 }
 
 /// One behaviour of a module: what it can do, and the evidence for it.

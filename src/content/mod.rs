@@ -8,10 +8,12 @@ mod builder;
 mod bun;
 pub mod inspect;
 pub mod install_scripts;
+pub mod js;
 pub mod manifest;
 mod paths;
 mod pipeline;
 mod rejection;
+mod sea;
 mod tar_walk;
 mod zip_walk;
 
@@ -157,7 +159,7 @@ pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifes
                 };
                 std::io::BufRead::consume(&mut src, n);
             }
-            single_file = Some(insp.finish());
+            single_file = Some(insp.finish_with_runtime());
             drop(src);
             (Ok(()), None)
         }
@@ -193,8 +195,14 @@ pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifes
         Format::Other => "file",
     };
     let package = builder.package();
+    if let Some(info) = &package {
+        let found = js::package_behaviours(info, builder.package_json_text(&info.path));
+        if let Some(e) = builder.entries.get_mut(&info.path) {
+            e.behaviours.extend(found);
+        }
+    }
     let (entries, totals) = match single_file {
-        Some(signals) => {
+        Some((signals, runtime)) => {
             let is_binary = matches!(
                 signals.executable,
                 Some(ExecutableFormat::Elf | ExecutableFormat::MachO | ExecutableFormat::Pe)
@@ -208,12 +216,36 @@ pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifes
                 && let Some(name) = builder.entries.keys().next().cloned()
             {
                 let graph = std::fs::File::open(path)
-                    .map(|f| bun::read_graph(&f, artifact.size, &name, limits.archive_entries))
+                    .map(|f| {
+                        let g = bun::read_graph(
+                            &f,
+                            artifact.size,
+                            &name,
+                            limits.archive_entries,
+                            &limits.js,
+                        );
+                        if g.modules.is_empty() && g.note.is_none() {
+                            let sea = sea::read_sea(
+                                &f,
+                                artifact.size,
+                                &name,
+                                limits.archive_entries,
+                                &limits.js,
+                            );
+                            sea.unwrap_or(g)
+                        } else {
+                            g
+                        }
+                    })
                     .unwrap_or_else(|e| bun::Graph {
                         modules: Vec::new(),
                         note: Some(format!("{name}: embedded module graph not read: {e}")),
                     });
+                let found = !graph.modules.is_empty();
                 builder.add_embedded(graph);
+                if found {
+                    builder.attribute_runtime(&name, runtime.as_deref());
+                }
             }
             (std::mem::take(&mut builder.entries), totals)
         }
@@ -259,15 +291,32 @@ fn one_file_entry(
         .unwrap_or_else(|| "artifact".into());
     let mut entries = BTreeMap::new();
     entries.insert(
-        name,
+        name.clone(),
         Entry {
             kind: EntryKind::File,
             size: artifact.size,
             mode,
             sha256: Some(artifact.sha256.clone()),
             link_target: None,
+            behaviours: js::executable_behaviour(
+                &name,
+                &Entry {
+                    kind: EntryKind::File,
+                    size: 0,
+                    mode,
+                    sha256: None,
+                    link_target: None,
+                    signals: signals.clone(),
+                    behaviours: Vec::new(),
+                    parse_error: None,
+                    analysis_truncated: false,
+                },
+            )
+            .into_iter()
+            .collect(),
             signals,
-            behaviours: Vec::new(),
+            parse_error: None,
+            analysis_truncated: false,
         },
     );
     let totals = Totals {

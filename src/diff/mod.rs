@@ -13,7 +13,9 @@ use crate::digest::Digest;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+mod behaviour;
 mod render;
+pub use behaviour::{BehaviourChange, behaviour_changes, render_changes};
 pub use render::{render_human, render_markdown};
 
 /// The JSON schema identifier of [`ReviewReport`] (see `docs/diff-json.md`).
@@ -240,6 +242,9 @@ pub struct ReviewReport {
     pub signals: Vec<Signal>,
     /// File-level changes, sorted by path.
     pub files: FileChanges,
+    /// Behaviours added and removed per module (`<kind>-added` / `<kind>-removed`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub behaviours: Vec<BehaviourChange>,
 }
 
 impl ReviewReport {
@@ -584,6 +589,7 @@ pub fn diff(
             && old.artifact.sha256 == new.artifact.sha256,
         signals,
         files,
+        behaviours: behaviour_changes(old, new),
     }
 }
 

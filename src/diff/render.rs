@@ -143,6 +143,13 @@ pub fn render_human(r: &ReviewReport, color: bool) -> String {
         return out;
     }
     let _ = writeln!(out);
+    if !r.behaviours.is_empty() {
+        let _ = writeln!(out, "Behaviour changes ({}):", r.behaviours.len());
+        for line in super::render_changes(&r.behaviours, 200) {
+            let _ = writeln!(out, "  {}", one_line(&line));
+        }
+        let _ = writeln!(out);
+    }
     if r.signals.is_empty() {
         let _ = writeln!(out, "Signals: none");
     } else {

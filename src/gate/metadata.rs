@@ -579,6 +579,8 @@ mod tests {
                     link_target: None,
                     signals: Signals::default(),
                     behaviours: Vec::new(),
+                    parse_error: None,
+                    analysis_truncated: false,
                 },
             );
         }

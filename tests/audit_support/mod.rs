@@ -72,6 +72,8 @@ impl Pkg {
                     link_target: None,
                     signals: Signals::default(),
                     behaviours: Vec::new(),
+                    parse_error: None,
+                    analysis_truncated: false,
                 },
             );
             totals.files += 1;
@@ -88,6 +90,8 @@ impl Pkg {
                     link_target: None,
                     signals: Signals::default(),
                     behaviours: Vec::new(),
+                    parse_error: None,
+                    analysis_truncated: false,
                 },
             );
         }

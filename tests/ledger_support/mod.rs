@@ -47,6 +47,8 @@ impl ManifestBuilder {
                 link_target: None,
                 signals: Signals::default(),
                 behaviours: Vec::new(),
+                parse_error: None,
+                analysis_truncated: false,
             },
         );
         self
@@ -64,6 +66,8 @@ impl ManifestBuilder {
                 link_target: None,
                 signals: Signals::default(),
                 behaviours: Vec::new(),
+                parse_error: None,
+                analysis_truncated: false,
             },
         );
         self
@@ -80,6 +84,8 @@ impl ManifestBuilder {
                 link_target: Some(target.into()),
                 signals: Signals::default(),
                 behaviours: Vec::new(),
+                parse_error: None,
+                analysis_truncated: false,
             },
         );
         self

@@ -1,0 +1,273 @@
+//! The JavaScript behaviour analysis: what each module can do, from its AST.
+//!
+//! Every JavaScript/TypeScript file of an archive, and every JavaScript module embedded in an
+//! executable (Bun module graphs, Node single-executable applications, decompressed `.zst`
+//! resources), is parsed with `oxc_parser`; `oxc_semantic` resolves each identifier to its
+//! binding, so aliases resolve to what they were bound to; constants are folded (concatenation,
+//! templates, `.join`, literal array indexing, string methods) and encoded literals decoded
+//! (bounded) and scanned again. The result is a set of [`Behaviour`]s per entry, each with its
+//! kind, attributes and evidence (`docs/behaviours.md` documents every kind).
+//!
+//! A module that does not parse keeps the byte scan ([`super::inspect`]) and records the parse
+//! error; a module that parses has no byte-scan signals other than its executable format.
+mod analyse;
+mod decode;
+mod rules;
+mod value;
+
+use super::manifest::{Behaviour, BehaviourKind, Entry, ExecutableFormat, PackageInfo};
+use crate::limits::JsLimits;
+use oxc_span::SourceType;
+use std::collections::BTreeSet;
+use std::io::Read;
+
+/// How a file is parsed, by its name; `None` for files that are not JavaScript or TypeScript.
+/// Names of decompressed resources (`x.mjs-1a2b3c4d.txt`, Bun's naming of embedded sources)
+/// count by the extension before the hash.
+pub fn source_type(path: &str) -> Option<SourceType> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let name = name.strip_suffix(".zst").unwrap_or(name);
+    let ext_of = |n: &str| n.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    let mut ext = ext_of(name)?;
+    if ext == "txt"
+        && let Some((stem, _hash)) = name.trim_end_matches(".txt").rsplit_once('-')
+        && let Some(e) = ext_of(stem)
+    {
+        ext = e;
+    }
+    Some(match ext.as_str() {
+        "js" | "mjs" => SourceType::mjs(),
+        "cjs" => SourceType::cjs(),
+        "jsx" => SourceType::jsx(),
+        "ts" | "mts" | "cts" => SourceType::ts(),
+        "tsx" => SourceType::tsx(),
+        _ => return None,
+    })
+}
+
+/// Whether a file's bytes should be kept for the analysis (its name says JavaScript, or it is
+/// an embedded `.zst` resource).
+pub fn wants(path: &str) -> bool {
+    source_type(path).is_some() || path.ends_with(".zst")
+}
+
+/// Analyse one file or module and record the result on its entry. `bytes` is the whole
+/// content; `name` its path (to choose the dialect).
+pub(crate) fn analyse_entry(entry: &mut Entry, name: &str, bytes: &[u8], limits: &JsLimits) {
+    if name.ends_with(".zst") {
+        return analyse_zst(entry, name, bytes, limits);
+    }
+    let Some(st) = source_type(name) else { return };
+    analyse_text(entry, st, bytes, limits);
+}
+
+fn analyse_text(entry: &mut Entry, st: SourceType, bytes: &[u8], limits: &JsLimits) {
+    if bytes.len() as u64 > limits.source_bytes {
+        entry.parse_error = Some(format!(
+            "not parsed: {} bytes, more than the limit of {} (limits.js.source_bytes)",
+            bytes.len(),
+            limits.source_bytes
+        ));
+        return;
+    }
+    // Invalid UTF-8 (minified libraries with raw Latin-1 bytes in strings) is replaced, so
+    // such a module is still analysed; positions after a replaced byte shift by two columns.
+    let src = String::from_utf8_lossy(bytes);
+    let src = src.as_ref();
+    // A `#!` line is not JavaScript syntax oxc accepts everywhere (it does at the start).
+    let out = analyse::analyse_source(src, st, limits, 0);
+    if out.parse_error.is_none() {
+        // Parsed: the behaviours replace the byte scan (its executable format stays).
+        let exe = entry.signals.executable;
+        entry.signals = Default::default();
+        entry.signals.executable = exe;
+    }
+    entry.behaviours = out.behaviours;
+    entry.parse_error = out.parse_error;
+    entry.analysis_truncated = out.truncated;
+}
+
+/// An embedded zstd resource: decompressed (bounded) and analysed as what it holds.
+fn analyse_zst(entry: &mut Entry, name: &str, bytes: &[u8], limits: &JsLimits) {
+    let inner = name.strip_suffix(".zst").unwrap_or(name);
+    let data = match zst_decompress(bytes, limits.zst_bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            entry.parse_error = Some(format!("zstd resource not decompressed: {e}"));
+            return;
+        }
+    };
+    match source_type(inner) {
+        Some(st) => analyse_text(entry, st, &data, limits),
+        None => {
+            // Not code: the decompressed bytes get the byte scan.
+            let exe = entry.signals.executable;
+            entry.signals = super::inspect::inspect_bytes(&data);
+            entry.signals.executable = entry.signals.executable.or(exe);
+        }
+    }
+}
+
+/// Decompress a zstd stream, refusing output past `max` bytes.
+pub fn zst_decompress(bytes: &[u8], max: u64) -> Result<Vec<u8>, String> {
+    let dec = ruzstd::decoding::StreamingDecoder::new(bytes).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    dec.take(max + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| e.to_string())?;
+    if out.len() as u64 > max {
+        return Err(format!(
+            "decompresses to more than {max} bytes (limits.js.zst_bytes)"
+        ));
+    }
+    Ok(out)
+}
+
+fn fact(kind: BehaviourKind, attributes: &[&str], snippet: String, value: String) -> Behaviour {
+    Behaviour {
+        kind,
+        attributes: attributes.iter().map(|s| s.to_string()).collect(),
+        line: 1,
+        column: 1,
+        end_line: None,
+        snippet,
+        value: Some(value),
+    }
+}
+
+/// 1-based line and column of the first occurrence of `needle` in `text`.
+fn locate(text: &[u8], needle: &str) -> (u32, u32) {
+    let Some(at) = text
+        .windows(needle.len().max(1))
+        .position(|w| w == needle.as_bytes())
+    else {
+        return (1, 1);
+    };
+    let line = text[..at].iter().filter(|b| **b == b'\n').count() as u32 + 1;
+    let start = text[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    (line, (at - start) as u32 + 1)
+}
+
+/// npm scripts that run when a package is installed from a registry.
+const INSTALL_SCRIPTS: &[&str] = &["preinstall", "install", "postinstall"];
+
+/// Behaviours of a package.json: install scripts and dependency specs that are not registry
+/// ranges. `text` is the file's bytes (for evidence positions).
+pub(crate) fn package_behaviours(info: &PackageInfo, text: Option<&[u8]>) -> Vec<Behaviour> {
+    let mut out = Vec::new();
+    let at = |needle: &str| text.map_or((1, 1), |t| locate(t, needle));
+    for (name, cmd) in &info.lifecycle_scripts {
+        if !INSTALL_SCRIPTS.contains(&name.as_str()) {
+            continue;
+        }
+        let mut a: Vec<&str> = Vec::new();
+        if rules::command_suspicious(cmd) {
+            a.push("suspicious-command");
+        }
+        if cmd.contains("(implicit: binding.gyp)") {
+            a.push("implicit");
+        }
+        let mut b = fact(
+            BehaviourKind::InstallScript,
+            &a,
+            format!("\"{name}\": {cmd:?}"),
+            cmd.clone(),
+        );
+        (b.line, b.column) = at(&format!("\"{name}\""));
+        out.push(b);
+    }
+    for (kind, deps) in &info.dependencies {
+        if kind == "devDependencies" || kind == "bundleDependencies" {
+            continue;
+        }
+        for (name, spec) in deps {
+            if let Some(class) = rules::dependency_url(spec) {
+                let a: &[&str] = if class == "insecure" {
+                    &["insecure"]
+                } else {
+                    &[]
+                };
+                let mut b = fact(
+                    BehaviourKind::DependencyUrl,
+                    a,
+                    format!("\"{name}\": {spec:?}"),
+                    format!("{name}@{spec}"),
+                );
+                (b.line, b.column) = at(&format!("\"{name}\""));
+                out.push(b);
+            }
+        }
+    }
+    out
+}
+
+/// The `executable` behaviour of a native executable or library (by magic bytes or name).
+pub(crate) fn executable_behaviour(path: &str, entry: &Entry) -> Option<Behaviour> {
+    let format = match entry.signals.executable {
+        Some(ExecutableFormat::Elf) => "elf",
+        Some(ExecutableFormat::MachO) => "mach-o",
+        Some(ExecutableFormat::Pe) => "pe",
+        _ if path.ends_with(".wasm") => "wasm",
+        _ if path.ends_with(".node") => "native-addon",
+        _ => return None,
+    };
+    let mut a = vec![format];
+    if path.ends_with(".node") && format != "native-addon" {
+        a.push("native-addon");
+    }
+    Some(fact(
+        BehaviourKind::Executable,
+        &a,
+        format!("{format} file"),
+        path.rsplit('/').next().unwrap_or(path).to_string(),
+    ))
+}
+
+/// The one `runtime` behaviour of a single-file executable's native runtime.
+pub(crate) fn runtime_behaviour(version: &str) -> Behaviour {
+    fact(
+        BehaviourKind::Runtime,
+        &[],
+        format!("runtime version string {version:?}"),
+        version.to_string(),
+    )
+}
+
+/// The attributes a behaviour has, as a set (for tests and the diff).
+pub fn attribute_set(b: &Behaviour) -> BTreeSet<&str> {
+    b.attributes.iter().map(String::as_str).collect()
+}
+
+/// Analyse a source text on its own (tests, the evaluation command): the behaviours and the
+/// parse error, as an entry would record them.
+pub fn analyse_str(name: &str, src: &str, limits: &JsLimits) -> (Vec<Behaviour>, Option<String>) {
+    let mut e = Entry {
+        kind: super::manifest::EntryKind::File,
+        size: src.len() as u64,
+        mode: 0o644,
+        sha256: None,
+        link_target: None,
+        signals: Default::default(),
+        behaviours: Vec::new(),
+        parse_error: None,
+        analysis_truncated: false,
+    };
+    let st = source_type(name).unwrap_or(SourceType::mjs());
+    analyse_text(&mut e, st, src.as_bytes(), limits);
+    (e.behaviours, e.parse_error)
+}
+
+/// The behaviours of a package.json's bytes (install scripts, dependency URLs), as an archive's
+/// root package.json gets them; empty when it is not a JSON object.
+pub fn package_json_behaviours(bytes: &[u8]) -> Vec<Behaviour> {
+    match super::builder::parse_package_json("package.json", bytes, false) {
+        Some(info) => package_behaviours(&info, Some(bytes)),
+        None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
