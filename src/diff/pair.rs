@@ -223,6 +223,7 @@ pub fn pair(
             v.sort_unstable();
             v
         };
+        let mut memo: HashMap<usize, Vec<&str>> = HashMap::new();
         let mut scored: Vec<(u32, usize, usize, f64)> = Vec::new();
         for &(o, n, tok) in &cands {
             if old_used[o] || new_used[n] {
@@ -231,7 +232,8 @@ pub fn pair(
             let s = if old[o].links.is_empty() && new[n].links.is_empty() {
                 tok
             } else {
-                (tok + jaccard(&mapped(o), &new[n].links)) / 2.0
+                let m = memo.entry(o).or_insert_with(|| mapped(o));
+                (tok + jaccard(m, &new[n].links)) / 2.0
             };
             if s >= bar {
                 scored.push(((s * 1e6) as u32, o, n, s));
