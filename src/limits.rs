@@ -209,3 +209,21 @@ impl Default for TufLimits {
         }
     }
 }
+
+/// Review limits (`vetted diff`, `vetted review`, `vetted show`): what is read and shown of the
+/// files and modules whose code a reviewer sees. Past them the report says what was left out.
+pub mod review {
+    /// Largest single file or module whose bytes are read to pair and diff it.
+    pub const FILE_BYTES: u64 = 32 << 20;
+    /// Most bytes of file and module contents held for one side of a diff.
+    pub const SIDE_BYTES: u64 = 512 << 20;
+    /// Largest output of one embedded `.zst` resource (decompression stops when crossed).
+    pub const ZST_OUTPUT_BYTES: u64 = 64 << 20;
+    /// Most changed lines kept in the report per module (the rest is counted, not listed).
+    pub const DIFF_LINES_PER_FILE: usize = 4000;
+    /// Most diff lines kept in one report across all modules.
+    pub const DIFF_LINES_TOTAL: usize = 150_000;
+    /// GitHub's limit on a pull-request comment body, in characters: the Markdown summary stays
+    /// under it and points at the HTML page for the rest.
+    pub const MARKDOWN_CHARS: usize = 65_536;
+}

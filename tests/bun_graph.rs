@@ -189,7 +189,12 @@ fn diff_reports_embedded_changes_and_their_signals() {
     let r = diff::diff("old", &old, "new", &new);
     let added: Vec<&str> = r.files.added.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(added, ["package/claude!/$bunfs/root/addon.node"]);
-    let changed: Vec<&str> = r.files.changed.iter().map(|f| f.path.as_str()).collect();
+    let changed: Vec<&str> = r
+        .files
+        .changed
+        .iter()
+        .map(|f| f.new_path.as_str())
+        .collect();
     assert!(
         changed.contains(&"package/claude!/$bunfs/root/chunk.js"),
         "{changed:?}"

@@ -312,7 +312,7 @@ fn file_changes_list_sizes_modes_and_digests() {
         .files
         .changed
         .iter()
-        .map(|c| (c.path.as_str(), c.changed.clone()))
+        .map(|c| (c.new_path.as_str(), c.changed.clone()))
         .collect();
     use diff::ChangedAspect::*;
     assert_eq!(
@@ -383,7 +383,10 @@ fn human_report_snapshot() {
 
 #[test]
 fn markdown_report_snapshot() {
-    snapshot("diff-markdown.md", &diff::render_markdown(&risky_update()));
+    snapshot(
+        "diff-markdown.md",
+        &diff::render_markdown(&risky_update(), None),
+    );
 }
 
 #[test]
@@ -395,13 +398,13 @@ fn identical_builds_render_as_identical() {
         diff::render_human(&r, false)
             .contains("identical: the artifacts are byte-for-byte the same")
     );
-    assert!(diff::render_markdown(&r).contains("**Identical**"));
+    assert!(diff::render_markdown(&r, None).contains("**Identical**"));
 }
 
 #[test]
 fn json_report_has_the_documented_shape() {
     let v = serde_json::to_value(risky_update()).expect("json");
-    assert_eq!(v["schema"], "vetted.diff/v1");
+    assert_eq!(v["schema"], "vetted.diff/v2");
     for key in ["old", "new", "identical", "signals", "files"] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
@@ -474,6 +477,7 @@ fn diff_command_reads_manifests_and_the_ledger() {
             who: "Alice".into(),
             notes: None,
             delta_from: None,
+            review: None,
         },
         &at,
     )
@@ -603,7 +607,7 @@ fn hostile_text_cannot_break_the_renderings() {
         !human.contains('\x1b'),
         "escape sequences from input reach the terminal"
     );
-    let md = diff::render_markdown(&r);
+    let md = diff::render_markdown(&r, None);
     assert!(!md.contains('\x1b'));
     // Every table row is one line whose cell separators are only the unescaped pipes we wrote.
     for line in md

@@ -571,6 +571,7 @@ fn request(m: &ContentManifest, version: &str, delta_from: Option<&str>) -> Cert
         who: "Alice <alice@example.com>".into(),
         notes: Some("read the diff".into()),
         delta_from: delta_from.map(|v| Version::new(v).expect("version")),
+        review: None,
     }
 }
 

@@ -5,24 +5,30 @@ use crate::ledger::{Ledger, PackageId};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
-/// Compare two builds: files added, removed and changed, and the signals a reviewer must look
-/// at (install scripts, dependencies, executables, URLs, environment variables, capabilities).
+/// Compare two builds: the delta a reviewer signs off. Behaviour changes per module (ranked by
+/// risk) first, then modules whose code changed (pretty-printed, minifier renames normalised,
+/// unified diffs), then pure moves; renamed bundler chunks and moved files are paired.
 ///
-/// An operand is an audited build `ledger:NAME@VERSION` (its stored manifest), a content
-/// manifest `FILE.json`, an npm spec `npm:NAME@VERSION` (fetched and verified against the
-/// registry's integrity), an `https://` URL, or a local artifact (`.tgz`, `.tar`, `.zip`).
+/// An operand is an audited build `ledger:NAME@VERSION` (its stored manifest; its code is read
+/// from the cache when the artifact is there), a content manifest `FILE.json` (digests only), an
+/// npm spec `npm:NAME@VERSION` (fetched and verified against the registry's integrity), an
+/// `https://` URL, or a local artifact (`.tgz`, `.tar`, `.zip`).
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// The earlier build (usually the audited one).
     old: String,
     /// The build under review.
     new: String,
-    /// Print the report as JSON (schema: docs/diff-json.md).
+    /// Print the report as JSON (schema vetted.diff/v2: docs/diff-json.md).
     #[arg(long, conflicts_with = "markdown")]
     json: bool,
-    /// Print the report as Markdown (for a pull-request comment).
+    /// Print the report as Markdown (for a pull-request comment; stays under GitHub's 65,536
+    /// characters, pointing at the HTML page for the rest).
     #[arg(long)]
     markdown: bool,
+    /// Also write the review page: one self-contained HTML file (no network, no external assets).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// The ledger directory (for `ledger:` operands).
     #[arg(long, default_value = "ledger", value_name = "DIR")]
     ledger: PathBuf,
@@ -61,7 +67,7 @@ pub(crate) fn render(
 ) -> Result<String, Failure> {
     Ok(match format {
         Format::Human => crate::diff::render_human(report, color_stdout()),
-        Format::Markdown => crate::diff::render_markdown(report),
+        Format::Markdown => crate::diff::render_markdown(report, None),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(report).map_err(Failure::operational)?;
             s.push('\n');
@@ -76,10 +82,242 @@ pub fn run(args: DiffArgs) -> Outcome {
 }
 
 fn run_inner(args: &DiffArgs, format: Format) -> Result<Outcome, Failure> {
-    let old = load_manifest(&args.old, &args.ledger, &args.source)?;
-    let new = load_manifest(&args.new, &args.ledger, &args.source)?;
-    let report = crate::diff::diff(&args.old, &old, &args.new, &new);
-    super::fetch::emit(&render(&report, format)?);
+    let (old, new) = std::thread::scope(|s| {
+        let h = s.spawn(|| load_operand(&args.new, &args.ledger, &args.source));
+        let old = load_operand(&args.old, &args.ledger, &args.source);
+        let new = h
+            .join()
+            .unwrap_or_else(|_| Err(Failure::operational("the reader thread failed")));
+        (old, new)
+    });
+    let (old, new) = (old?, new?);
+    if std::env::var_os("VETTED_DEBUG_DELTA").is_some() {
+        eprintln!("delta: operands loaded");
+    }
+    let report = diff_operands(&args.old, &old, &args.new, &new);
+    let mut md_link = None;
+    if let Some(path) = &args.html {
+        write_html(path, &report, &certify_command(&report, None))?;
+        md_link = Some(path.display().to_string());
+    }
+    let text = match format {
+        Format::Markdown => crate::diff::render_markdown(&report, md_link.as_deref()),
+        f => render(&report, f)?,
+    };
+    super::fetch::emit(&text);
+    Ok(Outcome::Success)
+}
+
+/// A loaded operand: its manifest, and the artifact its bytes can be read from (if any).
+pub(crate) struct Operand {
+    pub(crate) manifest: ContentManifest,
+    pub(crate) artifact: Option<PathBuf>,
+}
+
+/// Load an operand (see [`load_manifest`]), keeping where its artifact is.
+pub(crate) fn load_operand(
+    operand: &str,
+    ledger_dir: &Path,
+    source: &super::fetch::SourceArgs,
+) -> Result<Operand, Failure> {
+    let path = Path::new(operand);
+    if operand.starts_with("ledger:") || path.extension().is_some_and(|e| e == "json") {
+        let manifest = load_manifest(operand, ledger_dir, source)?;
+        let artifact = cached_artifact(&manifest, source);
+        return Ok(Operand { manifest, artifact });
+    }
+    let (fetched, manifest) = super::fetch::fetch_and_inspect(operand, source)?;
+    Ok(Operand {
+        manifest,
+        artifact: Some(fetched.path),
+    })
+}
+
+/// The cached artifact of a manifest, when the cache holds it.
+pub(crate) fn cached_artifact(
+    manifest: &ContentManifest,
+    source: &super::fetch::SourceArgs,
+) -> Option<PathBuf> {
+    let opts = source.options(crate::limits::Limits::default()).ok()?;
+    crate::source::cached_path(&opts.cache_dir, &manifest.artifact.sha512)
+}
+
+/// Read what the delta needs of both artifacts (on two threads) and compare.
+pub(crate) fn diff_operands(
+    old_label: &str,
+    old: &Operand,
+    new_label: &str,
+    new: &Operand,
+) -> crate::diff::ReviewReport {
+    use crate::diff::{contents, delta};
+    let (wo, wn) = delta::wanted_paths(&old.manifest, &new.manifest);
+    let read = |op: &Operand, want: &std::collections::BTreeSet<&str>| {
+        op.artifact
+            .as_deref()
+            .map(|a| contents::read(a, &op.manifest, want))
+    };
+    let t0 = std::time::Instant::now();
+    let (oc, nc) = std::thread::scope(|s| {
+        let h = s.spawn(|| read(new, &wn));
+        let oc = read(old, &wo);
+        (oc, h.join().ok().flatten())
+    });
+    if std::env::var_os("VETTED_DEBUG_DELTA").is_some() {
+        eprintln!("delta: contents read in {:?}", t0.elapsed());
+    }
+    let mut report = crate::diff::diff_with(
+        old_label,
+        &old.manifest,
+        oc.as_ref(),
+        new_label,
+        &new.manifest,
+        nc.as_ref(),
+    );
+    for (side, op) in [("old", old), ("new", new)] {
+        if op.artifact.is_none() {
+            report.review.notes.push(format!(
+                "the {side} build's artifact is not available (not in the cache): code not compared"
+            ));
+        }
+    }
+    report
+}
+
+/// The command that records the audit of this delta, with the digest of what was shown.
+pub(crate) fn certify_command(r: &crate::diff::ReviewReport, ledger: Option<&Path>) -> String {
+    let name = r.new.name.clone().unwrap_or_else(|| "NAME".into());
+    let version = r.new.version.clone().unwrap_or_else(|| "VERSION".into());
+    let from = r
+        .old
+        .version
+        .clone()
+        .unwrap_or_else(|| "OLD_VERSION".into());
+    let mut cmd = format!(
+        "vetted certify npm:{name}@{version} --delta-from {from} --review {} --criteria safe-to-run --who \"Your Name <you@example.com>\"",
+        r.digest()
+    );
+    if let Some(l) = ledger {
+        cmd.push_str(&format!(" --ledger {}", l.display()));
+    }
+    cmd
+}
+
+/// Write the review page.
+pub(crate) fn write_html(
+    path: &Path,
+    report: &crate::diff::ReviewReport,
+    certify: &str,
+) -> Result<(), Failure> {
+    let page = crate::diff::html::render(report, certify);
+    crate::atomic::write(path, page.as_bytes())
+        .map_err(|e| Failure::operational(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Print one entry of an artifact: a file, a module embedded in an executable
+/// (`package/claude!/$bunfs/root/chunk-x.js`), or an embedded `.zst` resource (decompressed).
+/// Its bytes are checked against the artifact's content manifest before they are printed.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// The artifact (as for `vetted diff`: npm:NAME@VERSION, a URL, a file, ledger:NAME@VERSION).
+    artifact: String,
+    /// The entry's path in the content manifest.
+    path: String,
+    /// Pretty-print JavaScript (oxc_codegen).
+    #[arg(long)]
+    pretty: bool,
+    /// Print a JSON object (path, kind, size, sha256, text or base64 bytes).
+    #[arg(long)]
+    json: bool,
+    /// The ledger directory (for `ledger:` operands).
+    #[arg(long, default_value = "ledger", value_name = "DIR")]
+    ledger: PathBuf,
+    #[command(flatten)]
+    source: super::fetch::SourceArgs,
+}
+
+pub fn run_show(args: ShowArgs) -> Outcome {
+    finish(args.json, show_inner(&args))
+}
+
+fn show_inner(args: &ShowArgs) -> Result<Outcome, Failure> {
+    use crate::diff::contents;
+    let op = load_operand(&args.artifact, &args.ledger, &args.source)?;
+    let Some(entry) = op.manifest.entries.get(&args.path) else {
+        let near: Vec<&String> = op
+            .manifest
+            .entries
+            .keys()
+            .filter(|k| k.ends_with(args.path.rsplit('/').next().unwrap_or("")))
+            .take(5)
+            .collect();
+        return Err(Failure::operational(format!(
+            "{} has no entry {:?}{}",
+            args.artifact,
+            args.path,
+            if near.is_empty() {
+                String::new()
+            } else {
+                format!(" (similar: {near:?})")
+            }
+        )));
+    };
+    let Some(artifact) = &op.artifact else {
+        return Err(Failure::operational(format!(
+            "the artifact of {} is not available (fetch it first)",
+            args.artifact
+        )));
+    };
+    let want = std::collections::BTreeSet::from([args.path.as_str()]);
+    let c = contents::read(artifact, &op.manifest, &want);
+    let Some(bytes) = c.get(&args.path) else {
+        return Err(Failure::operational(format!(
+            "{} could not be read: {}",
+            args.path,
+            if c.notes.is_empty() {
+                "it is not a file or embedded module, or is larger than the review limit".into()
+            } else {
+                c.notes.join("; ")
+            }
+        )));
+    };
+    let decoded = contents::decoded(&args.path, bytes)
+        .map_err(|e| Failure::rejected("zstd", format!("{}: {e}", args.path)))?;
+    let mut out: Vec<u8> = decoded.into_owned();
+    if args.pretty && crate::diff::js::is_js(&args.path) {
+        let text = std::str::from_utf8(&out)
+            .map_err(|_| Failure::operational(format!("{} is not UTF-8", args.path)))?;
+        let pretty = crate::diff::js::pretty_print(&args.path, text)
+            .map_err(|e| Failure::operational(format!("{} does not parse: {e}", args.path)))?;
+        out = pretty.into_bytes();
+    }
+    if args.json {
+        let (text, b64) = match std::str::from_utf8(&out) {
+            Ok(t) => (Some(t.to_string()), None),
+            Err(_) => (
+                None,
+                Some(base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    &out,
+                )),
+            ),
+        };
+        let doc = serde_json::json!({
+            "path": args.path,
+            "kind": entry.kind,
+            "size": entry.size,
+            "sha256": entry.sha256,
+            "decompressed": args.path.ends_with(".zst"),
+            "pretty": args.pretty && crate::diff::js::is_js(&args.path),
+            "text": text,
+            "base64": b64,
+        });
+        crate::outln!("{doc:#}");
+    } else {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(&out);
+        let _ = stdout.flush();
+    }
     Ok(Outcome::Success)
 }
 

@@ -37,6 +37,11 @@ pub struct CertifyArgs {
     /// Certify only the change from this audited version (a delta audit, bound to its digest).
     #[arg(long, value_name = "VERSION")]
     delta_from: Option<String>,
+    /// The review digest of the diff that was reviewed (`sha256:<hex>`, shown by `vetted diff`
+    /// and `vetted review` and on the review page); recorded so `vetted review` can check that
+    /// the delta is still the one signed off.
+    #[arg(long, value_name = "sha256:HEX", requires = "delta_from")]
+    review: Option<String>,
     /// Who reviewed it ("Name <email>").
     #[arg(long)]
     who: String,
@@ -75,6 +80,12 @@ pub struct ReviewArgs {
     /// Print the diff as Markdown.
     #[arg(long)]
     markdown: bool,
+    /// When the build needs review: write the review page (one self-contained HTML file).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// With --markdown: how the comment names the HTML page (e.g. the workflow artifact).
+    #[arg(long, value_name = "TEXT", requires = "html")]
+    html_link: Option<String>,
     /// The ledger directory.
     #[arg(long, default_value = "ledger", value_name = "DIR")]
     ledger: PathBuf,
@@ -272,6 +283,20 @@ fn certify_inner(args: CertifyArgs) -> Result<Outcome, Failure> {
         .map(Version::new)
         .transpose()
         .map_err(Failure::operational)?;
+    let review = args
+        .review
+        .as_deref()
+        .map(|r| {
+            crate::digest::Digest::parse_prefixed(r)
+                .ok()
+                .filter(|d| d.algorithm() == crate::digest::Algorithm::Sha256)
+                .ok_or_else(|| {
+                    Failure::operational(format!(
+                        "--review must be sha256:<64 hex digits> (the review digest), found {r:?}"
+                    ))
+                })
+        })
+        .transpose()?;
     let req = CertifyRequest {
         package,
         manifest,
@@ -279,6 +304,7 @@ fn certify_inner(args: CertifyArgs) -> Result<Outcome, Failure> {
         who: args.who,
         notes: args.notes,
         delta_from,
+        review,
     };
     match ledger::certify(&args.ledger, req, &SystemClock) {
         Ok(audit) => {
@@ -333,6 +359,11 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
     let outcome = ledger
         .review(&package, &digests, &manifest, &crit, &SystemClock)
         .map_err(Failure::operational)?;
+    if let ReviewOutcome::CoveredByDelta(b) = &outcome
+        && let ledger::ReviewBasis::DeltaChain(chain) = b.basis()
+    {
+        check_review_digests(&args.ledger, chain, &args.source)?;
+    }
     match outcome {
         ReviewOutcome::Identical(b)
         | ReviewOutcome::CoveredByDelta(b)
@@ -366,7 +397,29 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
                 ),
             ))
         }
-        ReviewOutcome::NeedsReview(n) => {
+        ReviewOutcome::NeedsReview(mut n) => {
+            // The ledger compared manifests; with the artifacts at hand, compare their code too.
+            if let Some(b) = &n.closest
+                && let Ok(old) = ledger::load_manifest(&args.ledger, &b.manifest)
+            {
+                let old_label = format!("ledger:{}@{}", b.package.name, b.package.version);
+                let old = super::diff::Operand {
+                    artifact: super::diff::cached_artifact(&old, &args.source),
+                    manifest: old,
+                };
+                let new = super::diff::Operand {
+                    artifact: super::diff::cached_artifact(&manifest, &args.source),
+                    manifest: manifest.clone(),
+                };
+                let new_label = format!("{}@{}", package.name, package.version);
+                n.diff = Some(super::diff::diff_operands(
+                    &old_label, &old, &new_label, &new,
+                ));
+            }
+            if let (Some(path), Some(d)) = (&args.html, &n.diff) {
+                let cmd = super::diff::certify_command(d, Some(&args.ledger));
+                super::diff::write_html(path, d, &cmd)?;
+            }
             let closest = n
                 .closest
                 .as_ref()
@@ -393,9 +446,77 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
                 return Ok(Outcome::Rejected);
             }
             if let Some(d) = &n.diff {
-                print!("{}", render(d, format)?);
+                let text = match format {
+                    Format::Markdown => crate::diff::render_markdown(
+                        d,
+                        args.html_link
+                            .as_deref()
+                            .or(args.html.as_deref().and_then(|p| p.to_str())),
+                    ),
+                    f => render(d, f)?,
+                };
+                print!("{text}");
+                if format != Format::Json {
+                    eprintln!(
+                        "vetted: to record the review: {}",
+                        super::diff::certify_command(d, Some(&args.ledger))
+                    );
+                }
             }
             Err(Failure::rejected("ledger-review", reason))
         }
     }
+}
+
+/// Every delta audit in `chain` that records the diff it was signed off on (`review`) must
+/// still produce that diff: recompute it from the stored manifests (and the cached artifacts'
+/// code) and compare the digests.
+fn check_review_digests(
+    dir: &Path,
+    chain: &[ledger::Audit],
+    source: &super::fetch::SourceArgs,
+) -> Result<(), Failure> {
+    for w in chain.windows(2) {
+        let (from, to) = (&w[0], &w[1]);
+        let ledger::AuditKind::Delta(d) = &to.kind else {
+            continue;
+        };
+        let Some(want) = &d.review else {
+            continue;
+        };
+        let load = |a: &ledger::Audit| {
+            ledger::load_manifest(dir, &a.manifest)
+                .map_err(|e| Failure::operational(format!("{}: {e}", a.package)))
+        };
+        let (om, nm) = (load(from)?, load(to)?);
+        let old = super::diff::Operand {
+            artifact: super::diff::cached_artifact(&om, source),
+            manifest: om,
+        };
+        let new = super::diff::Operand {
+            artifact: super::diff::cached_artifact(&nm, source),
+            manifest: nm,
+        };
+        let label = |a: &ledger::Audit| format!("ledger:{}@{}", a.package.name, a.package.version);
+        let report = super::diff::diff_operands(&label(from), &old, &label(to), &new);
+        let got = report.digest();
+        if &got != want {
+            let missing = if old.artifact.is_none() || new.artifact.is_none() {
+                format!(
+                    " (an artifact is not in the cache, so the code diff could not be rebuilt: vetted fetch npm:{}@{} and npm:{}@{})",
+                    from.package.name, from.package.version, to.package.name, to.package.version
+                )
+            } else {
+                String::new()
+            };
+            return Err(Failure::rejected(
+                "review-digest",
+                format!(
+                    "the delta audit of {} by {} was signed off on diff {want}, but the diff from {} now is {got}{missing}",
+                    to.package, to.who, from.package.version
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -457,6 +457,57 @@ fn read_module<R: ReadAt + ?Sized>(
     Ok(m)
 }
 
+/// The contents of the modules of the graph in `src` (`len` bytes, known as `entry_path`) whose
+/// virtual path (`<entry_path>!/<name>`) `want` accepts, in table order: what `vetted diff` and
+/// `vetted show` read to display code. At most `max_bytes` are read in all (the modules past it
+/// are left out and named in the error). Never panics.
+pub(crate) fn read_contents<R: ReadAt + ?Sized>(
+    src: &R,
+    len: u64,
+    entry_path: &str,
+    max_modules: u64,
+    want: &dyn Fn(&str) -> bool,
+    max_bytes: u64,
+) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let Some((blob_start, blob_len, records)) = locate(src, len)? else {
+        return Err(format!("{entry_path} has no Bun module graph"));
+    };
+    if records.len() as u64 > max_modules {
+        return Err(format!(
+            "{entry_path}: {} modules, more than the limit of {max_modules}",
+            records.len()
+        ));
+    }
+    let total: u64 = records.iter().map(|r| r.contents.length).sum();
+    if total > blob_len {
+        return Err(format!(
+            "module contents add up to {total} bytes, more than the {blob_len}-byte graph"
+        ));
+    }
+    let mut out = Vec::new();
+    let mut read = 0u64;
+    for r in &records {
+        let mut name = vec![0u8; r.name.length as usize];
+        src.read_exact_at(&mut name, blob_start + r.name.offset)
+            .map_err(|e| format!("reading a module name: {e}"))?;
+        let path = format!("{entry_path}!/{}", clean_name(&name));
+        if !want(&path) {
+            continue;
+        }
+        read += r.contents.length;
+        if read > max_bytes {
+            return Err(format!(
+                "the wanted modules of {entry_path} are larger than {max_bytes} bytes"
+            ));
+        }
+        let mut bytes = vec![0u8; r.contents.length as usize];
+        src.read_exact_at(&mut bytes, blob_start + r.contents.offset)
+            .map_err(|e| format!("reading module {path:?}: {e}"))?;
+        out.push((path, bytes));
+    }
+    Ok(out)
+}
+
 /// Build a module graph blob in the layout above (52-byte records), ending with the trailer:
 /// what `bun build --compile` appends. For tests.
 #[cfg(test)]

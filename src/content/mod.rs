@@ -5,7 +5,7 @@
 //! and the calling thread walks the tar, hashing and inspecting each file. Every rule an entry
 //! can break is an [`ArchiveRejection`] variant; every limit stops the read at once.
 mod builder;
-mod bun;
+pub(crate) mod bun;
 pub mod inspect;
 pub mod install_scripts;
 pub mod js;

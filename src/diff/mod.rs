@@ -1,8 +1,9 @@
-//! `ContentManifest × ContentManifest -> ReviewReport`: what changed between two builds, file by
-//! file, and the signals a reviewer must look at, each with the files and facts behind it.
-//!
-//! Minified JavaScript is not diffed line by line: the inspectors' signals (URLs, environment
-//! variables, capabilities, executables) say what a change can do, and the file list says where.
+//! `ContentManifest × ContentManifest -> ReviewReport`: what changed between two builds, the
+//! delta a reviewer signs off. Entries a bundler renamed or a release moved are paired
+//! ([`pair`]); each changed pair's code is pretty-printed with oxc_codegen, normalised so that
+//! a re-minification is "no semantic change", and diffed ([`delta`]); behaviour changes per
+//! module are ranked by risk; and the signals (install scripts, dependencies, executables,
+//! URLs, environment variables) say what else a change can do.
 //!
 //! Thresholds:
 //! - `size-jump`: a file, or the total unpacked size, more than doubles **and** grows by more
@@ -14,12 +15,46 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod behaviour;
+pub use behaviour::{BehaviourChange as ModuleBehaviourChange, behaviour_changes, render_changes};
+pub mod code;
+pub mod contents;
+pub mod delta;
+pub mod html;
+pub mod js;
+pub mod pair;
 mod render;
-pub use behaviour::{BehaviourChange, behaviour_changes, render_changes};
+pub use contents::Contents;
+pub use delta::{BehaviourChange, CodeChange, CodeStatus, Counts, Delta};
+pub use pair::PairedBy;
 pub use render::{render_human, render_markdown};
 
 /// The JSON schema identifier of [`ReviewReport`] (see `docs/diff-json.md`).
-pub const REPORT_SCHEMA: &str = "vetted.diff/v1";
+pub const REPORT_SCHEMA: &str = "vetted.diff/v2";
+
+/// A similarity score in [0, 1], kept in thousandths so reports compare exactly; JSON: a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Similarity(u16);
+
+impl Similarity {
+    /// 1.0.
+    pub const ONE: Similarity = Similarity(1000);
+
+    /// From a ratio (clamped to [0, 1], rounded to thousandths).
+    pub fn from_f64(v: f64) -> Self {
+        Similarity((v.clamp(0.0, 1.0) * 1000.0).round() as u16)
+    }
+
+    /// As a ratio.
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.0) / 1000.0
+    }
+}
+
+impl Serialize for Similarity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_f64())
+    }
+}
 
 /// A `size-jump` needs growth beyond 2x and beyond this many bytes.
 pub const SIZE_JUMP_MIN_BYTES: u64 = 1 << 20;
@@ -118,30 +153,84 @@ pub enum ChangedAspect {
     LinkTarget,
 }
 
-/// An entry present on both sides with different facts.
+/// A pair of entries (same path, or paired across a rename) with different facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileChange {
-    /// Path.
-    pub path: String,
+    /// Path in the old build.
+    pub old_path: String,
+    /// Path in the new build.
+    pub new_path: String,
+    /// Similarity of the normalised tokens (1 for the same canonical form); absent when the
+    /// contents were not compared.
+    pub similarity: Option<Similarity>,
+    /// How the pair was found.
+    pub paired_by: PairedBy,
     /// What differs.
     pub changed: Vec<ChangedAspect>,
     /// Before.
     pub old: EntryFacts,
     /// After.
     pub new: EntryFacts,
+    /// The code change, when the contents were compared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<CodeChange>,
+}
+
+impl FileChange {
+    /// The path to show: the new one.
+    pub fn path(&self) -> &str {
+        &self.new_path
+    }
+}
+
+/// An entry with the same bytes under a new path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileMove {
+    /// Path in the old build.
+    pub old_path: String,
+    /// Path in the new build.
+    pub new_path: String,
+    /// Always 1.
+    pub similarity: Similarity,
+    /// Its facts (the same on both sides but the path).
+    #[serde(flatten)]
+    pub facts: EntryFacts,
 }
 
 /// The file-level difference.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FileChanges {
-    /// Entries only in the new build.
+    /// Entries only in the new build (unpaired).
     pub added: Vec<FileEntry>,
-    /// Entries only in the old build.
+    /// Entries only in the old build (unpaired).
     pub removed: Vec<FileEntry>,
-    /// Entries in both, different.
+    /// Pairs whose facts differ (same path, or paired across a rename).
     pub changed: Vec<FileChange>,
+    /// Pairs with the same bytes under a new path.
+    pub moved: Vec<FileMove>,
     /// Number of entries identical on both sides.
     pub unchanged: u64,
+}
+
+/// What differs between two entries' facts.
+pub(crate) fn changed_aspects(o: &EntryFacts, n: &EntryFacts) -> Vec<ChangedAspect> {
+    let mut changed = Vec::new();
+    if o.kind != n.kind {
+        changed.push(ChangedAspect::Kind);
+    }
+    if o.size != n.size {
+        changed.push(ChangedAspect::Size);
+    }
+    if o.mode != n.mode {
+        changed.push(ChangedAspect::Mode);
+    }
+    if o.sha256 != n.sha256 {
+        changed.push(ChangedAspect::Content);
+    }
+    if o.link_target != n.link_target {
+        changed.push(ChangedAspect::LinkTarget);
+    }
+    changed
 }
 
 /// The kinds of signal, in the order the report lists them (most consequential first).
@@ -238,13 +327,16 @@ pub struct ReviewReport {
     pub new: Side,
     /// Whether the artifacts are byte-identical.
     pub identical: bool,
+    /// The delta to decide on: behaviour changes (ranked), counts of what was paired,
+    /// normalised and changed.
+    pub review: Delta,
     /// Signals, sorted by kind then subject.
     pub signals: Vec<Signal>,
     /// File-level changes, sorted by path.
     pub files: FileChanges,
     /// Behaviours added and removed per module (`<kind>-added` / `<kind>-removed`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub behaviours: Vec<BehaviourChange>,
+    pub behaviours: Vec<ModuleBehaviourChange>,
 }
 
 impl ReviewReport {
@@ -262,11 +354,13 @@ impl ReviewReport {
             .map(|(k, n)| format!("{} x{n}", k.name()))
             .collect();
         format!(
-            "since {}: {} files added, {} removed, {} changed; signals: {}",
+            "since {}: {} files added, {} removed, {} changed, {} moved; {} behaviour change(s); signals: {}",
             self.old.label,
             self.files.added.len(),
             self.files.removed.len(),
             self.files.changed.len(),
+            self.files.moved.len(),
+            self.review.behaviour_changes.len(),
             if signals.is_empty() {
                 "none".to_string()
             } else {
@@ -278,6 +372,24 @@ impl ReviewReport {
     /// Count of signals of one kind.
     pub fn count(&self, kind: SignalKind) -> usize {
         self.signals.iter().filter(|s| s.kind == kind).count()
+    }
+
+    /// The canonical JSON of the report: compact serde JSON with the operand labels left out
+    /// (they name how the builds were given, not what they hold). What a delta audit's
+    /// `review = "sha256:..."` digests.
+    pub fn canonical_json(&self) -> Vec<u8> {
+        let mut r = self.clone();
+        r.old.label.clear();
+        r.new.label.clear();
+        serde_json::to_vec(&r).unwrap_or_default()
+    }
+
+    /// `sha256:<hex>` of [`ReviewReport::canonical_json`].
+    pub fn digest(&self) -> Digest {
+        use sha2::Digest as _;
+        let h = sha2::Sha256::digest(self.canonical_json());
+        Digest::new(crate::digest::Algorithm::Sha256, h.to_vec())
+            .unwrap_or_else(|_| unreachable!("a SHA-256 output has 32 bytes"))
     }
 }
 
@@ -370,12 +482,27 @@ fn embedded_capabilities(m: &ContentManifest, container: &str) -> BTreeSet<Strin
         .collect()
 }
 
-/// Compare two manifests. `old_label`/`new_label` name the operands in the report.
+/// Compare two manifests without their contents (digests only: moves are paired, code is not
+/// compared). `old_label`/`new_label` name the operands in the report.
 pub fn diff(
     old_label: &str,
     old: &ContentManifest,
     new_label: &str,
     new: &ContentManifest,
+) -> ReviewReport {
+    diff_with(old_label, old, None, new_label, new, None)
+}
+
+/// Compare two manifests, with the bytes of their entries where available (see
+/// [`delta::wanted_paths`] and [`contents::read`]): renamed modules are paired by similarity and
+/// code changes are normalised and diffed.
+pub fn diff_with(
+    old_label: &str,
+    old: &ContentManifest,
+    old_contents: Option<&Contents>,
+    new_label: &str,
+    new: &ContentManifest,
+    new_contents: Option<&Contents>,
 ) -> ReviewReport {
     let mut files = FileChanges::default();
     let mut signals = Vec::new();
@@ -389,30 +516,20 @@ pub fn diff(
                 facts: EntryFacts::of(ne),
             }),
             Some(oe) => {
-                let mut changed = Vec::new();
-                if oe.kind != ne.kind {
-                    changed.push(ChangedAspect::Kind);
-                }
-                if oe.size != ne.size {
-                    changed.push(ChangedAspect::Size);
-                }
-                if oe.mode & 0o7777 != ne.mode & 0o7777 {
-                    changed.push(ChangedAspect::Mode);
-                }
-                if oe.sha256 != ne.sha256 {
-                    changed.push(ChangedAspect::Content);
-                }
-                if oe.link_target != ne.link_target {
-                    changed.push(ChangedAspect::LinkTarget);
-                }
+                let (of, nf) = (EntryFacts::of(oe), EntryFacts::of(ne));
+                let changed = changed_aspects(&of, &nf);
                 if changed.is_empty() {
                     files.unchanged += 1;
                 } else {
                     files.changed.push(FileChange {
-                        path: path.clone(),
+                        old_path: path.clone(),
+                        new_path: path.clone(),
+                        similarity: None,
+                        paired_by: PairedBy::Path,
                         changed,
-                        old: EntryFacts::of(oe),
-                        new: EntryFacts::of(ne),
+                        old: of,
+                        new: nf,
+                        code: None,
                     });
                 }
             }
@@ -581,12 +698,14 @@ pub fn diff(
     package_signals(old, new, &mut signals);
 
     signals.sort_by(|a, b| (a.kind, &a.subject, &a.files).cmp(&(b.kind, &b.subject, &b.files)));
+    let review = delta::build(&mut files, old, old_contents, new, new_contents);
     ReviewReport {
         schema: REPORT_SCHEMA,
         old: side(old_label, old),
         new: side(new_label, new),
         identical: old.artifact.sha512 == new.artifact.sha512
             && old.artifact.sha256 == new.artifact.sha256,
+        review,
         signals,
         files,
         behaviours: behaviour_changes(old, new),

@@ -1,6 +1,8 @@
 //! Renderings of a [`ReviewReport`] for people: a terminal (colour only when asked, i.e. on a
 //! TTY) and Markdown for a pull-request comment. JSON is the serde form (`docs/diff-json.md`).
-use super::{ChangedAspect, EntryFacts, FileChanges, ReviewReport, Side, Signal};
+use super::delta::{BehaviourChange, Change, CodeStatus};
+use super::{ChangedAspect, EntryFacts, FileChange, FileChanges, ReviewReport, Side, Signal};
+use crate::limits::review::MARKDOWN_CHARS;
 use std::fmt::Write as _;
 
 /// At most this many rows per file section in the human and Markdown renderings; the JSON form
@@ -107,15 +109,146 @@ impl Paint {
 
 fn files_summary(f: &FileChanges) -> String {
     format!(
-        "{} added, {} removed, {} changed, {} unchanged",
+        "{} added, {} removed, {} changed, {} moved, {} unchanged",
         f.added.len(),
         f.removed.len(),
         f.changed.len(),
+        f.moved.len(),
         f.unchanged
     )
 }
 
+/// At most this many behaviour changes in the human rendering (all are in the JSON and HTML).
+pub const MAX_BEHAVIOUR_ROWS: usize = 100;
+/// At most this many diff lines in the human rendering.
+pub const MAX_HUMAN_DIFF_LINES: usize = 3000;
+
+/// One line describing a behaviour change: `+ process-spawn [shell] "curl ..." in path:12`.
+pub(crate) fn behaviour_line(b: &BehaviourChange) -> String {
+    let sign = match b.change {
+        Change::Added => "+",
+        Change::Removed => "-",
+    };
+    let attrs = if b.behaviour.attributes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " [{}]",
+            b.behaviour
+                .attributes
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let value = b
+        .behaviour
+        .value
+        .as_deref()
+        .map(|v| format!(" {}", one_line(&truncate(v, 120))))
+        .unwrap_or_default();
+    format!(
+        "{sign} {}{attrs}{value}  ({}:{}:{})",
+        behaviour_kind_name(b.behaviour.kind),
+        one_line(&b.path),
+        b.behaviour.line,
+        b.behaviour.column
+    )
+}
+
+pub(crate) fn behaviour_kind_name(k: crate::content::manifest::BehaviourKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{k:?}"))
+}
+
+pub(crate) fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The pair's name: `path`, or `old -> new (similarity 0.93)` when it was renamed.
+pub(crate) fn pair_name(c: &FileChange) -> String {
+    if c.old_path == c.new_path {
+        c.new_path.clone()
+    } else {
+        format!(
+            "{} -> {}{}",
+            c.old_path,
+            c.new_path,
+            c.similarity
+                .map(|s| format!(" (similarity {:.3})", s.as_f64()))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// The one-paragraph summary: what is left to decide.
+pub fn summary(r: &ReviewReport) -> Vec<String> {
+    let d = &r.review;
+    let mut out = Vec::new();
+    let added = d
+        .behaviour_changes
+        .iter()
+        .filter(|b| b.change == Change::Added)
+        .count();
+    out.push(format!(
+        "{} behaviour change(s) ({} added, {} removed)",
+        d.behaviour_changes.len(),
+        added,
+        d.behaviour_changes.len() - added
+    ));
+    for (what, c) in [("embedded modules", &d.embedded), ("files", &d.files)] {
+        if c.old_total == 0 && c.new_total == 0 {
+            continue;
+        }
+        out.push(format!(
+            "{what}: {} -> {}; {} unchanged, {} moved, {} paired with changes ({} in place, {} renamed): {} with no semantic change, {} changed (+{} -{} lines), {} not compared; unpaired: {} added, {} removed",
+            c.old_total,
+            c.new_total,
+            c.unchanged,
+            c.moved,
+            c.changed_in_place + c.renamed_and_changed,
+            c.changed_in_place,
+            c.renamed_and_changed,
+            c.no_semantic_change,
+            c.changed,
+            c.added_lines,
+            c.removed_lines,
+            c.not_compared,
+            c.unpaired_added,
+            c.unpaired_removed
+        ));
+    }
+    if !d.code_compared {
+        out.push(
+            "code not compared (only digests): the artifacts' bytes were not available".into(),
+        );
+    }
+    out
+}
+
+/// Changed pairs whose code differs, in report order.
+pub(crate) fn code_changed(r: &ReviewReport) -> impl Iterator<Item = &FileChange> {
+    r.files.changed.iter().filter(|c| {
+        c.code.as_ref().is_none_or(|k| {
+            !matches!(
+                k.status,
+                CodeStatus::NoSemanticChange | CodeStatus::SameText
+            )
+        })
+    })
+}
+
 /// The terminal rendering. `color` adds ANSI colours (callers pass true only on a TTY).
+/// Decisions first: behaviour changes, signals, changed code, then what needs no decision.
 pub fn render_human(r: &ReviewReport, color: bool) -> String {
     let c = Paint(color);
     let mut out = String::new();
@@ -142,18 +275,44 @@ pub fn render_human(r: &ReviewReport, color: bool) -> String {
         );
         return out;
     }
-    let _ = writeln!(out);
-    if !r.behaviours.is_empty() {
-        let _ = writeln!(out, "Behaviour changes ({}):", r.behaviours.len());
-        for line in super::render_changes(&r.behaviours, 200) {
-            let _ = writeln!(out, "  {}", one_line(&line));
+    let _ = writeln!(out, "\nTo decide:");
+    for l in summary(r) {
+        let _ = writeln!(out, "  {}", one_line(&l));
+    }
+    let bc = &r.review.behaviour_changes;
+    if !bc.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nBehaviour changes ({}), highest risk first:",
+            bc.len()
+        );
+        for b in bc.iter().take(MAX_BEHAVIOUR_ROWS) {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                c.p("1;33", &format!("{:>3}", b.risk)),
+                behaviour_line(b)
+            );
+            if !b.behaviour.snippet.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "        {}",
+                    one_line(&truncate(&b.behaviour.snippet, 160))
+                );
+            }
         }
-        let _ = writeln!(out);
+        if bc.len() > MAX_BEHAVIOUR_ROWS {
+            let _ = writeln!(
+                out,
+                "  ... and {} more (see --json or --html)",
+                bc.len() - MAX_BEHAVIOUR_ROWS
+            );
+        }
     }
     if r.signals.is_empty() {
-        let _ = writeln!(out, "Signals: none");
+        let _ = writeln!(out, "\nSignals: none");
     } else {
-        let _ = writeln!(out, "Signals ({}):", r.signals.len());
+        let _ = writeln!(out, "\nSignals ({}):", r.signals.len());
         for s in &r.signals {
             let _ = writeln!(
                 out,
@@ -165,9 +324,70 @@ pub fn render_human(r: &ReviewReport, color: bool) -> String {
                 let _ = writeln!(out, "      {}", one_line(&d));
             }
             if !s.files.is_empty() {
-                let _ = writeln!(out, "      files: {}", one_line(&s.files.join(", ")));
+                let _ = writeln!(
+                    out,
+                    "      files: {}",
+                    one_line(&truncate(&s.files.join(", "), 400))
+                );
             }
         }
+    }
+    let changed: Vec<&FileChange> = code_changed(r).collect();
+    if !changed.is_empty() {
+        let _ = writeln!(out, "\nChanged ({}):", changed.len());
+        let mut budget = MAX_HUMAN_DIFF_LINES;
+        for ch in &changed {
+            let detail = match &ch.code {
+                Some(k) if k.status == CodeStatus::Changed => {
+                    format!("+{} -{} lines", k.diff.added_lines, k.diff.removed_lines)
+                }
+                Some(k) => k.status.name().to_string(),
+                None => change_facts(ch),
+            };
+            let _ = writeln!(
+                out,
+                "  {} {}  ({detail})",
+                c.p("33", "~"),
+                one_line(&pair_name(ch))
+            );
+            if let Some(k) = &ch.code {
+                if let Some(n) = &k.note {
+                    let _ = writeln!(out, "      {}", one_line(n));
+                }
+                for h in &k.diff.hunks {
+                    if budget == 0 {
+                        break;
+                    }
+                    let _ = writeln!(out, "    {}", c.p("36", &h.header()));
+                    for l in h.lines.iter().take(budget) {
+                        let painted = match l.as_bytes().first() {
+                            Some(b'+') => c.p("32", &one_line(&truncate(l, 400))),
+                            Some(b'-') => c.p("31", &one_line(&truncate(l, 400))),
+                            _ => one_line(&truncate(l, 400)),
+                        };
+                        let _ = writeln!(out, "    {painted}");
+                    }
+                    budget = budget.saturating_sub(h.lines.len());
+                }
+            }
+        }
+        if budget == 0 {
+            let _ = writeln!(out, "  ... more diff lines in --json and --html");
+        }
+    }
+    let quiet = r.files.changed.len() - changed.len();
+    if quiet > 0 {
+        let _ = writeln!(
+            out,
+            "\nNo semantic change: {quiet} paired entries differ only by minifier renames, comments or compression"
+        );
+    }
+    if !r.files.moved.is_empty() {
+        let _ = writeln!(
+            out,
+            "Moved: {} entries with the same bytes under a new path",
+            r.files.moved.len()
+        );
     }
     let _ = writeln!(out, "\nFiles: {}", files_summary(&r.files));
     let rows = r
@@ -180,19 +400,16 @@ pub fn render_human(r: &ReviewReport, color: bool) -> String {
                 .removed
                 .iter()
                 .map(|f| (c.p("31", "-"), &f.path, facts(&f.facts))),
-        )
-        .chain(
-            r.files
-                .changed
-                .iter()
-                .map(|f| (c.p("33", "~"), &f.path, change_facts(f))),
         );
-    let total = r.files.added.len() + r.files.removed.len() + r.files.changed.len();
+    let total = r.files.added.len() + r.files.removed.len();
     for (mark, path, detail) in rows.take(MAX_FILE_ROWS) {
         let _ = writeln!(out, "  {mark} {}  ({detail})", one_line(path));
     }
     if total > MAX_FILE_ROWS {
         let _ = writeln!(out, "  ... and {} more (see --json)", total - MAX_FILE_ROWS);
+    }
+    for n in &r.review.notes {
+        let _ = writeln!(out, "note: {}", one_line(n));
     }
     out
 }
@@ -214,8 +431,10 @@ fn cell(s: &str) -> String {
     one_line(s).replace('|', "\\|")
 }
 
-/// The Markdown rendering, for a pull-request comment.
-pub fn render_markdown(r: &ReviewReport) -> String {
+/// The Markdown rendering, for a pull-request comment: decisions first, and never more than
+/// [`MARKDOWN_CHARS`] characters (GitHub's comment limit): past a budget, sections are cut short
+/// and point at the HTML page (`html`: where it is, e.g. the workflow artifact's name).
+pub fn render_markdown(r: &ReviewReport, html: Option<&str>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### vetted diff: {}\n", code(&title(r)));
     let _ = writeln!(out, "| | old | new |\n|---|---|---|");
@@ -246,14 +465,76 @@ pub fn render_markdown(r: &ReviewReport) -> String {
         );
         return out;
     }
-    if r.signals.is_empty() {
-        let _ = writeln!(out, "#### Signals: none\n");
-    } else {
-        let _ = writeln!(out, "#### Signals ({})\n", r.signals.len());
-        let _ = writeln!(
-            out,
-            "| signal | subject | details | files |\n|---|---|---|---|"
+    let _ = writeln!(out, "**To decide:**\n");
+    for l in summary(r) {
+        let _ = writeln!(out, "- {}", cell(&l));
+    }
+    let _ = writeln!(out, "\nReview digest: `{}`\n", r.digest());
+    let pointer = match html {
+        Some(h) => format!("the full review page ({})", cell(h)),
+        None => {
+            "the JSON report (`vetted diff --json`) or the review page (`--html FILE`)".to_string()
+        }
+    };
+    // Everything below is cut to fit; the closing pointer is always there.
+    let budget = MARKDOWN_CHARS - 2_000;
+    let mut cut = false;
+    let mut push = |out: &mut String, text: String| -> bool {
+        if out.chars().count() + text.chars().count() > budget {
+            cut = true;
+            false
+        } else {
+            out.push_str(&text);
+            true
+        }
+    };
+    let bc = &r.review.behaviour_changes;
+    if !bc.is_empty() {
+        push(
+            &mut out,
+            format!(
+                "#### Behaviour changes ({}), highest risk first\n\n| risk | change | kind | value | module |\n|---|---|---|---|---|\n",
+                bc.len()
+            ),
         );
+        let mut shown = 0;
+        for b in bc {
+            let row = format!(
+                "| {} | {} | `{}` | {} | {} |\n",
+                b.risk,
+                match b.change {
+                    Change::Added => "added",
+                    Change::Removed => "removed",
+                },
+                behaviour_kind_name(b.behaviour.kind),
+                b.behaviour
+                    .value
+                    .as_deref()
+                    .map(|v| code(&truncate(v, 100)))
+                    .unwrap_or_default(),
+                code(&format!("{}:{}", b.path, b.behaviour.line))
+            );
+            if !push(&mut out, row) {
+                break;
+            }
+            shown += 1;
+        }
+        if shown < bc.len() {
+            let _ = writeln!(out, "\n... {} more in {pointer}", bc.len() - shown);
+        }
+        out.push('\n');
+    }
+    if r.signals.is_empty() {
+        push(&mut out, "#### Signals: none\n\n".into());
+    } else {
+        push(
+            &mut out,
+            format!(
+                "#### Signals ({})\n\n| signal | subject | details | files |\n|---|---|---|---|\n",
+                r.signals.len()
+            ),
+        );
+        let mut shown = 0;
         for s in &r.signals {
             let mut details: Vec<String> = s.note.iter().map(|n| cell(n)).collect();
             if let Some(o) = &s.old {
@@ -262,23 +543,71 @@ pub fn render_markdown(r: &ReviewReport) -> String {
             if let Some(n) = &s.new {
                 details.push(format!("new: {}", code(n)));
             }
-            let files: Vec<String> = s.files.iter().map(|f| code(f)).collect();
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} |",
+            let files: Vec<String> = s.files.iter().take(5).map(|f| code(f)).collect();
+            let more = if s.files.len() > 5 {
+                format!(" and {} more", s.files.len() - 5)
+            } else {
+                String::new()
+            };
+            let row = format!(
+                "| `{}` | {} | {} | {}{more} |\n",
                 s.kind.name(),
                 code(&s.subject),
                 details.join("<br>"),
                 files.join(" ")
             );
+            if !push(&mut out, row) {
+                break;
+            }
+            shown += 1;
         }
-        let _ = writeln!(out);
+        if shown < r.signals.len() {
+            let _ = writeln!(out, "\n... {} more in {pointer}", r.signals.len() - shown);
+        }
+        out.push('\n');
     }
+    let changed: Vec<&FileChange> = code_changed(r).collect();
+    if !changed.is_empty() {
+        push(
+            &mut out,
+            format!(
+                "#### Changed code ({})\n\n<details><summary>modules and files whose code changed after normalisation</summary>\n\n| entry | change |\n|---|---|\n",
+                changed.len()
+            ),
+        );
+        let mut shown = 0;
+        for ch in &changed {
+            let detail = match &ch.code {
+                Some(k) if k.status == CodeStatus::Changed => {
+                    format!("+{} -{} lines", k.diff.added_lines, k.diff.removed_lines)
+                }
+                Some(k) => k.status.name().to_string(),
+                None => change_facts(ch),
+            };
+            if !push(
+                &mut out,
+                format!("| {} | {} |\n", code(&pair_name(ch)), cell(&detail)),
+            ) {
+                break;
+            }
+            shown += 1;
+        }
+        if shown < changed.len() {
+            let _ = writeln!(out, "\n... {} more in {pointer}", changed.len() - shown);
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    let quiet = r.files.changed.len() - changed.len();
+    let _ = writeln!(
+        out,
+        "No semantic change: {quiet} paired entries. Moved: {} entries.\n",
+        r.files.moved.len()
+    );
     let _ = writeln!(out, "#### Files: {}\n", files_summary(&r.files));
-    let total = r.files.added.len() + r.files.removed.len() + r.files.changed.len();
+    let total = r.files.added.len() + r.files.removed.len();
     if total > 0 {
-        let _ = writeln!(out, "<details><summary>File changes</summary>\n");
-        let _ = writeln!(out, "| | path | details |\n|---|---|---|");
+        out.push_str("<details><summary>Unpaired files added and removed</summary>\n\n| | path | details |\n|---|---|---|\n");
+        let mut shown = 0;
         let rows = r
             .files
             .added
@@ -289,24 +618,26 @@ pub fn render_markdown(r: &ReviewReport) -> String {
                     .removed
                     .iter()
                     .map(|f| ("-", &f.path, facts(&f.facts))),
-            )
-            .chain(
-                r.files
-                    .changed
-                    .iter()
-                    .map(|f| ("~", &f.path, change_facts(f))),
             );
         for (mark, path, detail) in rows.take(MAX_FILE_ROWS) {
-            let _ = writeln!(out, "| {mark} | {} | {} |", code(path), cell(&detail));
+            if !push(
+                &mut out,
+                format!("| {mark} | {} | {} |\n", code(path), cell(&detail)),
+            ) {
+                break;
+            }
+            shown += 1;
         }
-        if total > MAX_FILE_ROWS {
-            let _ = writeln!(
-                out,
-                "\n... and {} more (see the JSON report)",
-                total - MAX_FILE_ROWS
-            );
+        if total > shown {
+            let _ = writeln!(out, "\n... and {} more in {pointer}", total - shown);
         }
-        let _ = writeln!(out, "\n</details>");
+        out.push_str("\n</details>\n");
+    }
+    if cut {
+        let _ = writeln!(
+            out,
+            "\n_This comment is a summary cut to GitHub's comment limit; see {pointer}._"
+        );
     }
     out
 }

@@ -342,6 +342,7 @@ const AUDIT_KEYS: &[&str] = &[
     "sha512",
     "sha256",
     "manifest",
+    "review",
     "notes",
 ];
 const VIOLATION_KEYS: &[&str] = &[
@@ -644,6 +645,17 @@ fn parse_audit(
         "name the stored content manifest: manifest = \"sha256:<hex>\" (manifests/<hex>.json); `vetted certify` writes both",
     );
     let notes = opt_str(sm, &mut f, "notes", &what).map(|s| s.0);
+    // `review`: the digest of the diff JSON a delta was signed off on (delta audits only).
+    let review_raw = opt_str(sm, &mut f, "review", &what);
+    let mut review_bad = false;
+    let review = match &review_raw {
+        Some((text, span)) => {
+            let d = digest_text(sm, text, span, Algorithm::Sha256, "review", &what);
+            review_bad = d.is_none();
+            d
+        }
+        None => None,
+    };
     let kind_raw = opt_str(sm, &mut f, "kind", &what);
     let from_v = f.get("from");
     let kind = match kind_raw.as_ref().map(|(s, sp)| (s.as_str(), sp)) {
@@ -668,7 +680,10 @@ fn parse_audit(
                 );
                 None
             }
-            Some(fv) => parse_from(sm, fv, &what).map(AuditKind::Delta),
+            Some(fv) => parse_from(sm, fv, &what).map(|mut from| {
+                from.review = review.clone();
+                AuditKind::Delta(from)
+            }),
         },
         Some((other, ksp)) => {
             sm.error(
@@ -680,6 +695,17 @@ fn parse_audit(
         }
     };
     f.finish(sm, &what, AUDIT_KEYS);
+    if let (Some(AuditKind::Full), Some((_, span))) = (&kind, &review_raw) {
+        sm.error(
+            Some(span),
+            format!("{what} has 'review' but is not a delta audit"),
+            Some("'review' records the diff a delta audit was signed off on: write kind = \"delta\" and 'from', or remove 'review'".into()),
+        );
+        return None;
+    }
+    if review_bad {
+        return None;
+    }
     if let (Some(AuditKind::Delta(from)), Some(d)) = (&kind, &sha512)
         && &from.sha512 == d
     {
@@ -743,6 +769,7 @@ fn parse_from(sm: &mut SourceMap<'_>, v: &Sp<'_>, what: &str) -> Option<DeltaFro
     Some(DeltaFrom {
         version: version?,
         sha512: sha512?,
+        review: None,
     })
 }
 
@@ -940,6 +967,12 @@ pub(crate) fn write(file: &LedgerFile) -> String {
         s += &format!("sha512 = {}\n", q(&sha512_text(&a.sha512)));
         s += &format!("sha256 = {}\n", q(&a.sha256.to_string()));
         s += &format!("manifest = {}\n", q(&a.manifest.to_string()));
+        if let AuditKind::Delta(DeltaFrom {
+            review: Some(r), ..
+        }) = &a.kind
+        {
+            s += &format!("review = {}\n", q(&r.to_string()));
+        }
         s += &format!(
             "criteria = {}\n",
             list(a.criteria.iter().map(|c| c.to_string()))

@@ -679,6 +679,8 @@ pub struct CertifyRequest {
     pub notes: Option<String>,
     /// For a delta audit: the audited version it starts from.
     pub delta_from: Option<Version>,
+    /// For a delta audit: the digest of the diff JSON the reviewer signed off on.
+    pub review: Option<Digest>,
 }
 
 /// Certify into the ledger at `dir` (created if missing). See [`Ledger::certify`].
@@ -767,6 +769,7 @@ pub fn certify(dir: &Path, req: CertifyRequest, clock: &dyn Clock) -> Result<Aud
                 Some(sha512) => AuditKind::Delta(DeltaFrom {
                     version: from_version.clone(),
                     sha512,
+                    review: req.review.clone(),
                 }),
                 None => return Err(CertifyError::NoCriteria),
             }

@@ -317,6 +317,9 @@ pub struct DeltaFrom {
     /// The SHA-512 of that build's artifact; the delta counts only when a build with exactly
     /// this digest is itself covered.
     pub sha512: Digest,
+    /// `review = "sha256:..."`: the digest of the canonical diff JSON (`vetted.diff/v2`) the
+    /// reviewer signed off on; `vetted review` recomputes it and rejects a mismatch.
+    pub review: Option<Digest>,
 }
 
 /// Full audit or delta audit.

@@ -199,6 +199,13 @@ fn blob_dir(opts: &FetchOptions) -> PathBuf {
     opts.cache_dir.join("sha512")
 }
 
+/// Where the cache in `cache_dir` keeps the artifact whose SHA-512 is `sha512`, if it holds it
+/// (not re-hashed: readers check what they read against their own digests).
+pub fn cached_path(cache_dir: &Path, sha512: &Digest) -> Option<PathBuf> {
+    let p = cache_dir.join("sha512").join(sha512.hex());
+    (sha512.algorithm() == Algorithm::Sha512 && p.is_file()).then_some(p)
+}
+
 /// A cached blob whose sha512 is `want`, re-hashed; a blob that no longer matches is removed.
 fn cache_hit(opts: &FetchOptions, want: &Digest) -> Option<(PathBuf, Digests)> {
     if want.algorithm() != Algorithm::Sha512 {

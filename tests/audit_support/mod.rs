@@ -136,6 +136,7 @@ impl Pkg {
                 who: "Test Auditor <audit@example.com>".into(),
                 notes: None,
                 delta_from: None,
+                review: None,
             },
             &clock,
         )

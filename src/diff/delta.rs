@@ -1,0 +1,807 @@
+//! The delta a reviewer signs off: added and removed entries paired (renamed chunks, moved
+//! files), each changed pair's code compared after normalisation and shown as a unified diff,
+//! and the behaviour changes per module, ranked by risk.
+use super::code::{self, LineDiff};
+use super::contents::{self, Contents};
+use super::js::{self, JsFacts};
+use super::pair::{self, Candidate, PairedBy};
+use super::{FileChange, FileChanges, FileEntry, FileMove, Similarity};
+use crate::content::manifest::{Behaviour, BehaviourKind, ContentManifest, Entry, EntryKind};
+use crate::limits::review::{DIFF_LINES_PER_FILE, DIFF_LINES_TOTAL};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the comparison of a changed pair found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodeStatus {
+    /// The code differs after normalisation.
+    Changed,
+    /// JavaScript equal up to a minifier's renames (and comments): no semantic change.
+    NoSemanticChange,
+    /// The same text once decoded (e.g. a `.zst` resource compressed again).
+    SameText,
+    /// Binary content: not diffed.
+    Binary,
+    /// The bytes could not be read or decoded (see `note`).
+    NotShown,
+}
+
+impl CodeStatus {
+    /// The kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CodeStatus::Changed => "changed",
+            CodeStatus::NoSemanticChange => "no-semantic-change",
+            CodeStatus::SameText => "same-text",
+            CodeStatus::Binary => "binary",
+            CodeStatus::NotShown => "not-shown",
+        }
+    }
+}
+
+/// The code change of one pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeChange {
+    /// What the comparison found.
+    pub status: CodeStatus,
+    /// `javascript` (pretty-printed with oxc_codegen and normalised) or `text`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compared_as: Option<&'static str>,
+    /// Why it is not shown, or how it was compared when that is not the usual way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The diff (empty unless `changed`).
+    #[serde(flatten)]
+    pub diff: LineDiff,
+}
+
+impl CodeChange {
+    fn status(status: CodeStatus, note: Option<String>) -> Self {
+        CodeChange {
+            status,
+            compared_as: None,
+            note,
+            diff: LineDiff::default(),
+        }
+    }
+}
+
+/// Added or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    /// Only in the new build.
+    Added,
+    /// Only in the old build.
+    Removed,
+}
+
+/// One behaviour a module gained or lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BehaviourChange {
+    /// Risk score (higher first): the kind's weight plus its attributes'.
+    pub risk: u32,
+    /// Added or removed.
+    pub change: Change,
+    /// The module, by its new path (its old path for a removed module).
+    pub path: String,
+    /// The old path when the module was paired under another name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_path: Option<String>,
+    /// The behaviour, with its evidence (line and column in that side's own source).
+    pub behaviour: Behaviour,
+    /// Index of the hunk (in that module's `code.hunks`) that shows it, when one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hunk: Option<usize>,
+}
+
+/// Counts over one scope (archive entries, or modules embedded in executables).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Entries on the old side.
+    pub old_total: u64,
+    /// Entries on the new side.
+    pub new_total: u64,
+    /// Same path and bytes.
+    pub unchanged: u64,
+    /// Paired: same path, different bytes.
+    pub changed_in_place: u64,
+    /// Paired: same bytes, new path.
+    pub moved: u64,
+    /// Paired: new path and different bytes.
+    pub renamed_and_changed: u64,
+    /// Unpaired, only on the new side.
+    pub unpaired_added: u64,
+    /// Unpaired, only on the old side.
+    pub unpaired_removed: u64,
+    /// Changed pairs whose code is equal after normalisation (or whose decoded text is).
+    pub no_semantic_change: u64,
+    /// Changed pairs whose code differs after normalisation.
+    pub changed: u64,
+    /// Changed pairs not compared (binary, unreadable).
+    pub not_compared: u64,
+    /// Lines added in the normalised diffs.
+    pub added_lines: u64,
+    /// Lines removed in the normalised diffs.
+    pub removed_lines: u64,
+}
+
+/// The review summary of a delta.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Delta {
+    /// Behaviour changes, highest risk first.
+    pub behaviour_changes: Vec<BehaviourChange>,
+    /// Archive entries.
+    pub files: Counts,
+    /// Modules embedded in executables.
+    pub embedded: Counts,
+    /// Whether the code of both sides was available (else only digests were compared).
+    pub code_compared: bool,
+    /// What could not be read or compared.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Risk weight of a behaviour kind (higher: look first).
+pub fn kind_weight(k: BehaviourKind) -> u32 {
+    use BehaviourKind as K;
+    match k {
+        K::Exfiltration => 100,
+        K::InstallScript => 90,
+        K::Obfuscation => 85,
+        K::SelfPropagation => 85,
+        K::DynamicCode => 80,
+        K::ProcessSpawn => 75,
+        K::EnvSerialize => 70,
+        K::SensitivePath => 65,
+        K::MonkeyPatch => 60,
+        K::DependencyUrl => 55,
+        K::Executable => 55,
+        K::DynamicRequire => 50,
+        K::Network => 45,
+        K::FsWrite => 40,
+        K::Url => 35,
+        K::EnvRead => 30,
+        K::SystemInfo => 30,
+        K::Runtime => 20,
+    }
+}
+
+/// Risk of one behaviour change: kind weight, plus 15 per alarming attribute; a removal
+/// counts a third.
+pub fn risk(b: &Behaviour, change: Change) -> u32 {
+    const ALARMING: &[&str] = &[
+        "suspicious",
+        "suspicious-command",
+        "credential",
+        "non-constant",
+        "shell",
+        "silent",
+        "insecure",
+    ];
+    let bump = b
+        .attributes
+        .iter()
+        .filter(|a| ALARMING.contains(&a.as_str()))
+        .count() as u32
+        * 15;
+    let r = kind_weight(b.kind) + bump;
+    match change {
+        Change::Added => r,
+        Change::Removed => r / 3,
+    }
+}
+
+/// What one entry's bytes yield for pairing and comparison.
+#[derive(Debug, Default)]
+struct Facts {
+    js: Option<JsFacts>,
+    sketch: Vec<u64>,
+}
+
+fn facts_of(path: &str, e: &Entry, c: Option<&Contents>) -> Facts {
+    let Some(bytes) = c.and_then(|c| c.get(path)) else {
+        return Facts::default();
+    };
+    if !matches!(e.kind, EntryKind::File | EntryKind::Embedded) {
+        return Facts::default();
+    }
+    let Ok(bytes) = contents::decoded(path, bytes) else {
+        return Facts::default();
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Facts::default();
+    };
+    if js::is_js(path) {
+        let f = js::analyse(path, text);
+        Facts {
+            sketch: f.sketch.clone(),
+            js: Some(f),
+        }
+    } else {
+        Facts {
+            js: None,
+            sketch: js::sketch(&js::text_tokens(text)),
+        }
+    }
+}
+
+/// Run `f` over `items` on two threads, keeping the order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < 2 {
+        return items.iter().map(&f).collect();
+    }
+    // Interleave so that both threads get a share of the big items.
+    let (mut a, mut b) = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            items
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1)
+                .map(|(_, t)| f(t))
+                .collect::<Vec<R>>()
+        });
+        let a: Vec<R> = items.iter().step_by(2).map(&f).collect();
+        let b = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (a.into_iter(), b.into_iter())
+    });
+    let mut out = Vec::with_capacity(items.len());
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) => {
+                out.push(x);
+                out.push(y);
+            }
+            (Some(x), None) => out.push(x),
+            _ => break,
+        }
+    }
+    out
+}
+
+static NO_SKETCH: Vec<u64> = Vec::new();
+
+fn candidate<'x>(side: &'x SideData<'_>, m: &'x ContentManifest, f: &FileEntry) -> Candidate<'x> {
+    let path = m
+        .entries
+        .get_key_value(&f.path)
+        .map_or("", |(k, _)| k.as_str());
+    let facts = side.facts.get(path);
+    Candidate {
+        path,
+        sha256: f.facts.sha256.as_ref().map(|d| d.hex()),
+        size: f.facts.size,
+        canonical: facts
+            .and_then(|x| x.js.as_ref())
+            .filter(|j| j.error.is_none())
+            .map(|j| j.canonical),
+        sketch: facts.map_or(NO_SKETCH.as_slice(), |x| x.sketch.as_slice()),
+        links: {
+            let c = pair::container(path);
+            let mut l: Vec<String> = facts
+                .and_then(|x| x.js.as_ref())
+                .map(|j| j.specs.iter().map(|s| format!("{c}!{s}")).collect())
+                .unwrap_or_default();
+            l.sort();
+            l.dedup();
+            l
+        },
+    }
+}
+
+fn is_embedded(path: &str) -> bool {
+    path.contains("!/")
+}
+
+/// A side: manifest, contents, and the facts computed for some of its paths.
+struct SideData<'a> {
+    contents: Option<&'a Contents>,
+    facts: BTreeMap<&'a str, Facts>,
+}
+
+impl SideData<'_> {
+    /// The export index of `name` in the module `spec` names (relative to `container`).
+    fn resolve(&self, container: &str, spec: &str, name: &str) -> String {
+        let target = format!("{container}!{spec}");
+        match self
+            .facts
+            .get(target.as_str())
+            .and_then(|f| f.js.as_ref())
+            .and_then(|j| j.exports.iter().position(|e| e == name))
+        {
+            Some(i) => format!("#{i}"),
+            None => format!("={name}"),
+        }
+    }
+}
+
+/// Compare the code of one pair.
+fn compare(
+    op: &str,
+    np: &str,
+    old: &SideData<'_>,
+    new: &SideData<'_>,
+    path_map: &BTreeMap<&str, &str>,
+) -> CodeChange {
+    let (Some(ob), Some(nb)) = (
+        old.contents.and_then(|c| c.get(op)),
+        new.contents.and_then(|c| c.get(np)),
+    ) else {
+        return CodeChange::status(
+            CodeStatus::NotShown,
+            Some("the bytes of this entry were not read (too large, or unreadable)".into()),
+        );
+    };
+    let (ob, nb) = match (contents::decoded(op, ob), contents::decoded(np, nb)) {
+        (Ok(o), Ok(n)) => (o, n),
+        (Err(e), _) | (_, Err(e)) => {
+            return CodeChange::status(CodeStatus::NotShown, Some(format!("not decoded: {e}")));
+        }
+    };
+    let (Ok(ot), Ok(nt)) = (std::str::from_utf8(&ob), std::str::from_utf8(&nb)) else {
+        return CodeChange::status(CodeStatus::Binary, None);
+    };
+    let oc = pair::container(op);
+    let nc = pair::container(np);
+    if js::is_js(op) && js::is_js(np) {
+        let of = old.facts.get(op).and_then(|f| f.js.as_ref());
+        let nf = new.facts.get(np).and_then(|f| f.js.as_ref());
+        if let (Some(of), Some(nf)) = (of, nf)
+            && of.error.is_none()
+            && nf.error.is_none()
+        {
+            let specs_equal = of.specs.len() == nf.specs.len()
+                && of.specs.iter().zip(&nf.specs).all(|(o, n)| {
+                    let o_path = format!("{oc}!{o}");
+                    let n_path = format!("{nc}!{n}");
+                    path_map.get(o_path.as_str()).copied() == Some(n_path.as_str())
+                        || (o_path == n_path && !path_map.contains_key(o_path.as_str()))
+                });
+            let imports_equal = of.imports.len() == nf.imports.len()
+                && of
+                    .imports
+                    .iter()
+                    .zip(&nf.imports)
+                    .all(|((os, on), (ns, nn))| old.resolve(oc, os, on) == new.resolve(nc, ns, nn));
+            if of.canonical == nf.canonical && specs_equal && imports_equal {
+                return CodeChange {
+                    compared_as: Some("javascript"),
+                    ..CodeChange::status(CodeStatus::NoSemanticChange, None)
+                };
+            }
+        }
+        let mut old_spec = |s: &str| {
+            let p = format!("{oc}!{s}");
+            match path_map.get(p.as_str()) {
+                Some(n) => format!("\"{}\"", n.split_once('!').map_or(*n, |x| x.1)),
+                None => format!("\"{s}\""),
+            }
+        };
+        let mut new_spec = |s: &str| format!("\"{s}\"");
+        let mut old_imp = |s: &str, n: &str| format!("@@{}", old.resolve(oc, s, n));
+        let mut new_imp = |s: &str, n: &str| format!("@@{}", new.resolve(nc, s, n));
+        match (
+            js::pretty(op, ot, &mut old_spec, &mut old_imp),
+            js::pretty(np, nt, &mut new_spec, &mut new_imp),
+        ) {
+            (Ok(o), Ok(n)) => {
+                let (on, nn): (Vec<&str>, Vec<&str>) =
+                    (o.normal.lines().collect(), n.normal.lines().collect());
+                let (od, nd): (Vec<&str>, Vec<&str>) =
+                    (o.display.lines().collect(), n.display.lines().collect());
+                let diff = code::line_diff(&on, &nn, &od, &nd, DIFF_LINES_PER_FILE);
+                let status = if diff.added_lines + diff.removed_lines == 0 {
+                    CodeStatus::NoSemanticChange
+                } else {
+                    CodeStatus::Changed
+                };
+                return CodeChange {
+                    status,
+                    compared_as: Some("javascript"),
+                    note: None,
+                    diff,
+                };
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                let mut c = text_change(ot, nt);
+                c.note = Some(format!("does not parse ({e}); compared as text"));
+                return c;
+            }
+        }
+    }
+    text_change(ot, nt)
+}
+
+fn text_change(ot: &str, nt: &str) -> CodeChange {
+    if ot == nt {
+        return CodeChange {
+            compared_as: Some("text"),
+            ..CodeChange::status(CodeStatus::SameText, None)
+        };
+    }
+    let o: Vec<&str> = ot.lines().collect();
+    let n: Vec<&str> = nt.lines().collect();
+    let diff = code::line_diff(&o, &n, &o, &n, DIFF_LINES_PER_FILE);
+    CodeChange {
+        status: CodeStatus::Changed,
+        compared_as: Some("text"),
+        note: None,
+        diff,
+    }
+}
+
+fn behaviour_key(b: &Behaviour) -> (BehaviourKind, &BTreeSet<String>, Option<&str>) {
+    (b.kind, &b.attributes, b.value.as_deref())
+}
+
+/// Behaviours in `a` with no behaviour of the same kind, attributes and value in `b`.
+fn missing_from<'a>(a: &'a [Behaviour], b: &[Behaviour]) -> Vec<&'a Behaviour> {
+    let keys: BTreeSet<_> = b.iter().map(behaviour_key).collect();
+    let mut seen = BTreeSet::new();
+    a.iter()
+        .filter(|x| !keys.contains(&behaviour_key(x)) && seen.insert(behaviour_key(x)))
+        .collect()
+}
+
+fn hunk_for(code: Option<&CodeChange>, b: &Behaviour, change: Change) -> Option<usize> {
+    let code = code?;
+    let mark = match change {
+        Change::Added => '+',
+        Change::Removed => '-',
+    };
+    let needles: Vec<&str> = [b.value.as_deref(), Some(b.snippet.trim())]
+        .into_iter()
+        .flatten()
+        .filter(|s| s.len() >= 4)
+        .collect();
+    for needle in needles {
+        if let Some(i) = code.diff.hunks.iter().position(|h| {
+            h.lines
+                .iter()
+                .any(|l| l.starts_with(mark) && l.contains(needle))
+        }) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Pair the added and removed entries of `files`, compare code, and collect behaviour changes.
+pub(super) fn build<'m>(
+    files: &mut FileChanges,
+    old: &'m ContentManifest,
+    old_c: Option<&'m Contents>,
+    new: &'m ContentManifest,
+    new_c: Option<&'m Contents>,
+) -> Delta {
+    let t0 = std::time::Instant::now();
+    let debug = std::env::var_os("VETTED_DEBUG_DELTA").is_some();
+    let mut delta = Delta {
+        code_compared: old_c.is_some() && new_c.is_some(),
+        ..Delta::default()
+    };
+    for c in [old_c, new_c].into_iter().flatten() {
+        delta.notes.extend(c.notes.iter().cloned());
+    }
+    // Facts for every path that takes part: removed, added, and both sides of changed entries
+    // (keyed by the manifests' own path strings, which outlive the file lists).
+    let key =
+        |m: &'m ContentManifest, p: &str| m.entries.get_key_value(p).map(|(k, e)| (k.as_str(), e));
+    let old_entries: Vec<(&'m str, &'m Entry)> = files
+        .removed
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(files.changed.iter().map(|c| c.old_path.as_str()))
+        .filter_map(|p| key(old, p))
+        .collect();
+    let new_entries: Vec<(&'m str, &'m Entry)> = files
+        .added
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(files.changed.iter().map(|c| c.new_path.as_str()))
+        .filter_map(|p| key(new, p))
+        .collect();
+    let both: Vec<(bool, &'m str, &'m Entry)> = old_entries
+        .iter()
+        .map(|(p, e)| (false, *p, *e))
+        .chain(new_entries.iter().map(|(p, e)| (true, *p, *e)))
+        .collect();
+    let computed = par_map(&both, |(is_new, p, e)| {
+        facts_of(p, e, if *is_new { new_c } else { old_c })
+    });
+    let mut old_side = SideData {
+        contents: old_c,
+        facts: BTreeMap::new(),
+    };
+    let mut new_side = SideData {
+        contents: new_c,
+        facts: BTreeMap::new(),
+    };
+    for ((is_new, p, _), f) in both.iter().zip(computed) {
+        if *is_new {
+            new_side.facts.insert(p, f);
+        } else {
+            old_side.facts.insert(p, f);
+        }
+    }
+
+    if debug {
+        eprintln!(
+            "delta: facts of {} entries in {:?}",
+            both.len(),
+            t0.elapsed()
+        );
+    }
+    // Pairing of removed x added.
+    let pairable = |f: &FileEntry| matches!(f.facts.kind, EntryKind::File | EntryKind::Embedded);
+    let old_idx: Vec<usize> = (0..files.removed.len())
+        .filter(|&i| pairable(&files.removed[i]))
+        .collect();
+    let new_idx: Vec<usize> = (0..files.added.len())
+        .filter(|&i| pairable(&files.added[i]))
+        .collect();
+    let pairs = {
+        let old_c_list: Vec<Candidate<'_>> = old_idx
+            .iter()
+            .map(|&i| candidate(&old_side, old, &files.removed[i]))
+            .collect();
+        let new_c_list: Vec<Candidate<'_>> = new_idx
+            .iter()
+            .map(|&i| candidate(&new_side, new, &files.added[i]))
+            .collect();
+        pair::pair(&old_c_list, &new_c_list, &|p| new.entries.contains_key(p))
+    };
+    let pairs: Vec<(usize, usize, f64, PairedBy)> = pairs
+        .iter()
+        .map(|p| (old_idx[p.old], new_idx[p.new], p.similarity, p.by))
+        .collect();
+
+    // The path map: every old path to the new path it became (same path when it stayed).
+    let mut path_map: BTreeMap<&'m str, &'m str> = BTreeMap::new();
+    for p in old.entries.keys() {
+        if new.entries.contains_key(p) {
+            path_map.insert(p.as_str(), p.as_str());
+        }
+    }
+    let removed = std::mem::take(&mut files.removed);
+    let added = std::mem::take(&mut files.added);
+    let mut paired_old = vec![false; removed.len()];
+    let mut paired_new = vec![false; added.len()];
+    let mut new_changes: Vec<FileChange> = Vec::new();
+    for &(o, n, s, by) in &pairs {
+        paired_old[o] = true;
+        paired_new[n] = true;
+        let (of, nf) = (&removed[o], &added[n]);
+        if let (Some((ok, _)), Some((nk, _))) = (key(old, &of.path), key(new, &nf.path)) {
+            path_map.insert(ok, nk);
+        }
+        if of.facts.sha256.is_some() && of.facts.sha256 == nf.facts.sha256 {
+            files.moved.push(FileMove {
+                old_path: of.path.clone(),
+                new_path: nf.path.clone(),
+                similarity: Similarity::ONE,
+                facts: nf.facts.clone(),
+            });
+        } else {
+            new_changes.push(FileChange {
+                old_path: of.path.clone(),
+                new_path: nf.path.clone(),
+                similarity: Some(Similarity::from_f64(s)),
+                paired_by: by,
+                changed: super::changed_aspects(&of.facts, &nf.facts),
+                old: of.facts.clone(),
+                new: nf.facts.clone(),
+                code: None,
+            });
+        }
+    }
+    files.removed = removed
+        .into_iter()
+        .zip(paired_old)
+        .filter(|(_, p)| !p)
+        .map(|(f, _)| f)
+        .collect();
+    files.added = added
+        .into_iter()
+        .zip(paired_new)
+        .filter(|(_, p)| !p)
+        .map(|(f, _)| f)
+        .collect();
+    // Same-path changes get their similarity too.
+    for c in files.changed.iter_mut() {
+        let (a, b) = (
+            old_side.facts.get(c.old_path.as_str()),
+            new_side.facts.get(c.new_path.as_str()),
+        );
+        if let (Some(a), Some(b)) = (a, b)
+            && !a.sketch.is_empty()
+            && !b.sketch.is_empty()
+        {
+            c.similarity = Some(Similarity::from_f64(js::similarity(&a.sketch, &b.sketch)));
+        }
+    }
+    files.changed.extend(new_changes);
+    files
+        .changed
+        .sort_by(|a, b| (&a.new_path, &a.old_path).cmp(&(&b.new_path, &b.old_path)));
+    files.moved.sort_by(|a, b| a.new_path.cmp(&b.new_path));
+
+    if debug {
+        eprintln!("delta: {} pairs in {:?}", pairs.len(), t0.elapsed());
+        let unpaired_new: Vec<&FileEntry> = files
+            .added
+            .iter()
+            .filter(|f| is_embedded(&f.path))
+            .collect();
+        let unpaired_old: Vec<&FileEntry> = files
+            .removed
+            .iter()
+            .filter(|f| is_embedded(&f.path))
+            .collect();
+        let mut hist = [0usize; 11];
+        for n in &unpaired_new {
+            let ns = new_side
+                .facts
+                .get(n.path.as_str())
+                .map(|f| f.sketch.as_slice())
+                .unwrap_or(&[]);
+            let best = unpaired_old
+                .iter()
+                .map(|o| {
+                    let os = old_side
+                        .facts
+                        .get(o.path.as_str())
+                        .map(|f| f.sketch.as_slice())
+                        .unwrap_or(&[]);
+                    js::similarity(os, ns)
+                })
+                .fold(0.0f64, f64::max);
+            hist[(best * 10.0) as usize] += 1;
+        }
+        eprintln!("delta: best similarity of unpaired new modules, by tenths: {hist:?}");
+    }
+    // Code of every changed pair (content differs), on two threads, then the line budget.
+    if delta.code_compared {
+        let todo: Vec<usize> = (0..files.changed.len())
+            .filter(|&i| {
+                files.changed[i]
+                    .changed
+                    .contains(&super::ChangedAspect::Content)
+            })
+            .collect();
+        let results = par_map(&todo, |&i| {
+            let c = &files.changed[i];
+            compare(&c.old_path, &c.new_path, &old_side, &new_side, &path_map)
+        });
+        let mut used = 0usize;
+        for (i, mut r) in todo.into_iter().zip(results) {
+            let before = r.diff.hunks.len();
+            let mut kept = Vec::new();
+            for h in std::mem::take(&mut r.diff.hunks) {
+                if used + h.lines.len() <= DIFF_LINES_TOTAL {
+                    used += h.lines.len();
+                    kept.push(h);
+                }
+            }
+            r.diff.hunks_left_out += before - kept.len();
+            r.diff.hunks = kept;
+            files.changed[i].code = Some(r);
+        }
+    }
+
+    if debug {
+        eprintln!("delta: code compared in {:?}", t0.elapsed());
+    }
+    // Behaviour changes.
+    let mut bc = Vec::new();
+    for c in &files.changed {
+        let (Some(oe), Some(ne)) = (old.entries.get(&c.old_path), new.entries.get(&c.new_path))
+        else {
+            continue;
+        };
+        let old_path = (c.old_path != c.new_path).then(|| c.old_path.clone());
+        for (change, from, against) in [
+            (Change::Added, &ne.behaviours, &oe.behaviours),
+            (Change::Removed, &oe.behaviours, &ne.behaviours),
+        ] {
+            for b in missing_from(from, against) {
+                bc.push(BehaviourChange {
+                    risk: risk(b, change),
+                    change,
+                    path: c.new_path.clone(),
+                    old_path: old_path.clone(),
+                    behaviour: b.clone(),
+                    hunk: hunk_for(c.code.as_ref(), b, change),
+                });
+            }
+        }
+    }
+    for (change, list, m) in [
+        (Change::Added, &files.added, new),
+        (Change::Removed, &files.removed, old),
+    ] {
+        for f in list {
+            let Some(e) = m.entries.get(&f.path) else {
+                continue;
+            };
+            for b in missing_from(&e.behaviours, &[]) {
+                bc.push(BehaviourChange {
+                    risk: risk(b, change),
+                    change,
+                    path: f.path.clone(),
+                    old_path: None,
+                    behaviour: b.clone(),
+                    hunk: None,
+                });
+            }
+        }
+    }
+    bc.sort_by(|a, b| {
+        b.risk
+            .cmp(&a.risk)
+            .then_with(|| a.change.cmp(&b.change))
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.behaviour.cmp(&b.behaviour))
+    });
+    delta.behaviour_changes = bc;
+
+    // Counts.
+    for (scope, counts) in [(false, &mut delta.files), (true, &mut delta.embedded)] {
+        let in_scope = |p: &str| is_embedded(p) == scope;
+        counts.old_total = old.entries.keys().filter(|p| in_scope(p)).count() as u64;
+        counts.new_total = new.entries.keys().filter(|p| in_scope(p)).count() as u64;
+        counts.unchanged = old
+            .entries
+            .iter()
+            .filter(|(p, e)| in_scope(p) && new.entries.get(*p) == Some(e))
+            .count() as u64;
+        counts.moved = files.moved.iter().filter(|m| in_scope(&m.new_path)).count() as u64;
+        counts.unpaired_added = files.added.iter().filter(|f| in_scope(&f.path)).count() as u64;
+        counts.unpaired_removed = files.removed.iter().filter(|f| in_scope(&f.path)).count() as u64;
+        for c in files.changed.iter().filter(|c| in_scope(&c.new_path)) {
+            if c.old_path == c.new_path {
+                counts.changed_in_place += 1;
+            } else {
+                counts.renamed_and_changed += 1;
+            }
+            match c.code.as_ref().map(|c| c.status) {
+                Some(CodeStatus::NoSemanticChange | CodeStatus::SameText) => {
+                    counts.no_semantic_change += 1
+                }
+                Some(CodeStatus::Changed) => counts.changed += 1,
+                _ => counts.not_compared += 1,
+            }
+            if let Some(code) = &c.code {
+                counts.added_lines += code.diff.added_lines;
+                counts.removed_lines += code.diff.removed_lines;
+            }
+        }
+    }
+    delta
+}
+
+/// The paths whose bytes the delta needs: every file or embedded module that is not the same
+/// (path and digest) on both sides, and, for JavaScript, the modules they may import.
+pub fn wanted_paths<'a>(
+    old: &'a ContentManifest,
+    new: &'a ContentManifest,
+) -> (BTreeSet<&'a str>, BTreeSet<&'a str>) {
+    let differs = |b: &ContentManifest, p: &str, e: &Entry| {
+        matches!(e.kind, EntryKind::File | EntryKind::Embedded)
+            && b.entries.get(p).is_none_or(|o| o.sha256 != e.sha256)
+    };
+    let o = old
+        .entries
+        .iter()
+        .filter(|(p, e)| differs(new, p, e))
+        .map(|(p, _)| p.as_str())
+        .collect();
+    let n = new
+        .entries
+        .iter()
+        .filter(|(p, e)| differs(old, p, e))
+        .map(|(p, _)| p.as_str())
+        .collect();
+    (o, n)
+}

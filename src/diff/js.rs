@@ -1,0 +1,496 @@
+//! JavaScript for the review, with the oxc crates: a similarity sketch over normalised tokens
+//! (pairing), a canonical form that ignores what a minifier renames (to tell a re-minification
+//! from a change), and both sides pretty-printed with `oxc_codegen` for the diff.
+//!
+//! The canonical form is the program printed by `oxc_codegen` after
+//! - every symbol `oxc_semantic` resolves (bindings and their references) is renamed to `@@N`,
+//!   N its declaration order; unresolved names (globals: `process`, `require`, `fetch`), property
+//!   names, object keys, labels and literals are kept as written;
+//! - comments are dropped;
+//! - an exported name is replaced by its position among the module's exports, an imported name
+//!   by its position among the exports of the module it comes from (so a chunk whose export
+//!   names a minifier re-drew stays equal, while importing a different export does not);
+//! - a string naming an embedded module (`/$bunfs/root/chunk-x.js`) is replaced by a
+//!   placeholder whose target is compared through the pairing (the module it names must be the
+//!   pair of the module named on the other side).
+//!
+//! Two modules whose canonical forms are equal (with equal placeholder targets) are the same
+//! program up to a consistent renaming of its bindings: "no semantic change".
+use oxc_allocator::Allocator;
+use oxc_ast::ast::{
+    ImportDeclarationSpecifier, ModuleExportName, Program, Statement, StringLiteral,
+};
+use oxc_codegen::{Codegen, CodegenOptions, CommentOptions};
+use oxc_parser::{Kind, Parser, config::TokensParserConfig};
+use oxc_semantic::SemanticBuilder;
+use oxc_span::SourceType;
+use sha2::{Digest as _, Sha256};
+
+/// Size of the bottom-k similarity sketch.
+pub const SKETCH: usize = 64;
+/// Tokens per shingle.
+const SHINGLE: usize = 4;
+
+/// The prefix of every name the canonical form introduces; never valid in JavaScript, so it
+/// cannot collide with a name in the source.
+const MARK: &str = "@@";
+
+/// Whether a path is JavaScript the review parses.
+pub fn is_js(path: &str) -> bool {
+    let p = path.strip_suffix(".zst").unwrap_or(path);
+    [".js", ".mjs", ".cjs", ".jsx"]
+        .iter()
+        .any(|e| p.ends_with(e))
+}
+
+fn source_type(path: &str) -> SourceType {
+    let p = path.strip_suffix(".zst").unwrap_or(path);
+    if p.ends_with(".cjs") {
+        SourceType::cjs()
+    } else if p.ends_with(".mjs") {
+        SourceType::mjs()
+    } else if p.ends_with(".jsx") {
+        SourceType::jsx()
+    } else {
+        // `.js` is a module when it has module syntax (Bun chunks), a script otherwise.
+        SourceType::unambiguous()
+    }
+}
+
+fn mix(mut z: u64) -> u64 {
+    // splitmix64 finaliser.
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn hash_bytes(b: &[u8]) -> u64 {
+    // FNV-1a, then mixed: stable across runs and platforms (the sketch is part of no output,
+    // but pairing must be deterministic).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &x in b {
+        h ^= u64::from(x);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    mix(h)
+}
+
+/// The bottom-k sketch of a sequence of token hashes: the [`SKETCH`] smallest distinct shingle
+/// hashes, sorted.
+pub fn sketch(tokens: &[u64]) -> Vec<u64> {
+    let mut set: Vec<u64> = if tokens.len() < SHINGLE {
+        vec![tokens.iter().fold(0x51u64, |a, &t| mix(a ^ t))]
+    } else {
+        tokens
+            .windows(SHINGLE)
+            .map(|w| w.iter().fold(0x51u64, |a, &t| mix(a ^ t)))
+            .collect()
+    };
+    set.sort_unstable();
+    set.dedup();
+    set.truncate(SKETCH);
+    set
+}
+
+/// Estimated Jaccard similarity of two sets from their bottom-k sketches.
+pub fn similarity(a: &[u64], b: &[u64]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let (mut i, mut j, mut taken, mut both) = (0, 0, 0usize, 0usize);
+    while taken < SKETCH && (i < a.len() || j < b.len()) {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x == y => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x < y => i += 1,
+            (Some(_), Some(_)) => j += 1,
+            // One sketch is exhausted: it holds every element of its set, so the rest of the
+            // other's elements are not shared.
+            (Some(_), None) => i += 1,
+            (None, Some(_)) => j += 1,
+            (None, None) => break,
+        }
+        taken += 1;
+    }
+    both as f64 / taken.max(1) as f64
+}
+
+/// Token hashes of plain text (words), for pairing text files and resources.
+pub fn text_tokens(text: &str) -> Vec<u64> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(|w| hash_bytes(w.as_bytes()))
+        .collect()
+}
+
+/// What one pass over a JavaScript module yields.
+#[derive(Debug, Clone, Default)]
+pub struct JsFacts {
+    /// Similarity sketch over normalised tokens (identifiers not in property position are one
+    /// class; property names, keywords, punctuators and literals kept; embedded module names
+    /// one class).
+    pub sketch: Vec<u64>,
+    /// SHA-256 of the canonical form (see the module doc).
+    pub canonical: [u8; 32],
+    /// The embedded module names the canonical form replaced, in order.
+    pub specs: Vec<String>,
+    /// The imported names the canonical form replaced, in order: (module specifier, name).
+    pub imports: Vec<(String, String)>,
+    /// The module's exported names, in source order.
+    pub exports: Vec<String>,
+    /// Why the module could not be parsed (then only the sketch is set, over its text).
+    pub error: Option<String>,
+}
+
+/// Replace embedded-module names in printed code: every quoted string starting with
+/// `/$bunfs/` is passed to `f`, which returns its replacement text (without quotes).
+fn replace_specs(code: &str, f: &mut dyn FnMut(&str) -> String) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(i) = rest.find("/$bunfs/") {
+        let q = rest[..i].chars().last();
+        if !matches!(q, Some('"' | '\'' | '`')) {
+            out.push_str(&rest[..i + 1]);
+            rest = &rest[i + 1..];
+            continue;
+        }
+        let quote = q.unwrap_or('"');
+        let Some(end) = rest[i..].find(quote) else {
+            break;
+        };
+        let name = &rest[i..i + end];
+        if name.contains(['\\', '\n']) {
+            out.push_str(&rest[..i + 1]);
+            rest = &rest[i + 1..];
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        out.push_str(&f(name));
+        rest = &rest[i + end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn exports_of(ret: &oxc_parser::ParserReturn<'_>) -> Vec<String> {
+    use oxc_syntax::module_record::ExportExportName;
+    let mr = &ret.module_record;
+    let mut named: Vec<(u32, String)> = mr
+        .local_export_entries
+        .iter()
+        .chain(mr.indirect_export_entries.iter())
+        .chain(mr.star_export_entries.iter())
+        .filter_map(|e| match &e.export_name {
+            ExportExportName::Name(n) => Some((n.span.start, n.name.to_string())),
+            ExportExportName::Default(s) => Some((s.start, "default".to_string())),
+            _ => None,
+        })
+        .collect();
+    named.sort();
+    named.into_iter().map(|(_, n)| n).collect()
+}
+
+fn set_name<'a>(alloc: &'a Allocator, n: &mut ModuleExportName<'a>, new: &str) {
+    let s = alloc.alloc_str(new);
+    match n {
+        ModuleExportName::IdentifierName(id) => id.name = s.into(),
+        ModuleExportName::IdentifierReference(id) => id.name = s.into(),
+        ModuleExportName::StringLiteral(StringLiteral { value, raw, .. }) => {
+            *value = s.into();
+            *raw = None;
+        }
+    }
+}
+
+fn export_name(n: &ModuleExportName<'_>) -> String {
+    match n {
+        ModuleExportName::IdentifierName(id) => id.name.to_string(),
+        ModuleExportName::IdentifierReference(id) => id.name.to_string(),
+        ModuleExportName::StringLiteral(s) => s.value.to_string(),
+    }
+}
+
+/// Rewrite the names that cross module boundaries: exported names become `@@E<position>`,
+/// imported names become what `import` returns for (specifier, name).
+fn rewrite_module_names<'a>(
+    alloc: &'a Allocator,
+    program: &mut Program<'a>,
+    exports: &[String],
+    import: &mut dyn FnMut(&str, &str) -> String,
+) {
+    let position = |name: &str| {
+        exports
+            .iter()
+            .position(|e| e == name)
+            .map_or_else(|| format!("{MARK}E?{name}"), |i| format!("{MARK}E{i}"))
+    };
+    for stmt in program.body.iter_mut() {
+        match stmt {
+            Statement::ImportDeclaration(d) => {
+                let spec = d.source.value.to_string();
+                if let Some(specs) = d.specifiers.as_mut() {
+                    for s in specs.iter_mut() {
+                        if let ImportDeclarationSpecifier::ImportSpecifier(s) = s {
+                            let name = export_name(&s.imported);
+                            let new = import(&spec, &name);
+                            set_name(alloc, &mut s.imported, &new);
+                        }
+                    }
+                }
+            }
+            Statement::ExportNamedDeclaration(d) => {
+                for s in d.specifiers.iter_mut() {
+                    let new = position(&export_name(&s.exported));
+                    set_name(alloc, &mut s.exported, &new);
+                }
+            }
+            Statement::ExportFromDeclaration(d) => {
+                let spec = d.source.value.to_string();
+                for s in d.specifiers.iter_mut() {
+                    let name = export_name(&s.local);
+                    let new = import(&spec, &name);
+                    set_name(alloc, &mut s.local, &new);
+                    let new = position(&export_name(&s.exported));
+                    set_name(alloc, &mut s.exported, &new);
+                }
+            }
+            Statement::ExportAllDeclaration(d) => {
+                if let Some(e) = d.exported.as_mut() {
+                    let new = position(&export_name(e));
+                    set_name(alloc, e, &new);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn codegen_options(minify: bool) -> CodegenOptions {
+    CodegenOptions {
+        minify,
+        comments: CommentOptions::disabled(),
+        ..CodegenOptions::default()
+    }
+}
+
+/// Print `program` canonically: module names rewritten, symbols renamed to `@@N`.
+fn canonical_code<'a>(
+    alloc: &'a Allocator,
+    program: &mut Program<'a>,
+    exports: &[String],
+    import: &mut dyn FnMut(&str, &str) -> String,
+    minify: bool,
+) -> String {
+    rewrite_module_names(alloc, program, exports, import);
+    let mut scoping = SemanticBuilder::new()
+        .build(program)
+        .semantic
+        .into_scoping();
+    let ids: Vec<_> = scoping.symbol_ids().collect();
+    for (i, id) in ids.into_iter().enumerate() {
+        let name = format!("{MARK}{i}");
+        scoping.set_symbol_name(id, name.as_str().into());
+    }
+    Codegen::new()
+        .with_options(codegen_options(minify))
+        .with_scoping(Some(scoping))
+        .build(program)
+        .code
+}
+
+fn parse_error(ret: &oxc_parser::ParserReturn<'_>) -> Option<String> {
+    if ret.panicked || !ret.diagnostics.is_empty() {
+        Some(
+            ret.diagnostics
+                .first()
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "the parser stopped".into()),
+        )
+    } else {
+        None
+    }
+}
+
+/// Analyse one module: its sketch, canonical digest, and the names that cross modules.
+pub fn analyse(path: &str, src: &str) -> JsFacts {
+    let alloc = Allocator::default();
+    let ret = Parser::new(&alloc, src, source_type(path))
+        .with_config(TokensParserConfig)
+        .parse();
+    if let Some(e) = parse_error(&ret) {
+        let tokens = text_tokens(src);
+        return JsFacts {
+            sketch: sketch(&tokens),
+            canonical: Sha256::digest(src.as_bytes()).into(),
+            error: Some(e),
+            ..JsFacts::default()
+        };
+    }
+    let mut hashes = Vec::with_capacity(ret.tokens.len());
+    let mut prev = Kind::Eof;
+    for t in ret.tokens.iter() {
+        let kind = t.kind();
+        let text = src.get(t.start() as usize..t.end() as usize).unwrap_or("");
+        let h = if kind == Kind::Ident {
+            if matches!(prev, Kind::Dot | Kind::QuestionDot) {
+                hash_bytes(text.as_bytes())
+            } else {
+                0x1d
+            }
+        } else if text.contains("/$bunfs/") {
+            0x5c
+        } else if kind.is_literal()
+            || matches!(
+                kind,
+                Kind::NoSubstitutionTemplate
+                    | Kind::TemplateHead
+                    | Kind::TemplateMiddle
+                    | Kind::TemplateTail
+            )
+        {
+            hash_bytes(text.as_bytes())
+        } else {
+            kind as u64
+        };
+        hashes.push(h);
+        prev = kind;
+    }
+    let exports = exports_of(&ret);
+    let mut program = ret.program;
+    let mut imports = Vec::new();
+    let mut record = |spec: &str, name: &str| {
+        imports.push((spec.to_string(), name.to_string()));
+        format!("{MARK}I{}", imports.len() - 1)
+    };
+    let code = canonical_code(&alloc, &mut program, &exports, &mut record, true);
+    let mut specs = Vec::new();
+    let code = replace_specs(&code, &mut |s| {
+        specs.push(s.to_string());
+        format!("{MARK}M{}", specs.len() - 1)
+    });
+    JsFacts {
+        sketch: sketch(&hashes),
+        canonical: Sha256::digest(code.as_bytes()).into(),
+        specs,
+        imports,
+        exports,
+        error: None,
+    }
+}
+
+/// Both printings of one module for the diff: `display` with the names as written, and
+/// `normal` (the canonical form, pretty-printed), line for line the same code.
+#[derive(Debug, Clone)]
+pub struct Pretty {
+    /// Pretty-printed with the original names.
+    pub display: String,
+    /// Pretty-printed canonically (what the diff compares).
+    pub normal: String,
+}
+
+/// Pretty-print one module both ways. `spec` maps an embedded module name to the name the
+/// comparison uses (the pair's name, for the old side); `import` names an imported export.
+pub fn pretty(
+    path: &str,
+    src: &str,
+    spec: &mut dyn FnMut(&str) -> String,
+    import: &mut dyn FnMut(&str, &str) -> String,
+) -> Result<Pretty, String> {
+    let alloc = Allocator::default();
+    let ret = Parser::new(&alloc, src, source_type(path)).parse();
+    if let Some(e) = parse_error(&ret) {
+        return Err(e);
+    }
+    let exports = exports_of(&ret);
+    let mut program = ret.program;
+    let display = Codegen::new()
+        .with_options(codegen_options(false))
+        .build(&program)
+        .code;
+    let normal = canonical_code(&alloc, &mut program, &exports, import, false);
+    let normal = replace_specs(&normal, spec);
+    Ok(Pretty { display, normal })
+}
+
+/// Pretty-print one module with its own names (`vetted show --pretty`).
+pub fn pretty_print(path: &str, src: &str) -> Result<String, String> {
+    let alloc = Allocator::default();
+    let ret = Parser::new(&alloc, src, source_type(path)).parse();
+    if let Some(e) = parse_error(&ret) {
+        return Err(e);
+    }
+    Ok(Codegen::new()
+        .with_options(CodegenOptions::default())
+        .build(&ret.program)
+        .code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &str, b: &str) -> bool {
+        let (x, y) = (analyse("a.js", a), analyse("a.js", b));
+        assert!(x.error.is_none() && y.error.is_none(), "{x:?} {y:?}");
+        x.canonical == y.canonical
+    }
+
+    #[test]
+    fn reminified_locals_are_equal() {
+        assert!(same(
+            "function kMi(n){return n.split('/').some(t=>t.includes(':'))}export{kMi};",
+            "// Version: 2\nfunction q(z){return z.split('/').some(a=>a.includes(':'))}export{q};"
+        ));
+    }
+
+    #[test]
+    fn changed_object_key_is_a_change() {
+        assert!(!same(
+            "var o={detached:false};export{o}",
+            "var o={shell:false};export{o}"
+        ));
+    }
+
+    #[test]
+    fn changed_global_is_a_change() {
+        assert!(!same(
+            "export function f(){return fetch}",
+            "export function f(){return eval}"
+        ));
+    }
+
+    #[test]
+    fn changed_literal_is_a_change() {
+        assert!(!same(
+            "export const u='https://a.example'",
+            "export const u='https://b.example'"
+        ));
+    }
+
+    #[test]
+    fn swapped_import_of_same_module_is_recorded() {
+        let a = analyse("a.js", "import{x,y}from'/$bunfs/root/c.js';x()");
+        let b = analyse("a.js", "import{p,q}from'/$bunfs/root/d.js';p()");
+        assert_eq!(a.canonical, b.canonical);
+        assert_eq!(a.specs, vec!["/$bunfs/root/c.js"]);
+        assert_eq!(b.specs, vec!["/$bunfs/root/d.js"]);
+        assert_eq!(a.imports[0], ("/$bunfs/root/c.js".into(), "x".into()));
+        assert_eq!(b.imports[0], ("/$bunfs/root/d.js".into(), "p".into()));
+    }
+
+    #[test]
+    fn sketch_ignores_renames_and_sees_edits() {
+        let a = analyse("a.js", &"function f(a,b){return a.x+b.y*2}".repeat(20));
+        let b = analyse("a.js", &"function g(c,d){return c.x+d.y*2}".repeat(20));
+        let c = analyse(
+            "a.js",
+            &"while(1){console.log('other code',k.z)}".repeat(20),
+        );
+        assert!(similarity(&a.sketch, &b.sketch) > 0.99);
+        assert!(similarity(&a.sketch, &c.sketch) < 0.2);
+    }
+}

