@@ -280,4 +280,28 @@ impl StoreBackend for ObjectBackend {
         }
         .boxed()
     }
+
+    fn blob_identity(&self, key: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        let key = key.to_string();
+        async move {
+            if !is_blob_key(&key) {
+                return Ok(None);
+            }
+            let meta = self
+                .inner
+                .head(&ObjectPath::from(key.as_str()))
+                .await
+                .map_err(backend_err(&key))?;
+            // Without an e-tag nothing tells one upload of the key from the next: not cached.
+            Ok(meta.e_tag.map(|tag| {
+                format!(
+                    "etag={tag} version={} size={} modified={}",
+                    meta.version.unwrap_or_default(),
+                    meta.size,
+                    meta.last_modified.timestamp_nanos_opt().unwrap_or_default()
+                )
+            }))
+        }
+        .boxed()
+    }
 }
