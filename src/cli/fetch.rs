@@ -151,7 +151,11 @@ pub(super) fn fetch_and_inspect(
     let fetched = source::fetch(&parsed, &opts).map_err(failure)?;
     let inspect = crate::content::InspectOptions {
         limits,
-        expect_archive: matches!(parsed, ArtifactSpec::Npm { .. }),
+        expect_archive: match &parsed {
+            ArtifactSpec::Npm { .. } => true,
+            ArtifactSpec::Url(u) => crate::content::archive_by_name(u).is_some(),
+            ArtifactSpec::Path(_) => false,
+        },
     };
     let manifest = crate::content::inspect_file(&fetched.path, &inspect).map_err(|e| match e {
         crate::content::ContentError::Rejected(why) => Failure::rejected(why.rule(), why),
