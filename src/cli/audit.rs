@@ -37,27 +37,29 @@ fn status_word(s: Status) -> &'static str {
 
 fn print_human(reports: &[CopyReport]) {
     for r in reports {
-        println!(
+        crate::outln!(
             "{:<10} {}  {}",
             status_word(r.status),
             r.label(),
             r.path.display()
         );
         for f in &r.modified {
-            println!(
+            crate::outln!(
                 "           modified {}: expected {}, actual {}",
-                f.path, f.expected, f.actual
+                f.path,
+                f.expected,
+                f.actual
             );
         }
         for f in &r.missing {
-            println!("           missing  {f}");
+            crate::outln!("           missing  {f}");
         }
         for f in &r.added {
-            println!("           added    {f}");
+            crate::outln!("           added    {f}");
         }
         if r.status != Status::Match {
             for n in &r.notes {
-                println!("           note: {n}");
+                crate::outln!("           note: {n}");
             }
         }
     }
@@ -108,7 +110,7 @@ fn run_inner(args: AuditInstalledArgs) -> Result<Outcome, Failure> {
         .collect();
     if args.json {
         let verdict = if bad.is_empty() { "match" } else { "mismatch" };
-        println!(
+        crate::outln!(
             "{}",
             json!({
                 "verdict": verdict,

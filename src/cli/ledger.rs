@@ -375,7 +375,8 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
                 return Ok(Outcome::Rejected);
             }
             if let Some(d) = &n.diff {
-                print!("{}", render(d, format)?);
+                let text = render(d, format)?;
+                crate::outln!("{}", text.strip_suffix('\n').unwrap_or(&text));
             }
             Err(Failure::rejected("ledger-review", reason))
         }
