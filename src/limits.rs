@@ -176,3 +176,9 @@ impl Default for ServeLimits {
         }
     }
 }
+
+/// Most entries (audits, violations, exemptions, criteria, imports) in one ledger file.
+pub const LEDGER_ENTRIES: usize = 200_000;
+
+/// Longest delta chain followed from an audit back to its full audit.
+pub const DELTA_CHAIN_LINKS: usize = 100_000;

@@ -81,6 +81,15 @@ fn is_tar_header(head: &[u8]) -> bool {
     tar::Header::from_byte_slice(block).cksum().ok() == Some(sum) && block[0] != 0
 }
 
+/// For the fuzz targets (`fuzz/`): read a Bun module graph from `bytes` as if they were an
+/// executable inside an archive. Returns the number of modules found. Never panics.
+#[doc(hidden)]
+pub fn fuzz_bun_graph(bytes: &[u8]) -> usize {
+    bun::read_graph(bytes, bytes.len() as u64, "fuzz", 10_000)
+        .modules
+        .len()
+}
+
 /// The archive format a file name promises (`.tgz`, `.tar.gz`, `.tar`, `.zip`, `.crate`,
 /// `.whl`, `.jar`), if any. A file so named must be that archive: inspected as a plain file it
 /// would pass without any of the archive checks.
