@@ -182,3 +182,11 @@ pub const LEDGER_ENTRIES: usize = 200_000;
 
 /// Longest delta chain followed from an audit back to its full audit.
 pub const DELTA_CHAIN_LINKS: usize = 100_000;
+
+/// Most candidate `---- Bun! ----` trailers tried in one executable (the real one is the last;
+/// a string that looks like it can appear in the program's data a few times).
+pub const BUN_TRAILER_ATTEMPTS: usize = 64;
+
+/// Most bytes of Bun module tables read for one executable, all candidate trailers together
+/// (Claude Code 2.1.330's table is 195 KB; one table may be up to 16 MiB).
+pub const BUN_TABLE_BYTES_TOTAL: u64 = 32 << 20;
