@@ -345,7 +345,7 @@ fn graph_at<R: ReadAt + ?Sized>(
     // any of it is read.
     if !RECORD_SIZES
         .iter()
-        .any(|&size| modules.length > 0 && modules.length % size as u64 == 0)
+        .any(|&size| modules.length > 0 && modules.length.is_multiple_of(size as u64))
     {
         return Err(format!(
             "unrecognised module table layout ({} bytes, record size 52 or 36 expected)",
