@@ -190,3 +190,9 @@ pub const BUN_TRAILER_ATTEMPTS: usize = 64;
 /// Most bytes of Bun module tables read for one executable, all candidate trailers together
 /// (Claude Code 2.1.330's table is 195 KB; one table may be up to 16 MiB).
 pub const BUN_TABLE_BYTES_TOTAL: u64 = 32 << 20;
+
+/// Part size of a streamed (multipart) upload to an object store.
+pub const OBJECT_UPLOAD_PART_BYTES: usize = 8 << 20;
+
+/// Parts of one upload in flight at once (memory: about this many parts plus one).
+pub const OBJECT_UPLOAD_PARTS_IN_FLIGHT: usize = 2;
