@@ -178,7 +178,10 @@ async fn s3_two_serve_replicas_serve_the_same_generation_and_never_altered_bytes
     };
     let store = backend(&endpoint, &b);
     let one = staged("1.0.0");
-    store.admit_staged(&[one.clone()]).await.expect("admit");
+    store
+        .admit_staged(std::slice::from_ref(&one))
+        .await
+        .expect("admit");
     let mut bases = Vec::new();
     let mut stops = Vec::new();
     for _ in 0..2 {
