@@ -78,6 +78,9 @@ pub enum DigestError {
     /// No `alg:` or `alg-` prefix.
     #[error("digest {0:?} has no algorithm prefix (write sha256:<hex> or sha512-<base64>)")]
     NoPrefix(String),
+    /// The strongest digest offered is SHA-1, which can be forged (SHAttered, 2017).
+    #[error("integrity {0:?} offers only sha1 (expected sha512 or sha256)")]
+    OnlySha1(String),
 }
 
 /// A digest: algorithm plus bytes of the right length.
@@ -138,7 +141,19 @@ impl Digest {
     }
 
     /// Parse an SRI string that may list several tokens; the strongest one we know wins.
+    ///
+    /// A token of an algorithm we know that does not decode is an error, not skipped: a
+    /// malformed `sha512-…` beside a valid `sha1-…` must not quietly downgrade the check to
+    /// SHA-1. Tokens of algorithms we do not know (`sha384-…`) are ignored, as the SRI spec
+    /// says ("If the algorithm is not supported, skip it").
     pub fn parse_sri_strongest(s: &str) -> Result<Self, DigestError> {
+        if s.len() > crate::limits::INTEGRITY_BYTES {
+            return Err(DigestError::BadEncoding {
+                alg: "sri",
+                encoding: "SRI of bounded length",
+                value: format!("({} bytes)", s.len()),
+            });
+        }
         let mut best: Option<Digest> = None;
         let mut first_err = None;
         for token in s.split_whitespace() {
@@ -148,12 +163,24 @@ impl Digest {
                         best = Some(d);
                     }
                 }
-                Err(e) => {
-                    first_err.get_or_insert(e);
+                Err(DigestError::UnknownAlgorithm(a)) => {
+                    first_err.get_or_insert(DigestError::UnknownAlgorithm(a));
                 }
+                Err(e) => return Err(e),
             }
         }
         best.ok_or_else(|| first_err.unwrap_or_else(|| DigestError::NoPrefix(s.to_string())))
+    }
+
+    /// Parse npm's `dist.integrity`: [`Digest::parse_sri_strongest`], and the strongest
+    /// digest must be sha256 or sha512 (a sha1-only SRI is refused; only an explicit
+    /// `--insecure-allow-sha1` may fall back to it).
+    pub fn parse_npm_integrity(s: &str) -> Result<Self, DigestError> {
+        let d = Digest::parse_sri_strongest(s)?;
+        if d.alg == Algorithm::Sha1 {
+            return Err(DigestError::OnlySha1(s.to_string()));
+        }
+        Ok(d)
     }
 
     /// The algorithm.
@@ -343,6 +370,30 @@ mod tests {
     }
 
     #[test]
+    fn malformed_sha512_beside_sha1_is_rejected_not_downgraded() {
+        let d = Digests::of(b"hello");
+        let both = format!("sha512-AAAA {}", d.sha1.sri());
+        assert!(Digest::parse_sri_strongest(&both).is_err());
+        assert!(Digest::parse_npm_integrity(&both).is_err());
+        // Passing twin: a valid sha512 beside sha1 (and an unknown sha384) picks sha512.
+        let ok = format!("{} sha384-AAAA {}", d.sha1.sri(), d.sha512.sri());
+        assert_eq!(Digest::parse_npm_integrity(&ok).ok(), Some(d.sha512));
+    }
+
+    #[test]
+    fn sha1_only_integrity_is_rejected() {
+        let d = Digests::of(b"hello");
+        assert!(matches!(
+            Digest::parse_npm_integrity(&d.sha1.sri()),
+            Err(DigestError::OnlySha1(_))
+        ));
+        assert_eq!(
+            Digest::parse_npm_integrity(&d.sha256.sri()).ok(),
+            Some(d.sha256)
+        );
+    }
+
+    #[test]
     fn rejects_bad_digests() {
         type Parse = fn(&str) -> Result<Digest, DigestError>;
         let table: &[(&str, Parse)] = &[
@@ -353,6 +404,14 @@ mod tests {
             ("sha512-!!!", Digest::parse_sri),
             ("sha512-AAAA", Digest::parse_sri),
             ("", Digest::parse_sri_strongest),
+            (
+                "sha1-qvTGHdzF6KLavt4PO0gs2a6pQ00=",
+                Digest::parse_npm_integrity,
+            ),
+            (
+                "sha512-!!! sha1-qvTGHdzF6KLavt4PO0gs2a6pQ00=",
+                Digest::parse_sri_strongest,
+            ),
         ];
         for (input, parse) in table {
             assert!(parse(input).is_err(), "{input} should not parse");

@@ -210,6 +210,52 @@ impl Default for TufLimits {
     }
 }
 
+/// Longest `dist.integrity` (SRI) string parsed; real ones are under 200 bytes.
+pub const INTEGRITY_BYTES: usize = 4096;
+
+/// Longest one fetch (all retries included) may take, start to end. The per-chunk stall
+/// timeout alone lets an upstream that sends one byte every few seconds hold a fetch for ever.
+pub const FETCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// What `vetted serve` lets clients hold. Every value bounds memory or file descriptors that a
+/// client could otherwise take without limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// Most open client connections; one past it is accepted and closed at once (so the
+    /// listen backlog never fills and `/-/ping` keeps answering once a slot frees). Clamped at
+    /// start to the process's file-descriptor limit less a reserve.
+    pub max_connections: usize,
+    /// Longest a client may take to send a request's head (slowloris).
+    pub header_timeout: std::time::Duration,
+    /// Longest a connection may make no progress in either direction (a stalled reader, a
+    /// half-sent body, an idle keep-alive).
+    pub idle_timeout: std::time::Duration,
+    /// Most responses buffered whole in memory at once; past it, a blob takes the streaming
+    /// path (verified first, then streamed from the store).
+    pub buffered_responses: usize,
+    /// Largest blob buffered whole; larger ones are verified, then streamed.
+    pub buffer_bytes: u64,
+    /// Most bytes held by all whole-blob buffers together (a blob that does not fit takes
+    /// the streaming path).
+    pub buffered_bytes_total: u64,
+    /// Most (blob, file identity) pairs remembered as verified.
+    pub verified_blobs: usize,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits {
+            max_connections: 4096,
+            header_timeout: std::time::Duration::from_secs(10),
+            idle_timeout: std::time::Duration::from_secs(60),
+            buffered_responses: 16,
+            buffer_bytes: 4 << 20,
+            buffered_bytes_total: 64 << 20,
+            verified_blobs: 100_000,
+        }
+    }
+}
+
 /// Review limits (`vetted diff`, `vetted review`, `vetted show`): what is read and shown of the
 /// files and modules whose code a reviewer sees. Past them the report says what was left out.
 pub mod review {
@@ -227,3 +273,23 @@ pub mod review {
     /// under it and points at the HTML page for the rest.
     pub const MARKDOWN_CHARS: usize = 65_536;
 }
+
+/// Most entries (audits, violations, exemptions, criteria, imports) in one ledger file.
+pub const LEDGER_ENTRIES: usize = 200_000;
+
+/// Longest delta chain followed from an audit back to its full audit.
+pub const DELTA_CHAIN_LINKS: usize = 100_000;
+
+/// Most candidate `---- Bun! ----` trailers tried in one executable (the real one is the last;
+/// a string that looks like it can appear in the program's data a few times).
+pub const BUN_TRAILER_ATTEMPTS: usize = 64;
+
+/// Most bytes of Bun module tables read for one executable, all candidate trailers together
+/// (Claude Code 2.1.330's table is 195 KB; one table may be up to 16 MiB).
+pub const BUN_TABLE_BYTES_TOTAL: u64 = 32 << 20;
+
+/// Part size of a streamed (multipart) upload to an object store.
+pub const OBJECT_UPLOAD_PART_BYTES: usize = 8 << 20;
+
+/// Parts of one upload in flight at once (memory: about this many parts plus one).
+pub const OBJECT_UPLOAD_PARTS_IN_FLIGHT: usize = 2;

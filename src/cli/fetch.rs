@@ -53,6 +53,10 @@ pub struct SourceArgs {
     /// Allow plain http to hosts other than loopback. Weakens transport security.
     #[arg(long)]
     insecure_allow_http: bool,
+    /// Accept an npm version whose only usable digest is the SHA-1 `dist.shasum` (no, or a
+    /// malformed or sha1-only, `dist.integrity`). SHA-1 collisions are practical.
+    #[arg(long)]
+    insecure_allow_sha1: bool,
     /// Retries after a connection error, timeout or 5xx (with exponential backoff).
     #[arg(long, default_value_t = 3, value_name = "N")]
     retries: u32,
@@ -62,6 +66,10 @@ pub struct SourceArgs {
     /// Seconds to wait for a response or for more bytes before the transfer counts as stalled.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     stall_timeout: u64,
+    /// Seconds one download may take in total, retries included (the stall timeout only
+    /// bounds each wait for more bytes).
+    #[arg(long, default_value_t = crate::limits::FETCH_DEADLINE.as_secs(), value_name = "SECS")]
+    fetch_deadline: u64,
     /// Largest artifact accepted, in bytes (the download stops as soon as it is crossed).
     #[arg(long, value_name = "BYTES")]
     max_artifact_size: Option<u64>,
@@ -96,10 +104,12 @@ impl SourceArgs {
                 .unwrap_or_else(source::default_cache_dir),
             expected,
             allow_insecure_http: self.insecure_allow_http,
+            allow_insecure_sha1: self.insecure_allow_sha1,
             limits,
             retries: self.retries,
             connect_timeout: Duration::from_secs(self.connect_timeout),
             stall_timeout: Duration::from_secs(self.stall_timeout),
+            deadline: Duration::from_secs(self.fetch_deadline),
             progress: std::io::stderr().is_terminal(),
             extra_ca_files: self.ca_file.iter().cloned().collect(),
             ..FetchOptions::default()
@@ -141,7 +151,11 @@ pub(super) fn fetch_and_inspect(
     let fetched = source::fetch(&parsed, &opts).map_err(failure)?;
     let inspect = crate::content::InspectOptions {
         limits,
-        expect_archive: matches!(parsed, ArtifactSpec::Npm { .. }),
+        expect_archive: match &parsed {
+            ArtifactSpec::Npm { .. } => true,
+            ArtifactSpec::Url(u) => crate::content::archive_by_name(u).is_some(),
+            ArtifactSpec::Path(_) => false,
+        },
     };
     let manifest = crate::content::inspect_file(&fetched.path, &inspect).map_err(|e| match e {
         crate::content::ContentError::Rejected(why) => Failure::rejected(why.rule(), why),

@@ -71,7 +71,15 @@ fn inspect(args: InspectArgs) -> Result<Outcome, Failure> {
             .map_err(|e: source::SpecError| Failure::operational(e))?;
         let opts = args.source.options(limits)?;
         let fetched = source::fetch(&spec, &opts).map_err(super::fetch::failure)?;
-        (fetched.path, matches!(spec, ArtifactSpec::Npm { .. }))
+        // The cache names blobs by digest: what the URL's name promises is checked here.
+        let named = match &spec {
+            ArtifactSpec::Url(u) => crate::content::archive_by_name(u).is_some(),
+            _ => false,
+        };
+        (
+            fetched.path,
+            named || matches!(spec, ArtifactSpec::Npm { .. }),
+        )
     };
     let opts = InspectOptions {
         limits,

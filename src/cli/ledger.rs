@@ -455,7 +455,7 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
                     ),
                     f => render(d, f)?,
                 };
-                print!("{text}");
+                crate::outln!("{}", text.strip_suffix('\n').unwrap_or(&text));
                 if format != Format::Json {
                     eprintln!(
                         "vetted: to record the review: {}",

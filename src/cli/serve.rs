@@ -18,7 +18,8 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:4873", value_name = "ADDR")]
     listen: String,
-    /// Base URL written into dist.tarball (default: http://<the request's Host header>).
+    /// Base URL written into dist.tarball (default: http://<the address bound>; never the
+    /// request's Host header).
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
     /// File holding a bearer token every request must present (else $VETTED_SERVE_TOKEN, else none).
@@ -31,6 +32,18 @@ pub struct ServeArgs {
     /// Milliseconds an index read is reused before the store is read again.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     index_refresh_ms: u64,
+    /// Most open client connections (clamped to the file-descriptor limit).
+    #[arg(long, default_value_t = crate::limits::ServeLimits::default().max_connections, value_name = "N")]
+    max_connections: usize,
+    /// Milliseconds a client may take to send a request's head.
+    #[arg(long, default_value_t = crate::limits::ServeLimits::default().header_timeout.as_millis() as u64, value_name = "MS")]
+    header_timeout_ms: u64,
+    /// Milliseconds a connection may make no progress before it is closed.
+    #[arg(long, default_value_t = crate::limits::ServeLimits::default().idle_timeout.as_millis() as u64, value_name = "MS")]
+    idle_timeout_ms: u64,
+    /// Most responses buffered whole in memory at once.
+    #[arg(long, default_value_t = crate::limits::ServeLimits::default().buffered_responses, value_name = "N")]
+    buffered_responses: usize,
 }
 
 fn token(args: &ServeArgs) -> Result<Option<String>, Failure> {
@@ -64,6 +77,14 @@ fn run_inner(args: ServeArgs) -> Result<Outcome, Failure> {
         token: token(&args)?,
         buffer_limit: args.buffer_limit,
         index_refresh: Duration::from_millis(args.index_refresh_ms),
+        limits: crate::limits::ServeLimits {
+            max_connections: args.max_connections,
+            header_timeout: Duration::from_millis(args.header_timeout_ms),
+            idle_timeout: Duration::from_millis(args.idle_timeout_ms),
+            buffered_responses: args.buffered_responses,
+            buffer_bytes: args.buffer_limit,
+            ..crate::limits::ServeLimits::default()
+        },
     };
     let backend = crate::store::open_backend(&args.store).map_err(Failure::operational)?;
     init_logging();

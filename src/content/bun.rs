@@ -275,6 +275,10 @@ fn locate<R: ReadAt + ?Sized>(
         .map_err(|e| format!("reading the end of the file: {e}"))?;
     let mut last_err = None;
     let mut end = tail.len();
+    let mut attempts = 0usize;
+    // Bytes of module tables read across all candidate trailers: a file full of fake trailers
+    // each pointing at a maximal table would otherwise cost a large read per trailer.
+    let mut table_budget = crate::limits::BUN_TABLE_BYTES_TOTAL;
     // The last trailer that leads to a consistent graph wins (a trailer-like string may appear
     // in the program's own data, e.g. Bun's constant for it).
     while let Some(i) = tail[..end]
@@ -282,7 +286,19 @@ fn locate<R: ReadAt + ?Sized>(
         .rposition(|w| w == TRAILER)
     {
         end = i + TRAILER.len() - 1;
-        match graph_at(src, wstart + i as u64) {
+        attempts += 1;
+        if attempts > crate::limits::BUN_TRAILER_ATTEMPTS {
+            return Err(format!(
+                "limit exceeded: Bun trailer candidates are limited to {}, the last {} bytes \
+                 hold more{}",
+                crate::limits::BUN_TRAILER_ATTEMPTS,
+                window,
+                last_err
+                    .map(|e| format!(" (first failure: {e})"))
+                    .unwrap_or_default()
+            ));
+        }
+        match graph_at(src, wstart + i as u64, &mut table_budget) {
             Ok(found) => return Ok(Some(found)),
             Err(e) => {
                 if last_err.is_none() {
@@ -297,7 +313,11 @@ fn locate<R: ReadAt + ?Sized>(
     }
 }
 
-fn graph_at<R: ReadAt + ?Sized>(src: &R, trailer: u64) -> Result<(u64, u64, Vec<Record>), String> {
+fn graph_at<R: ReadAt + ?Sized>(
+    src: &R,
+    trailer: u64,
+    table_budget: &mut u64,
+) -> Result<(u64, u64, Vec<Record>), String> {
     let off_at = trailer
         .checked_sub(OFFSETS_LEN)
         .ok_or("the trailer is too close to the start")?;
@@ -322,6 +342,26 @@ fn graph_at<R: ReadAt + ?Sized>(src: &R, trailer: u64) -> Result<(u64, u64, Vec<
             modules.length
         ));
     }
+    // A table is a whole number of records of a known size: anything else is refused before
+    // any of it is read.
+    if !RECORD_SIZES
+        .iter()
+        .any(|&size| modules.length > 0 && modules.length.is_multiple_of(size as u64))
+    {
+        return Err(format!(
+            "unrecognised module table layout ({} bytes, record size 52 or 36 expected)",
+            modules.length
+        ));
+    }
+    if modules.length > *table_budget {
+        return Err(format!(
+            "limit exceeded: Bun module table bytes read for one executable are limited to {}, \
+             this table would need {} more",
+            crate::limits::BUN_TABLE_BYTES_TOTAL,
+            modules.length
+        ));
+    }
+    *table_budget -= modules.length;
     let mut table = vec![0u8; modules.length as usize];
     src.read_exact_at(&mut table, blob_start + modules.offset)
         .map_err(|e| format!("reading the module table: {e}"))?;

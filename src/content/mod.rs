@@ -84,7 +84,44 @@ fn is_tar_header(head: &[u8]) -> bool {
     tar::Header::from_byte_slice(block).cksum().ok() == Some(sum) && block[0] != 0
 }
 
+/// For the fuzz targets (`fuzz/`): read a Bun module graph from `bytes` as if they were an
+/// executable inside an archive. Returns the number of modules found. Never panics.
+#[doc(hidden)]
+pub fn fuzz_bun_graph(bytes: &[u8]) -> usize {
+    bun::read_graph(
+        bytes,
+        bytes.len() as u64,
+        "fuzz",
+        10_000,
+        &crate::limits::JsLimits::default(),
+    )
+    .modules
+    .len()
+}
+
+/// The archive format a file name promises (`.tgz`, `.tar.gz`, `.tar`, `.zip`, `.crate`,
+/// `.whl`, `.jar`), if any. A file so named must be that archive: inspected as a plain file it
+/// would pass without any of the archive checks.
+pub fn archive_by_name(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let lower = lower.split(['?', '#']).next().unwrap_or("");
+    [
+        (".tar.gz", "tgz"),
+        (".tgz", "tgz"),
+        (".crate", "tgz"),
+        (".tar", "tar"),
+        (".zip", "zip"),
+        (".whl", "zip"),
+        (".jar", "zip"),
+    ]
+    .into_iter()
+    .find_map(|(ext, fmt)| lower.ends_with(ext).then_some(fmt))
+}
+
 /// Build the content manifest of the artifact at `path` in one streaming pass.
+///
+/// An empty file is rejected (there is nothing to verify). A file whose name promises an
+/// archive ([`archive_by_name`]) must be one, as when `opts.expect_archive` is set.
 pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifest, ContentError> {
     let io_err = |source| ContentError::Io {
         path: path.display().to_string(),
@@ -95,6 +132,17 @@ pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifes
     if meta.is_dir() {
         return Err(io_err(std::io::Error::other("is a directory")));
     }
+    if meta.len() == 0 {
+        return Err(ArchiveRejection::NotAnArchive {
+            found: "an empty file (0 bytes): nothing to verify".into(),
+        }
+        .into());
+    }
+    let named = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(archive_by_name);
+    let expect_archive = opts.expect_archive || named.is_some();
     let limits = opts.limits;
     let (mut src, reader) = pipeline::spawn_reader(file, limits).map_err(io_err)?;
     let format = Format::detect(src.peek(512));
@@ -136,8 +184,11 @@ pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifes
             drop(src);
             (Ok(()), None)
         }
-        Format::Other if opts.expect_archive => {
-            let found = describe(src.peek(8));
+        Format::Other if expect_archive => {
+            let found = match named {
+                Some(fmt) => format!("{} in a file named as {fmt}", describe(src.peek(8))),
+                None => describe(src.peek(8)),
+            };
             drop(src);
             (
                 Err(WalkError::Rejected(ArchiveRejection::NotAnArchive {

@@ -378,7 +378,13 @@ impl Gate<'_> {
             };
             let packument = match source::fetch_packument(&name, self.fetch) {
                 Ok(p) => p,
-                Err(e) if e.is_rejection() => {
+                // A dependency the registry does not have is a fault of the release that
+                // names it (exit 1), not an operational failure.
+                Err(e)
+                    if e.is_rejection()
+                        || (matches!(e, source::FetchError::NotFound { .. })
+                            && reason != "requested") =>
+                {
                     report.push(e.check(), Status::Fail, e.to_string());
                     reports.push(report);
                     continue;
@@ -503,13 +509,19 @@ impl Gate<'_> {
             );
             return Ok((r, None));
         }
+        // Say which digest was checked: dist.integrity (sha512/sha256), or the SHA-1 shasum
+        // only under --insecure-allow-sha1.
+        let checked = match (&c.meta.integrity, &c.meta.shasum) {
+            (Some(i), _) => format!("{} matches the registry's dist.integrity", i.algorithm().name()),
+            (None, Some(_)) => {
+                "sha1 matches the registry's dist.shasum (no usable dist.integrity; --insecure-allow-sha1)".to_string()
+            }
+            (None, None) => "matches the digest given".to_string(),
+        };
         r.push(
             "artifact-integrity",
             Status::Pass,
-            format!(
-                "sha512 matches the registry's dist.integrity ({} bytes)",
-                fetched.digests.size
-            ),
+            format!("{checked} ({} bytes)", fetched.digests.size),
         );
         let meta = fetched.npm.clone().unwrap_or_else(|| c.meta.clone());
 
@@ -917,6 +929,7 @@ mod tests {
                         name: "p".parse().expect("name"),
                         version: v.parse().expect("version"),
                         integrity: None,
+                        integrity_error: None,
                         shasum: None,
                         tarball_url: String::new(),
                         publish_time: None,

@@ -387,6 +387,29 @@ pub(crate) fn parse(
         return (out, sm.out);
     };
     let top = doc.get_ref();
+    // Entry count bounded before any entry is parsed (a ledger of millions of tiny tables
+    // would otherwise be checked and resolved in full).
+    let entries: usize = ["audit", "violation", "exemption", "criteria", "imports"]
+        .iter()
+        .filter_map(|k| top.get(*k))
+        .map(|v| match v.get_ref() {
+            DeValue::Array(a) => a.len(),
+            DeValue::Table(t) => t.len(),
+            _ => 0,
+        })
+        .sum();
+    if let Err(e) = crate::limits::LimitExceeded::check(
+        "ledger entries",
+        crate::limits::LEDGER_ENTRIES as u64,
+        entries as u64,
+    ) {
+        sm.error(
+            None,
+            e.to_string(),
+            Some("split the ledger, or import the older entries from another file".into()),
+        );
+        return (out, sm.out);
+    }
     let mut known: BTreeSet<CriterionName> =
         builtin_criteria().into_iter().map(|c| c.name).collect();
     // Criteria an imported ledger defines are its own: only the built-in ones are honoured.
@@ -902,6 +925,34 @@ fn q(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
+/// A table key as TOML needs it: bare when it is only `A-Za-z0-9_-` (TOML 1.0, "Keys"), else
+/// quoted (`[criteria."security+legal"]`); a bare key with any other character does not parse.
+fn key(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        s.to_string()
+    } else {
+        q(s)
+    }
+}
+
+/// A date or timestamp as TOML can hold it: a bare TOML date-time only when the text is one
+/// (TOML's `date-fullyear` is exactly four digits, so years before 0 or after 9999, which
+/// jiff writes as `-000001-…` / `+010000-…`, are not), else a quoted string, which the
+/// parser accepts too ([`When::parse`]).
+fn when_text(w: &impl std::fmt::Display) -> String {
+    let t = w.to_string();
+    let b = t.as_bytes();
+    let toml_year = b.len() > 4 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+    if toml_year && t.parse::<toml::value::Datetime>().is_ok() {
+        t
+    } else {
+        q(&t)
+    }
+}
+
 fn list(items: impl IntoIterator<Item = String>) -> String {
     let items: Vec<String> = items.into_iter().map(|s| q(&s)).collect();
     format!("[{}]", items.join(", "))
@@ -926,7 +977,7 @@ pub(crate) fn write(file: &LedgerFile) -> String {
         out.push_str(&file.header);
     }
     for c in file.criteria.values() {
-        let mut s = format!("[criteria.{}]\n", c.name);
+        let mut s = format!("[criteria.{}]\n", key(c.name.as_str()));
         s += &format!("description = {}\n", q(&c.description));
         s += &format!(
             "implies = {}\n",
@@ -935,7 +986,7 @@ pub(crate) fn write(file: &LedgerFile) -> String {
         section(&mut out, s);
     }
     for i in file.imports.values() {
-        let mut s = format!("[imports.{}]\n", i.name);
+        let mut s = format!("[imports.{}]\n", key(i.name.as_str()));
         if let Some(p) = &i.path {
             s += &format!("path = {}\n", q(p));
         }
@@ -978,7 +1029,7 @@ pub(crate) fn write(file: &LedgerFile) -> String {
             list(a.criteria.iter().map(|c| c.to_string()))
         );
         s += &format!("who = {}\n", q(&a.who));
-        s += &format!("when = {}\n", a.when);
+        s += &format!("when = {}\n", when_text(&a.when));
         if let Some(n) = &a.notes {
             s += &format!("notes = {}\n", q(n));
         }
@@ -1002,7 +1053,7 @@ pub(crate) fn write(file: &LedgerFile) -> String {
                 s += &format!("{} = {}\n", d.algorithm().name(), q(&d.to_string()))
             }
         }
-        s += &format!("who = {}\nwhen = {}\n", q(&v.who), v.when);
+        s += &format!("who = {}\nwhen = {}\n", q(&v.who), when_text(&v.when));
         if let Some(n) = &v.notes {
             s += &format!("notes = {}\n", q(n));
         }
@@ -1020,7 +1071,7 @@ pub(crate) fn write(file: &LedgerFile) -> String {
             "criteria = {}\n",
             list(e.criteria.iter().map(|c| c.to_string()))
         );
-        s += &format!("who = {}\nexpires = {}\n", q(&e.who), e.expires);
+        s += &format!("who = {}\nexpires = {}\n", q(&e.who), when_text(&e.expires));
         if let Some(n) = &e.notes {
             s += &format!("notes = {}\n", q(n));
         }

@@ -68,7 +68,80 @@ pub struct AuditedBuild {
     /// Its stored content manifest.
     pub manifest: Digest,
     /// The audits that cover it: a full audit first, then deltas in order.
-    pub chain: Vec<Audit>,
+    pub chain: AuditChain,
+}
+
+/// A chain of audits, shared: builds reached through the same base share its links, so the
+/// builds of a ledger with N deltas in a row hold N links in all, not N²/2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditChain {
+    last: std::sync::Arc<ChainLink>,
+    len: usize,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct ChainLink {
+    audit: Audit,
+    prev: Option<std::sync::Arc<ChainLink>>,
+}
+
+impl Drop for ChainLink {
+    // Iteratively: a chain of 100,000 links dropped recursively would overflow the stack.
+    fn drop(&mut self) {
+        let mut next = self.prev.take();
+        while let Some(link) = next {
+            match std::sync::Arc::try_unwrap(link) {
+                Ok(mut l) => next = l.prev.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+impl AuditChain {
+    /// A chain of one full audit.
+    pub fn start(full: Audit) -> Self {
+        AuditChain {
+            last: std::sync::Arc::new(ChainLink {
+                audit: full,
+                prev: None,
+            }),
+            len: 1,
+        }
+    }
+
+    /// This chain extended by one delta audit.
+    pub fn then(&self, delta: Audit) -> Self {
+        AuditChain {
+            last: std::sync::Arc::new(ChainLink {
+                audit: delta,
+                prev: Some(self.last.clone()),
+            }),
+            len: self.len + 1,
+        }
+    }
+
+    /// How many audits.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Never empty (a chain starts with a full audit); for clippy's `len_without_is_empty`.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The audits, full audit first.
+    pub fn to_vec(&self) -> Vec<Audit> {
+        let mut out = Vec::with_capacity(self.len);
+        let mut cur = Some(&self.last);
+        while let Some(l) = cur {
+            out.push(l.audit.clone());
+            cur = l.prev.as_ref();
+        }
+        out.reverse();
+        out
+    }
 }
 
 /// Why a build counts as reviewed.
@@ -486,51 +559,64 @@ impl Ledger {
             .filter(|a| self.satisfies(&a.criteria, criterion))
             .filter(|a| self.revocation(&a.package, &a.sha512, &a.sha256).is_none())
             .collect();
+        // Breadth first from the full audits over an index of deltas by their base digest:
+        // linear in the number of audits, and chains are shortest (a build reached by k deltas
+        // is found before any reached by k+1).
+        let mut deltas_from: BTreeMap<&Digest, Vec<&Audit>> = BTreeMap::new();
+        for a in &audits {
+            if let AuditKind::Delta(from) = &a.kind {
+                deltas_from.entry(&from.sha512).or_default().push(a);
+            }
+        }
         let mut covered: BTreeMap<Digest, AuditedBuild> = BTreeMap::new();
+        let mut queue: std::collections::VecDeque<Digest> = std::collections::VecDeque::new();
         for a in audits.iter().filter(|a| a.kind == AuditKind::Full) {
-            covered
-                .entry(a.sha512.clone())
-                .or_insert_with(|| AuditedBuild {
+            if covered.contains_key(&a.sha512) {
+                continue;
+            }
+            covered.insert(
+                a.sha512.clone(),
+                AuditedBuild {
                     package: a.package.clone(),
                     sha512: a.sha512.clone(),
                     sha256: a.sha256.clone(),
                     manifest: a.manifest.clone(),
-                    chain: vec![(*a).clone()],
-                });
+                    chain: AuditChain::start((*a).clone()),
+                },
+            );
+            queue.push_back(a.sha512.clone());
         }
-        // Rounds: round k adds the builds reachable by k deltas, so chains are shortest.
-        loop {
-            let mut added = Vec::new();
-            for a in &audits {
+        while let Some(digest) = queue.pop_front() {
+            let Some(base) = covered.get(&digest) else {
+                continue;
+            };
+            if base.chain.len() > crate::limits::DELTA_CHAIN_LINKS {
+                continue;
+            }
+            let Some(deltas) = deltas_from.get(&digest) else {
+                continue;
+            };
+            let (base_version, base_chain) = (base.package.version.clone(), base.chain.clone());
+            for a in deltas {
                 let AuditKind::Delta(from) = &a.kind else {
                     continue;
                 };
-                if covered.contains_key(&a.sha512)
-                    || added.iter().any(|b: &AuditedBuild| b.sha512 == a.sha512)
-                {
-                    continue;
-                }
                 // Bound by digests at both ends: the base must be these exact bytes, and the
                 // version it claims must agree with the audited build's.
-                if let Some(base) = covered.get(&from.sha512)
-                    && base.package.version == from.version
-                {
-                    let mut chain = base.chain.clone();
-                    chain.push((*a).clone());
-                    added.push(AuditedBuild {
+                if from.version != base_version || covered.contains_key(&a.sha512) {
+                    continue;
+                }
+                covered.insert(
+                    a.sha512.clone(),
+                    AuditedBuild {
                         package: a.package.clone(),
                         sha512: a.sha512.clone(),
                         sha256: a.sha256.clone(),
                         manifest: a.manifest.clone(),
-                        chain,
-                    });
-                }
-            }
-            if added.is_empty() {
-                break;
-            }
-            for b in added {
-                covered.entry(b.sha512.clone()).or_insert(b);
+                        chain: base_chain.then((*a).clone()),
+                    },
+                );
+                queue.push_back(a.sha512.clone());
             }
         }
         covered.into_values().collect()
@@ -610,11 +696,10 @@ impl Ledger {
                 && b.sha256 == digests.sha256
                 && b.package.version == package.version
         }) {
-            return Ok(match b.chain.as_slice() {
+            let chain = b.chain.to_vec();
+            return Ok(match chain.as_slice() {
                 [only] => ReviewOutcome::Identical(proof(ReviewBasis::Identical(only.clone()))),
-                chain => {
-                    ReviewOutcome::CoveredByDelta(proof(ReviewBasis::DeltaChain(chain.to_vec())))
-                }
+                _ => ReviewOutcome::CoveredByDelta(proof(ReviewBasis::DeltaChain(chain))),
             });
         }
         let now = clock.now();

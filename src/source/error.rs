@@ -86,13 +86,16 @@ pub enum FetchError {
 
 impl FetchError {
     /// Whether this is a verdict about the artifact (exit 1) rather than an operational
-    /// failure (exit 2).
+    /// failure (exit 2). Metadata the upstream got wrong (a garbage packument, one for another
+    /// name, a tarball URL that is not https, attestations that are not JSON) is a fault of the
+    /// release, so a rejection; exit 2 stays for our own failures (usage, disk, network down).
     pub fn is_rejection(&self) -> bool {
         matches!(
             self,
             FetchError::IntegrityMismatch { .. }
                 | FetchError::TooLarge { .. }
                 | FetchError::NoIntegrity { .. }
+                | FetchError::Metadata { .. }
         )
     }
 

@@ -122,8 +122,35 @@ impl<'o> Http<'o> {
         Ok(Http { client, opts })
     }
 
-    /// GET `url` into `sink` with retries; returns the digests of the bytes received.
+    /// GET `url` into `sink` with retries; returns the digests of the bytes received. The
+    /// whole of it, retries included, must finish within `opts.deadline`: the stall timeout
+    /// only bounds the wait for each chunk, so an upstream sending a byte every few seconds
+    /// would otherwise hold the fetch for ever.
     pub(crate) async fn get(
+        &self,
+        url: &str,
+        accept: &str,
+        limit: u64,
+        sink: &mut Sink<'_>,
+        progress: bool,
+    ) -> Result<Digests, FetchError> {
+        let deadline = self.opts.deadline;
+        match tokio::time::timeout(
+            deadline,
+            self.get_with_retries(url, accept, limit, sink, progress),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(FetchError::Network {
+                url: url.to_string(),
+                attempts: 0,
+                detail: format!("the fetch did not finish within its deadline of {deadline:?}"),
+            }),
+        }
+    }
+
+    async fn get_with_retries(
         &self,
         url: &str,
         accept: &str,

@@ -41,6 +41,11 @@ pub struct FetchOptions {
     pub expected: Vec<Digest>,
     /// Allow plain http to non-loopback hosts.
     pub allow_insecure_http: bool,
+    /// Accept npm's legacy `dist.shasum` (SHA-1) when a version has no usable
+    /// `dist.integrity`. SHA-1 collisions are practical (SHAttered, 2017): off by default.
+    pub allow_insecure_sha1: bool,
+    /// Longest one fetch may take in total, retries included ([`crate::limits::FETCH_DEADLINE`]).
+    pub deadline: Duration,
     /// Size limits (`artifact_bytes`, `metadata_bytes`, `bundle_bytes`).
     pub limits: Limits,
     /// Retries after the first attempt (connection errors, timeouts, 5xx).
@@ -65,6 +70,8 @@ impl Default for FetchOptions {
             cache_dir: default_cache_dir(),
             expected: Vec::new(),
             allow_insecure_http: false,
+            allow_insecure_sha1: false,
+            deadline: crate::limits::FETCH_DEADLINE,
             limits: Limits::default(),
             retries: 3,
             backoff: http::DEFAULT_BACKOFF,
@@ -289,25 +296,22 @@ async fn fetch_npm(
 ) -> Result<Fetched, FetchError> {
     let doc = packument(http, name, opts).await?;
     let mut meta = doc.resolve(selector)?.clone();
-    // npm: `dist.integrity` (SRI) is authoritative; the legacy `shasum` (SHA-1) is used only
-    // when a version has no integrity.
-    let expected = match (&meta.integrity, &meta.shasum) {
-        (Some(i), _) => i.clone(),
-        (None, Some(s)) => s.clone(),
-        (None, None) => {
-            return Err(FetchError::NoIntegrity {
-                url: doc.url.clone(),
-                detail: format!(
-                    "version {} has neither a valid dist.integrity nor dist.shasum",
-                    meta.version
-                ),
-            });
-        }
-    };
+    let expected = npm_expected_digest(&doc.url, &meta, opts)?;
     if meta.tarball_url.is_empty() {
         return Err(FetchError::Metadata {
             url: doc.url.clone(),
             detail: format!("version {} has no dist.tarball", meta.version),
+        });
+    }
+    // The tarball URL is the registry's claim: one that is not https (plain http to another
+    // host, file://, ...) is a fault of this release's metadata, not a usage error.
+    if let Err(e) = http::check_url(&meta.tarball_url, opts.allow_insecure_http) {
+        return Err(FetchError::Metadata {
+            url: doc.url.clone(),
+            detail: format!(
+                "version {} has dist.tarball {:?}, expected an https URL ({e})",
+                meta.version, meta.tarball_url
+            ),
         });
     }
     let expected = [expected];
@@ -326,6 +330,45 @@ async fn fetch_npm(
         digests,
         npm: Some(meta),
         from_cache,
+    })
+}
+
+/// The digest a version's tarball must match: `dist.integrity` (sha512 or sha256). A missing,
+/// malformed or sha1-only integrity is a rejection; only `allow_insecure_sha1` lets the legacy
+/// `dist.shasum` stand in, and only when `dist.integrity` is absent or unusable.
+pub(crate) fn npm_expected_digest(
+    packument_url: &str,
+    meta: &NpmVersionMeta,
+    opts: &FetchOptions,
+) -> Result<Digest, FetchError> {
+    if let Some(i) = &meta.integrity {
+        return Ok(i.clone());
+    }
+    if opts.allow_insecure_sha1
+        && let Some(s) = &meta.shasum
+    {
+        tracing::warn!(
+            "{}@{}: no usable dist.integrity; checking the SHA-1 dist.shasum (--insecure-allow-sha1)",
+            meta.name,
+            meta.version
+        );
+        return Ok(s.clone());
+    }
+    let found = match &meta.integrity_error {
+        Some(e) => format!("an unusable dist.integrity: {e}"),
+        None => "no dist.integrity".to_string(),
+    };
+    Err(FetchError::NoIntegrity {
+        url: packument_url.to_string(),
+        detail: format!(
+            "version {} has {found}; expected a sha512 (or sha256) SRI{}",
+            meta.version,
+            if meta.shasum.is_some() {
+                " (its SHA-1 dist.shasum is not enough; --insecure-allow-sha1 accepts it)"
+            } else {
+                ""
+            }
+        ),
     })
 }
 

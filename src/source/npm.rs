@@ -73,8 +73,11 @@ pub struct NpmVersionMeta {
     pub name: PackageName,
     /// Exact version.
     pub version: Version,
-    /// `dist.integrity` (SRI; the strongest algorithm listed), when present.
+    /// `dist.integrity` (SRI; the strongest algorithm listed), when present and usable
+    /// (sha256 or sha512, every token of a known algorithm well-formed).
     pub integrity: Option<Digest>,
+    /// Why `dist.integrity` is not usable, when it is present but malformed or sha1-only.
+    pub integrity_error: Option<String>,
     /// `dist.shasum` (SHA-1 hex), when present.
     pub shasum: Option<Digest>,
     /// `dist.tarball`.
@@ -183,10 +186,14 @@ impl Packument {
             };
             let deps_for_meta = dependencies_of(&w);
             let dist = w.dist;
-            let integrity = dist
-                .as_ref()
-                .and_then(|d| d.integrity.as_deref())
-                .and_then(|s| Digest::parse_sri_strongest(s).ok());
+            let (integrity, integrity_error) =
+                match dist.as_ref().and_then(|d| d.integrity.as_deref()) {
+                    None => (None, None),
+                    Some(s) => match Digest::parse_npm_integrity(s) {
+                        Ok(d) => (Some(d), None),
+                        Err(e) => (None, Some(e.to_string())),
+                    },
+                };
             let shasum = dist
                 .as_ref()
                 .and_then(|d| d.shasum.as_deref())
@@ -195,6 +202,7 @@ impl Packument {
                 name: name.clone(),
                 version,
                 integrity,
+                integrity_error,
                 shasum,
                 tarball_url: dist
                     .as_ref()

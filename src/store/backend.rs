@@ -20,6 +20,47 @@ pub trait StoreBackend: Send + Sync + std::fmt::Debug {
     fn read_index(&self) -> BoxFuture<'_, Result<Index, StoreError>>;
     /// Stream a blob (`blobs/sha512/<hex>`). The caller checks the bytes against the index.
     fn read_blob(&self, key: &str) -> BoxFuture<'_, Result<BlobStream, StoreError>>;
+    /// What identifies this blob's current bytes without reading them (file: device, inode,
+    /// size, mtime, ctime; object: e-tag, size, last-modified), so `serve` can remember that
+    /// it verified them. `None`: do not remember (unknown, or changed too recently to tell).
+    fn blob_identity(&self, key: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        let _ = key;
+        async { Ok(None) }.boxed()
+    }
+}
+
+/// A file modified less than this long before it was verified is not remembered as verified:
+/// timestamps have coarse granularity, so a write in the same tick after the check would leave
+/// the identity unchanged (git's "racy git" problem, solved the same way).
+const RACY_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[cfg(unix)]
+fn file_identity(meta: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let modified = meta.modified().ok()?;
+    let age = std::time::SystemTime::now().duration_since(modified).ok()?;
+    let changed = std::time::UNIX_EPOCH + std::time::Duration::new(meta.ctime().max(0) as u64, 0);
+    let changed_age = std::time::SystemTime::now()
+        .duration_since(changed)
+        .unwrap_or_default();
+    if age < RACY_WINDOW || changed_age < RACY_WINDOW {
+        return None;
+    }
+    Some(format!(
+        "dev={} ino={} size={} mtime={}.{} ctime={}.{}",
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    ))
+}
+
+#[cfg(not(unix))]
+fn file_identity(_meta: &std::fs::Metadata) -> Option<String> {
+    None
 }
 
 /// Whether a key is a well-formed blob key (so a key never names another file).
@@ -92,6 +133,24 @@ impl StoreBackend for Store {
                 }
             });
             Ok(stream.boxed())
+        }
+        .boxed()
+    }
+
+    fn blob_identity(&self, key: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        let path = self.root().join(key);
+        let ok = is_blob_key(key);
+        async move {
+            if !ok {
+                return Ok(None);
+            }
+            let meta = tokio::fs::metadata(&path)
+                .await
+                .map_err(|source| StoreError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            Ok(file_identity(&meta))
         }
         .boxed()
     }

@@ -18,6 +18,11 @@ use std::sync::Arc;
 
 const INDEX_KEY: &str = "index.json";
 
+/// Multipart upload part size (S3's minimum part is 5 MiB, all parts but the last).
+pub const UPLOAD_PART_BYTES: usize = crate::limits::OBJECT_UPLOAD_PART_BYTES;
+/// Parts uploaded at once; memory is about (this + 1) parts.
+pub const UPLOAD_PARTS_IN_FLIGHT: usize = crate::limits::OBJECT_UPLOAD_PARTS_IN_FLIGHT;
+
 /// A store held in an object store.
 #[derive(Debug, Clone)]
 pub struct ObjectBackend {
@@ -208,37 +213,119 @@ impl ObjectBackend {
         Ok(index)
     }
 
-    /// Admit gate admissions (the same contract as [`super::Store::admit`]). The artifact is
-    /// read into memory and checked against the admission's digests before it is written.
+    /// Admit gate admissions (the same contract as [`super::Store::admit`]). Each artifact is
+    /// streamed from its file into the store (multipart upload in parts of
+    /// [`UPLOAD_PART_BYTES`], at most [`UPLOAD_PARTS_IN_FLIGHT`] at once), hashed on the way,
+    /// and the upload is completed only when its digest is the admission's: memory stays a few
+    /// parts whatever the artifact's size, and a mismatch leaves no object behind.
     pub async fn admit(&self, admissions: &[Admission]) -> Result<Index, StoreError> {
-        let mut staged = Vec::with_capacity(admissions.len());
+        let (mut index, previous) = self.index_versioned().await?;
+        let mut entries = Vec::with_capacity(admissions.len());
         for a in admissions {
-            let path = a.artifact_path().to_path_buf();
-            let bytes = tokio::fs::read(&path)
-                .await
-                .map_err(|source| StoreError::Io {
-                    path: path.display().to_string(),
-                    source,
+            let digests = self.upload_blob(a.artifact_path(), a.digests()).await?;
+            let record = record_key(&digests.sha512);
+            let record_bytes =
+                serde_json::to_vec_pretty(a.record()).map_err(|e| StoreError::Backend {
+                    key: record.clone(),
+                    message: e.to_string(),
                 })?;
-            let actual = Digests::of(&bytes);
-            if actual.sha512 != a.digests().sha512 {
-                return Err(StoreError::CorruptBlob {
-                    key: path.display().to_string(),
-                    expected: a.digests().sha512.to_string(),
-                    actual: actual.sha512.to_string(),
-                });
-            }
-            staged.push(StagedVersion {
-                name: a.name().to_string(),
-                version: a.version().to_string(),
-                bytes: Bytes::from(bytes),
-                record: a.record().clone(),
-                metadata: a.registry_metadata().clone(),
-                admitted_at: a.admitted_at(),
-                published: a.published(),
-            });
+            self.put(&record, Bytes::from(record_bytes)).await?;
+            entries.push((
+                a.name().to_string(),
+                a.version().to_string(),
+                IndexedVersion {
+                    digests,
+                    record,
+                    admitted_at: a.admitted_at(),
+                    metadata: a.registry_metadata().clone(),
+                    published: a.published(),
+                },
+            ));
         }
-        self.admit_staged(&staged).await
+        index.generation += 1;
+        for (name, version, entry) in entries {
+            index
+                .packages
+                .entry(name)
+                .or_default()
+                .versions
+                .insert(version, entry);
+        }
+        self.commit_index(&index, previous).await?;
+        Ok(index)
+    }
+
+    /// Stream the file at `path` to `blobs/sha512/<expected>`, checking it is those bytes.
+    pub async fn upload_blob(
+        &self,
+        path: &std::path::Path,
+        expected: &Digests,
+    ) -> Result<Digests, StoreError> {
+        use tokio::io::AsyncReadExt as _;
+        let io = |source| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let key = blob_key(&expected.sha512);
+        let mut file = tokio::fs::File::open(path).await.map_err(io)?;
+        let len = file.metadata().await.map_err(io)?.len();
+        let mismatch = |actual: &Digests| StoreError::CorruptBlob {
+            key: path.display().to_string(),
+            expected: expected.sha512.to_string(),
+            actual: actual.sha512.to_string(),
+        };
+        if len <= UPLOAD_PART_BYTES as u64 {
+            // One part: a single PUT of bytes already in memory (at most one part).
+            let mut buf = Vec::with_capacity(len as usize);
+            (&mut file)
+                .take(UPLOAD_PART_BYTES as u64 + 1)
+                .read_to_end(&mut buf)
+                .await
+                .map_err(io)?;
+            let actual = Digests::of(&buf);
+            if actual.sha512 != expected.sha512 {
+                return Err(mismatch(&actual));
+            }
+            self.put(&key, Bytes::from(buf)).await?;
+            return Ok(actual);
+        }
+        let upload = self
+            .inner
+            .put_multipart(&ObjectPath::from(key.as_str()))
+            .await
+            .map_err(backend_err(&key))?;
+        let mut writer =
+            object_store::WriteMultipart::new_with_chunk_size(upload, UPLOAD_PART_BYTES);
+        let mut hasher = crate::digest::MultiHasher::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let result: Result<(), StoreError> = async {
+            loop {
+                let n = file.read(&mut buf).await.map_err(io)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                writer
+                    .wait_for_capacity(UPLOAD_PARTS_IN_FLIGHT)
+                    .await
+                    .map_err(backend_err(&key))?;
+                writer.write(&buf[..n]);
+            }
+            Ok(())
+        }
+        .await;
+        let actual = hasher.finish();
+        if let Err(e) = result {
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        if actual.sha512 != expected.sha512 {
+            // Never completed: the object store discards the parts.
+            let _ = writer.abort().await;
+            return Err(mismatch(&actual));
+        }
+        writer.finish().await.map_err(backend_err(&key))?;
+        Ok(actual)
     }
 
     /// Replace an object's bytes without touching the index (tests: a blob altered at rest).
@@ -277,6 +364,30 @@ impl StoreBackend for ObjectBackend {
                 })
             });
             Ok(stream.boxed())
+        }
+        .boxed()
+    }
+
+    fn blob_identity(&self, key: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        let key = key.to_string();
+        async move {
+            if !is_blob_key(&key) {
+                return Ok(None);
+            }
+            let meta = self
+                .inner
+                .head(&ObjectPath::from(key.as_str()))
+                .await
+                .map_err(backend_err(&key))?;
+            // Without an e-tag nothing tells one upload of the key from the next: not cached.
+            Ok(meta.e_tag.map(|tag| {
+                format!(
+                    "etag={tag} version={} size={} modified={}",
+                    meta.version.unwrap_or_default(),
+                    meta.size,
+                    meta.last_modified.timestamp_nanos_opt().unwrap_or_default()
+                )
+            }))
         }
         .boxed()
     }
