@@ -42,6 +42,13 @@ pub struct Limits {
     /// 2.1.330 binary keeps 220 MiB of its 363 MiB, a 218 MiB graph. Memory stays bounded (the
     /// tail is on disk; the module table read is at most 16 MiB). 0 turns the look off.
     pub embedded_graph_bytes: u64,
+    /// Most artifacts in one admission closure (an upstream that keeps inventing dependencies
+    /// is stopped here, with a rejection naming this limit).
+    pub closure_packages: u64,
+    /// Deepest dependency chain in one closure, in edges from the requested release.
+    pub closure_depth: u64,
+    /// Most registry fetches (packuments, tarballs) in flight at once.
+    pub fetch_concurrency: usize,
 }
 
 impl Default for Limits {
@@ -64,6 +71,9 @@ impl Default for Limits {
             metadata_bytes: 256 * MIB,
             tar_extension_bytes: 64 * 1024,
             embedded_graph_bytes: 512 * MIB,
+            closure_packages: 5_000,
+            closure_depth: 64,
+            fetch_concurrency: 16,
         }
     }
 }

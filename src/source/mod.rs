@@ -50,6 +50,10 @@ pub struct FetchOptions {
     pub stall_timeout: Duration,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// Longest one fetch (a packument, or a tarball with its attestations) may take in all,
+    /// retries included: an upstream that trickles bytes just fast enough to dodge the stall
+    /// timeout is still cut off.
+    pub deadline: Duration,
     /// PEM files of extra CA certificates to trust (in addition to the bundled Mozilla roots),
     /// e.g. a corporate TLS proxy's CA (npm's `NODE_EXTRA_CA_CERTS`).
     pub extra_ca_files: Vec<PathBuf>,
@@ -68,6 +72,7 @@ impl Default for FetchOptions {
             connect_timeout: Duration::from_secs(10),
             stall_timeout: Duration::from_secs(30),
             progress: false,
+            deadline: Duration::from_secs(600),
             extra_ca_files: Vec::new(),
         }
     }
@@ -126,7 +131,11 @@ pub fn fetch(spec: &ArtifactSpec, opts: &FetchOptions) -> Result<Fetched, FetchE
         ArtifactSpec::Npm { name, selector } => {
             let rt = runtime()?;
             let http = Http::new(opts)?;
-            rt.block_on(fetch_npm(&http, name, selector, opts))
+            rt.block_on(within_deadline(
+                &format!("{name}@{selector}"),
+                opts,
+                fetch_npm(&http, name, selector, opts),
+            ))
         }
     }
 }
@@ -135,7 +144,97 @@ pub fn fetch(spec: &ArtifactSpec, opts: &FetchOptions) -> Result<Fetched, FetchE
 pub fn fetch_packument(name: &PackageName, opts: &FetchOptions) -> Result<Packument, FetchError> {
     let rt = runtime()?;
     let http = Http::new(opts)?;
-    rt.block_on(packument(&http, name, opts))
+    rt.block_on(within_deadline(
+        &format!("packument of {name}"),
+        opts,
+        packument(&http, name, opts),
+    ))
+}
+
+/// One fetch, cut off at [`FetchOptions::deadline`] (a network failure: exit 2).
+async fn within_deadline<T>(
+    what: &str,
+    opts: &FetchOptions,
+    fut: impl std::future::Future<Output = Result<T, FetchError>>,
+) -> Result<T, FetchError> {
+    match tokio::time::timeout(opts.deadline, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(FetchError::Network {
+            url: what.to_string(),
+            attempts: 1,
+            detail: format!("not complete within the deadline of {:?}", opts.deadline),
+        }),
+    }
+}
+
+/// Fetch several packuments at once, at most `concurrency` in flight (one connection pool);
+/// results in the order of `names`. `Err` only when no fetch could start.
+pub fn fetch_packuments(
+    names: &[PackageName],
+    opts: &FetchOptions,
+    concurrency: usize,
+) -> Result<Vec<Result<Packument, FetchError>>, FetchError> {
+    use futures_util::StreamExt as _;
+    let rt = runtime()?;
+    let http = Http::new(opts)?;
+    rt.block_on(async {
+        let mut results: Vec<(usize, Result<Packument, FetchError>)> =
+            futures_util::stream::iter(names.iter().enumerate())
+                .map(|(i, name)| {
+                    let http = &http;
+                    async move {
+                        let what = format!("packument of {name}");
+                        (
+                            i,
+                            within_deadline(&what, opts, packument(http, name, opts)).await,
+                        )
+                    }
+                })
+                .buffer_unordered(concurrency.max(1))
+                .collect()
+                .await;
+        results.sort_by_key(|(i, _)| *i);
+        Ok(results.into_iter().map(|(_, r)| r).collect())
+    })
+}
+
+/// Fetch (or find in the cache) the tarballs of versions already resolved from a packument,
+/// each verified against that packument's integrity, at most `concurrency` at once; results in
+/// the order of `metas`. The packument is not fetched again.
+pub fn fetch_resolved(
+    metas: &[NpmVersionMeta],
+    opts: &FetchOptions,
+    concurrency: usize,
+) -> Result<Vec<Result<Fetched, FetchError>>, FetchError> {
+    use futures_util::StreamExt as _;
+    let quiet = FetchOptions {
+        progress: false,
+        ..opts.clone()
+    };
+    let rt = runtime()?;
+    let http = Http::new(&quiet)?;
+    rt.block_on(async {
+        let mut results: Vec<(usize, Result<Fetched, FetchError>)> =
+            futures_util::stream::iter(metas.iter().enumerate())
+                .map(|(i, meta)| {
+                    let (http, quiet) = (&http, &quiet);
+                    async move {
+                        let what = format!("{}@{}", meta.name, meta.version);
+                        let r = within_deadline(
+                            &what,
+                            quiet,
+                            fetch_meta(http, meta.clone(), &what, quiet),
+                        )
+                        .await;
+                        (i, r)
+                    }
+                })
+                .buffer_unordered(concurrency.max(1))
+                .collect()
+                .await;
+        results.sort_by_key(|(i, _)| *i);
+        Ok(results.into_iter().map(|(_, r)| r).collect())
+    })
 }
 
 async fn packument(
@@ -278,7 +377,17 @@ async fn fetch_npm(
     opts: &FetchOptions,
 ) -> Result<Fetched, FetchError> {
     let doc = packument(http, name, opts).await?;
-    let mut meta = doc.resolve(selector)?.clone();
+    let meta = doc.resolve(selector)?.clone();
+    fetch_meta(http, meta, &doc.url, opts).await
+}
+
+/// The tarball (and attestations) of one resolved version; `source` names the packument.
+async fn fetch_meta(
+    http: &Http<'_>,
+    mut meta: NpmVersionMeta,
+    source: &str,
+    opts: &FetchOptions,
+) -> Result<Fetched, FetchError> {
     // npm: `dist.integrity` (SRI) is authoritative; the legacy `shasum` (SHA-1) is used only
     // when a version has no integrity.
     let expected = match (&meta.integrity, &meta.shasum) {
@@ -286,7 +395,7 @@ async fn fetch_npm(
         (None, Some(s)) => s.clone(),
         (None, None) => {
             return Err(FetchError::NoIntegrity {
-                url: doc.url.clone(),
+                url: source.to_string(),
                 detail: format!(
                     "version {} has neither a valid dist.integrity nor dist.shasum",
                     meta.version
@@ -296,7 +405,7 @@ async fn fetch_npm(
     };
     if meta.tarball_url.is_empty() {
         return Err(FetchError::Metadata {
-            url: doc.url.clone(),
+            url: source.to_string(),
             detail: format!("version {} has no dist.tarball", meta.version),
         });
     }
