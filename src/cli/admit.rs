@@ -45,6 +45,8 @@ pub struct AdmitArgs {
     #[arg(long)]
     markdown: bool,
     #[command(flatten)]
+    closure_limits: ClosureLimitArgs,
+    #[command(flatten)]
     source: SourceArgs,
 }
 
@@ -53,26 +55,99 @@ pub fn run(args: AdmitArgs) -> Outcome {
     finish(json, admit(args))
 }
 
-fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
-    let policy = Policy::load(&args.policy).map_err(|e| match e {
-        PolicyError::Invalid(d) => {
+/// What a gate run needs, loaded from the command line (policy, ledger, fetch options, roots).
+pub(super) struct GateParts {
+    pub policy: Policy,
+    pub ledger: Ledger,
+    pub fetch: crate::source::FetchOptions,
+    pub roots: TrustRoots,
+    pub npm_keys: NpmRegistryKeys,
+    pub limits: Limits,
+}
+
+impl GateParts {
+    pub(super) fn load(
+        policy: &std::path::Path,
+        ledger: &std::path::Path,
+        source: &SourceArgs,
+        limits: Limits,
+    ) -> Result<GateParts, Failure> {
+        let policy_file = policy;
+        let policy = Policy::load(policy_file).map_err(|e| match e {
+            PolicyError::Invalid(d) => {
+                eprint!("{}", d.render());
+                Failure::operational(format!(
+                    "the policy {} has {} error(s)",
+                    policy_file.display(),
+                    d.error_count()
+                ))
+            }
+            other => Failure::operational(other),
+        })?;
+        let ledger_dir = ledger;
+        let ledger = Ledger::load(ledger_dir).map_err(|d| {
             eprint!("{}", d.render());
             Failure::operational(format!(
-                "the policy {} has {} error(s)",
-                args.policy.display(),
+                "the ledger in {} has {} error(s)",
+                ledger_dir.display(),
                 d.error_count()
             ))
+        })?;
+        Ok(GateParts {
+            policy,
+            ledger,
+            fetch: source.options(limits)?,
+            roots: TrustRoots::pinned().map_err(Failure::operational)?,
+            npm_keys: NpmRegistryKeys::pinned().map_err(Failure::operational)?,
+            limits,
+        })
+    }
+
+    pub(super) fn gate<'a>(&'a self, key: Option<&'a OrgKey>) -> Gate<'a> {
+        Gate {
+            policy: &self.policy,
+            ledger: &self.ledger,
+            fetch: &self.fetch,
+            roots: &self.roots,
+            npm_keys: &self.npm_keys,
+            clock: &SystemClock,
+            limits: self.limits,
+            signing_key: key,
         }
-        other => Failure::operational(other),
-    })?;
-    let ledger = Ledger::load(&args.ledger).map_err(|d| {
-        eprint!("{}", d.render());
-        Failure::operational(format!(
-            "the ledger in {} has {} error(s)",
-            args.ledger.display(),
-            d.error_count()
-        ))
-    })?;
+    }
+}
+
+/// `--max-closure-packages` / `--max-closure-depth` over the defaults.
+#[derive(Debug, Clone, clap::Args)]
+pub(super) struct ClosureLimitArgs {
+    /// Most artifacts one closure may have (default from limits.rs); more is a rejection.
+    #[arg(long, value_name = "N")]
+    max_closure_packages: Option<u64>,
+    /// Deepest dependency chain one closure may have (default from limits.rs).
+    #[arg(long, value_name = "N")]
+    max_closure_depth: Option<u64>,
+}
+
+impl ClosureLimitArgs {
+    pub(super) fn limits(&self) -> Limits {
+        let mut l = Limits::default();
+        if let Some(n) = self.max_closure_packages {
+            l.closure_packages = n;
+        }
+        if let Some(n) = self.max_closure_depth {
+            l.closure_depth = n;
+        }
+        l
+    }
+}
+
+fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
+    let parts = GateParts::load(
+        &args.policy,
+        &args.ledger,
+        &args.source,
+        args.closure_limits.limits(),
+    )?;
     let key = match &args.signing_key {
         Some(p) => {
             let pem = std::fs::read_to_string(p)
@@ -84,20 +159,7 @@ fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
         }
         None => None,
     };
-    let limits = Limits::default();
-    let fetch = args.source.options(limits)?;
-    let roots = TrustRoots::pinned().map_err(Failure::operational)?;
-    let npm_keys = NpmRegistryKeys::pinned().map_err(Failure::operational)?;
-    let gate = Gate {
-        policy: &policy,
-        ledger: &ledger,
-        fetch: &fetch,
-        roots: &roots,
-        npm_keys: &npm_keys,
-        clock: &SystemClock,
-        limits,
-        signing_key: key.as_ref(),
-    };
+    let gate = parts.gate(key.as_ref());
     let store = args
         .store
         .as_deref()

@@ -31,6 +31,7 @@ fn status_word(s: Status) -> &'static str {
         Status::Match => "match",
         Status::Modified => "modified",
         Status::UnknownVersion => "unknown",
+        Status::Revoked => "revoked",
         Status::Unreadable => "unreadable",
     }
 }

@@ -62,6 +62,10 @@ pub struct SourceArgs {
     /// Seconds to wait for a response or for more bytes before the transfer counts as stalled.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     stall_timeout: u64,
+    /// Reuse a cached packument fetched less than this many seconds ago (npm does the same
+    /// within the registry's max-age, 300 s); 0 always asks the registry.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    packument_max_age: u64,
     /// Largest artifact accepted, in bytes (the download stops as soon as it is crossed).
     #[arg(long, value_name = "BYTES")]
     max_artifact_size: Option<u64>,
@@ -100,6 +104,7 @@ impl SourceArgs {
             retries: self.retries,
             connect_timeout: Duration::from_secs(self.connect_timeout),
             stall_timeout: Duration::from_secs(self.stall_timeout),
+            packument_max_age: Duration::from_secs(self.packument_max_age),
             progress: std::io::stderr().is_terminal(),
             extra_ca_files: self.ca_file.iter().cloned().collect(),
             ..FetchOptions::default()

@@ -19,6 +19,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+pub mod certify;
 mod closure;
 pub mod vsa;
 

@@ -683,6 +683,13 @@ pub struct CertifyRequest {
 
 /// Certify into the ledger at `dir` (created if missing). See [`Ledger::certify`].
 pub fn certify(dir: &Path, req: CertifyRequest, clock: &dyn Clock) -> Result<Audit, CertifyError> {
+    certify_many(dir, vec![req], clock)?
+        .into_iter()
+        .next()
+        .ok_or(CertifyError::NoCriteria)
+}
+
+fn precheck(req: &CertifyRequest) -> Result<(), CertifyError> {
     if req.who.trim().is_empty() {
         return Err(CertifyError::NoWho);
     }
@@ -709,8 +716,80 @@ pub fn certify(dir: &Path, req: CertifyRequest, clock: &dyn Clock) -> Result<Aud
             });
         }
     }
+    Ok(())
+}
+
+/// Certify several builds in one ledger write (under one lock): every request is checked
+/// first, and either all audits are appended or none.
+pub fn certify_many(
+    dir: &Path,
+    reqs: Vec<CertifyRequest>,
+    clock: &dyn Clock,
+) -> Result<Vec<Audit>, CertifyError> {
+    for req in &reqs {
+        precheck(req)?;
+    }
     let _lock = LedgerLock::acquire(dir)?;
     let ledger = Ledger::load_inner(dir, true).map_err(CertifyError::Invalid)?;
+    let mut audits = Vec::with_capacity(reqs.len());
+    let mut manifests = Vec::with_capacity(reqs.len());
+    for req in reqs {
+        let (audit, manifest) = audit_for(&ledger, req, clock)?;
+        audits.push(audit);
+        manifests.push(manifest);
+    }
+    // The manifests first: an audit never names a manifest that is not stored.
+    for (audit, m) in audits.iter_mut().zip(&manifests) {
+        audit.manifest = store_manifest(dir, m)?;
+    }
+    let mut file = ledger.file;
+    file.audits.extend(audits.iter().cloned());
+    write_atomic(&dir.join(AUDITS_FILE), format::write(&file).as_bytes())?;
+    Ok(audits)
+}
+
+/// Append exemptions (digest-pinned, expiring) in one ledger write.
+pub fn exempt_many(dir: &Path, exemptions: Vec<Exemption>) -> Result<(), CertifyError> {
+    if exemptions.iter().any(|e| e.who.trim().is_empty()) {
+        return Err(CertifyError::NoWho);
+    }
+    let _lock = LedgerLock::acquire(dir)?;
+    let ledger = Ledger::load_inner(dir, true).map_err(CertifyError::Invalid)?;
+    for e in &exemptions {
+        for c in &e.criteria {
+            if !ledger.criteria.contains_key(c) {
+                return Err(CertifyError::UnknownCriterion {
+                    name: c.to_string(),
+                    known: ledger.known_criteria(),
+                });
+            }
+        }
+    }
+    let mut file = ledger.file;
+    file.exemptions.extend(exemptions);
+    write_atomic(&dir.join(AUDITS_FILE), format::write(&file).as_bytes())?;
+    Ok(())
+}
+
+/// Append a violation (a revocation) in one ledger write.
+pub fn record_violation(dir: &Path, violation: Violation) -> Result<(), CertifyError> {
+    if violation.who.trim().is_empty() {
+        return Err(CertifyError::NoWho);
+    }
+    let _lock = LedgerLock::acquire(dir)?;
+    let ledger = Ledger::load_inner(dir, true).map_err(CertifyError::Invalid)?;
+    let mut file = ledger.file;
+    file.violations.push(violation);
+    write_atomic(&dir.join(AUDITS_FILE), format::write(&file).as_bytes())?;
+    Ok(())
+}
+
+/// The audit one request makes (its manifest digest is filled in when stored).
+fn audit_for(
+    ledger: &Ledger,
+    req: CertifyRequest,
+    clock: &dyn Clock,
+) -> Result<(Audit, ContentManifest), CertifyError> {
     for c in &req.criteria {
         if !ledger.criteria.contains_key(c) {
             return Err(CertifyError::UnknownCriterion {
@@ -772,8 +851,15 @@ pub fn certify(dir: &Path, req: CertifyRequest, clock: &dyn Clock) -> Result<Aud
             }
         }
     };
-    // The manifest first: an audit never names a manifest that is not stored.
-    let manifest = store_manifest(dir, &req.manifest)?;
+    let manifest = canonical_manifest(&req.manifest)
+        .map(|(_, d)| d)
+        .map_err(|e| {
+            CertifyError::Store(StoreError {
+                action: "serialize manifest",
+                path: ledger.dir.clone(),
+                source: std::io::Error::other(e),
+            })
+        })?;
     let now = clock.now();
     let when = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
     let audit = Audit {
@@ -788,10 +874,7 @@ pub fn certify(dir: &Path, req: CertifyRequest, clock: &dyn Clock) -> Result<Aud
         notes: req.notes.filter(|n| !n.trim().is_empty()),
         origin: Origin::Local { line: 0 },
     };
-    let mut file = ledger.file;
-    file.audits.push(audit.clone());
-    write_atomic(&dir.join(AUDITS_FILE), format::write(&file).as_bytes())?;
-    Ok(audit)
+    Ok((audit, req.manifest))
 }
 
 /// Compare the ledger file with its canonical form; with `write`, rewrite it (atomically,

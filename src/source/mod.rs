@@ -54,6 +54,11 @@ pub struct FetchOptions {
     /// retries included: an upstream that trickles bytes just fast enough to dodge the stall
     /// timeout is still cut off.
     pub deadline: Duration,
+    /// A packument fetched less than this long ago is read from the cache instead of the
+    /// registry, as npm does within the registry's `max-age` (300 s on the public registry).
+    /// Safe because nothing trusts the packument alone: the tarball is verified against it and
+    /// the review binds to the bytes. Zero: always fetch.
+    pub packument_max_age: Duration,
     /// PEM files of extra CA certificates to trust (in addition to the bundled Mozilla roots),
     /// e.g. a corporate TLS proxy's CA (npm's `NODE_EXTRA_CA_CERTS`).
     pub extra_ca_files: Vec<PathBuf>,
@@ -73,6 +78,7 @@ impl Default for FetchOptions {
             stall_timeout: Duration::from_secs(30),
             progress: false,
             deadline: Duration::from_secs(600),
+            packument_max_age: Duration::ZERO,
             extra_ca_files: Vec::new(),
         }
     }
@@ -247,6 +253,12 @@ async fn packument(
         opts.registry.trim_end_matches('/'),
         name.url_segment()
     );
+    let cached = packument_cache_path(opts, &url);
+    if let Some(bytes) = fresh_cached_packument(opts, &cached)
+        && let Ok(p) = Packument::parse(name, &url, &bytes)
+    {
+        return Ok(p);
+    }
     let mut body = Vec::new();
     // The full document (not the abbreviated "corgi" form), since vetted needs `time`.
     http.get(
@@ -263,7 +275,35 @@ async fn packument(
         },
         e => e,
     })?;
-    Packument::parse(name, &url, &body)
+    let parsed = Packument::parse(name, &url, &body)?;
+    if !opts.packument_max_age.is_zero()
+        && let Some(dir) = cached.parent()
+        && std::fs::create_dir_all(dir).is_ok()
+        && let Err(e) = crate::atomic::write(&cached, &body)
+    {
+        tracing::warn!("cannot cache {url} at {}: {e}", cached.display());
+    }
+    Ok(parsed)
+}
+
+fn packument_cache_path(opts: &FetchOptions, url: &str) -> PathBuf {
+    opts.cache_dir.join("packuments").join(format!(
+        "{}.json",
+        crate::digest::sha256(url.as_bytes()).hex()
+    ))
+}
+
+/// The cached packument's bytes when it is younger than `packument_max_age`.
+fn fresh_cached_packument(opts: &FetchOptions, path: &Path) -> Option<Vec<u8>> {
+    if opts.packument_max_age.is_zero() {
+        return None;
+    }
+    let meta = std::fs::metadata(path).ok()?;
+    let age = meta.modified().ok()?.elapsed().ok()?;
+    if age >= opts.packument_max_age || meta.len() > opts.limits.metadata_bytes {
+        return None;
+    }
+    std::fs::read(path).ok()
 }
 
 fn fetch_path(path: &Path, opts: &FetchOptions) -> Result<Fetched, FetchError> {
@@ -418,7 +458,14 @@ async fn fetch_meta(
         }
     };
     if let Some(url) = meta.attestations_url.clone() {
-        meta.attestations_path = Some(fetch_attestations(http, &url, &path, opts).await?);
+        // Attestations kept beside a cached tarball are reused: they are verified against the
+        // tarball's digest and the trust roots every time, so a kept copy proves as much.
+        let kept = attestations_path(&path);
+        meta.attestations_path = Some(if from_cache && kept.is_file() {
+            kept
+        } else {
+            fetch_attestations(http, &url, &path, opts).await?
+        });
     }
     Ok(Fetched {
         path,
@@ -428,6 +475,12 @@ async fn fetch_meta(
     })
 }
 
+fn attestations_path(blob: &Path) -> PathBuf {
+    let mut name = blob.file_name().unwrap_or_default().to_os_string();
+    name.push(".attestations.json");
+    blob.with_file_name(name)
+}
+
 /// Fetch `dist.attestations.url` and keep it next to the tarball (`<blob>.attestations.json`).
 async fn fetch_attestations(
     http: &Http<'_>,
@@ -435,9 +488,7 @@ async fn fetch_attestations(
     blob: &Path,
     opts: &FetchOptions,
 ) -> Result<PathBuf, FetchError> {
-    let mut name = blob.file_name().unwrap_or_default().to_os_string();
-    name.push(".attestations.json");
-    let dest = blob.with_file_name(name);
+    let dest = attestations_path(blob);
     let dir = blob.parent().unwrap_or(Path::new("."));
     let mut body = Vec::new();
     http.get(
