@@ -697,3 +697,111 @@ fn serve_refuses_a_path_that_is_not_a_store() {
         assert!(stderr(&out).contains("store"), "{}", stderr(&out));
     }
 }
+
+/// Real npm provenance from the corpus (sigstore@1.3.0, built by sigstore-js's release
+/// workflow), trusted by a `[[trusted]]` entry instead of an audit.
+fn trusted_workspace(entry: &str) -> Option<Workspace> {
+    let corpus = common::corpus("trusted publisher tests")?;
+    let npm = corpus.join("slsa/npm");
+    let up = Upstream::start();
+    let mut p = Published::new("sigstore", "1.3.0", "2023-04-10T18:00:00Z");
+    p.tarball = Some(std::fs::read(npm.join("sigstore-1.3.0.tgz")).expect("tarball"));
+    p.attestations =
+        Some(std::fs::read(npm.join("sigstore-1.3.0.attestations.json")).expect("attestations"));
+    up.publish(p);
+    let ws = Workspace::new(up, STAR);
+    ws.append_ledger(entry);
+    Some(ws)
+}
+
+fn trusted_entry(workflow: &str, reference: &str, expires: &str) -> String {
+    format!(
+        r#"
+[[trusted]]
+ecosystem = "npm"
+name = "sigstore*"
+source-repository = "github.com/sigstore/sigstore-js"
+signer-workflow = "github.com/sigstore/sigstore-js/.github/workflows/{workflow}"
+issuer = "https://token.actions.githubusercontent.com"
+ref = "{reference}"
+criteria = ["safe-to-run"]
+who = "Platform <p@example.com>"
+when = 2026-01-01
+expires = {expires}
+"#
+    )
+}
+
+#[test]
+fn trusted_publisher_covers_a_build_with_that_verified_identity() {
+    let Some(ws) = trusted_workspace(&trusted_entry("release.yml", "refs/*", "2999-01-01")) else {
+        return;
+    };
+    let out = ws.admit("npm:sigstore@1.3.0", &[]);
+    assert_eq!(
+        code(&out),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report = json(&out);
+    assert!(
+        report.to_string().contains("covered by trusted publisher"),
+        "{report}"
+    );
+    // The admission record names the basis too.
+    let index = vetted::store::Store::open(&ws.path("store"))
+        .index()
+        .expect("index");
+    let entry = &index.packages["sigstore"].versions["1.3.0"];
+    let record = vetted::store::Store::open(&ws.path("store"))
+        .record(&entry.record)
+        .expect("record");
+    assert!(
+        record["reviews"][0]["basis"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("covered by trusted publisher"),
+        "{record}"
+    );
+    // Nothing left to audit, and nothing for certify --closure to add.
+    let policy = ws.path("vetted.toml").display().to_string();
+    let out = ws.vetted(&[
+        "suggest",
+        "npm:sigstore@1.3.0",
+        "--policy",
+        &policy,
+        "--json",
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn trusted_publisher_with_another_identity_covers_nothing() {
+    for entry in [
+        trusted_entry("other.yml", "refs/*", "2999-01-01"),
+        trusted_entry("release.yml", "refs/heads/never-*", "2999-01-01"),
+        trusted_entry("release.yml", "refs/*", "2020-01-01"),
+    ] {
+        let Some(ws) = trusted_workspace(&entry) else {
+            return;
+        };
+        let out = ws.admit("npm:sigstore@1.3.0", &[]);
+        assert_eq!(code(&out), Some(1), "{entry}");
+        assert_eq!(failed(&json(&out), "sigstore@1.3.0"), ["review"], "{entry}");
+    }
+}
+
+#[test]
+fn trusted_publisher_does_not_cover_a_revoked_version() {
+    let mut entry = trusted_entry("release.yml", "refs/*", "2999-01-01");
+    entry.push_str(
+        "\n[[violation]]\necosystem = \"npm\"\nname = \"sigstore\"\nversion = \"1.3.0\"\nwho = \"Sec <s@example.com>\"\nwhen = 2026-01-02\n",
+    );
+    let Some(ws) = trusted_workspace(&entry) else {
+        return;
+    };
+    let out = ws.admit("npm:sigstore@1.3.0", &[]);
+    assert_eq!(code(&out), Some(1));
+    assert_eq!(failed(&json(&out), "sigstore@1.3.0"), ["revoked"]);
+}

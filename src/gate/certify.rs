@@ -23,6 +23,35 @@ pub struct ClosureBuild {
     pub criteria: BTreeSet<CriterionName>,
     /// Why it is in the closure.
     pub reason: String,
+    /// The verified provenance facts, when the registry listed provenance and it verified.
+    pub provenance: Option<crate::provenance::ProvenanceFacts>,
+}
+
+impl ClosureBuild {
+    /// Whether the ledger already covers this build for `criterion` (an audit, a delta chain,
+    /// an exemption, or a trusted publisher on verified provenance).
+    pub fn covered(
+        &self,
+        ledger: &crate::ledger::Ledger,
+        criterion: &CriterionName,
+        clock: &dyn crate::clock::Clock,
+    ) -> bool {
+        let reviewed = ledger
+            .review(
+                &self.package,
+                &self.digests,
+                &self.manifest,
+                criterion,
+                clock,
+            )
+            .is_ok_and(|o| o.reviewed().is_some());
+        reviewed
+            || self.provenance.as_ref().is_some_and(|f| {
+                ledger
+                    .trusted_publisher(&self.package, &self.digests, f, criterion, clock)
+                    .is_some()
+            })
+    }
 }
 
 /// The closure, read for bulk certification or a suggestion.
@@ -86,10 +115,14 @@ impl Gate<'_> {
                 Err(e) => return Err(GateError::Operational(e.to_string())),
             };
             let meta = fetched.npm.clone().unwrap_or_else(|| c.meta.clone());
-            if self.provenance(c, &meta, &fetched, &mut r).is_none() {
-                out.failures.push(r);
-                continue;
-            }
+            let provenance = match self.provenance(c, &meta, &fetched, &mut r) {
+                None => {
+                    out.failures.push(r);
+                    continue;
+                }
+                Some(super::ProvenanceOutcome::Accepted(p)) => Some(p.facts().clone()),
+                Some(_) => None,
+            };
             let opts = InspectOptions {
                 limits: self.limits,
                 expect_archive: true,
@@ -126,6 +159,7 @@ impl Gate<'_> {
                 manifest,
                 criteria,
                 reason: c.reason.clone(),
+                provenance,
             });
         }
         Ok(out)
@@ -138,6 +172,13 @@ impl Gate<'_> {
         let mut out = Vec::new();
         for b in &builds.builds {
             for crit in &b.criteria {
+                if b.provenance.as_ref().is_some_and(|f| {
+                    self.ledger
+                        .trusted_publisher(&b.package, &b.digests, f, crit, self.clock)
+                        .is_some()
+                }) {
+                    continue;
+                }
                 let outcome =
                     self.ledger
                         .review(&b.package, &b.digests, &b.manifest, crit, self.clock);

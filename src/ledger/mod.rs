@@ -80,6 +80,8 @@ pub enum ReviewBasis {
     DeltaChain(Vec<Audit>),
     /// An exemption that had not expired at review time.
     Exemption(Exemption),
+    /// A `[[trusted]]` publisher whose identity the build's verified provenance carries.
+    TrustedPublisher(Trusted),
 }
 
 impl ReviewBasis {
@@ -105,6 +107,10 @@ impl ReviewBasis {
             ReviewBasis::Exemption(e) => format!(
                 "covered by an exemption granted by {} (expires {})",
                 e.who, e.expires
+            ),
+            ReviewBasis::TrustedPublisher(t) => format!(
+                "covered by trusted publisher {} (provenance from {}, issuer {}), trusted by {} on {} until {}",
+                t.signer_workflow, t.source_repository, t.issuer, t.who, t.when, t.expires
             ),
         }
     }
@@ -655,6 +661,65 @@ impl Ledger {
             diff_unavailable,
             expired_exemptions: expired,
         })))
+    }
+
+    /// The `[[trusted]]` entries.
+    pub fn trusted(&self) -> &[Trusted] {
+        &self.file.trusted
+    }
+
+    /// A build covered for `criterion` by a trusted publisher: an unexpired `[[trusted]]`
+    /// entry whose name matches and whose identity (source repository, signer workflow, issuer,
+    /// and ref pattern when given) equals what the build's *verified* provenance says. Never
+    /// for a revoked build. The caller passes facts only from a verified provenance.
+    pub fn trusted_publisher(
+        &self,
+        package: &PackageId,
+        digests: &Digests,
+        facts: &crate::provenance::ProvenanceFacts,
+        criterion: &CriterionName,
+        clock: &dyn Clock,
+    ) -> Option<ReviewedBuild> {
+        if self
+            .revocation(package, &digests.sha512, &digests.sha256)
+            .is_some()
+        {
+            return None;
+        }
+        let now = clock.now();
+        let norm = |s: &str| {
+            s.trim_start_matches("https://")
+                .trim_end_matches('/')
+                .to_ascii_lowercase()
+        };
+        let signer = facts.signer.as_deref().unwrap_or("");
+        // A Fulcio SAN for GitHub Actions is https://github.com/OWNER/REPO/.github/workflows/FILE@REF.
+        let workflow = signer.split('@').next().unwrap_or(signer);
+        let t = self.file.trusted.iter().find(|t| {
+            t.ecosystem == package.ecosystem
+                && crate::policy::NamePattern::new(&t.name).matches(package.name.as_str())
+                && now < t.expires.instant()
+                && self.satisfies(&t.criteria, criterion)
+                && facts
+                    .source_repository
+                    .as_deref()
+                    .is_some_and(|r| norm(r) == norm(&t.source_repository))
+                && !workflow.is_empty()
+                && norm(workflow) == norm(&t.signer_workflow)
+                && facts.issuer.as_deref() == Some(t.issuer.as_str())
+                && t.ref_pattern.as_deref().is_none_or(|p| {
+                    facts
+                        .source_ref
+                        .as_deref()
+                        .is_some_and(|r| crate::policy::NamePattern::new(p).matches(r))
+                })
+        })?;
+        Some(ReviewedBuild {
+            package: package.clone(),
+            digests: digests.clone(),
+            criterion: criterion.clone(),
+            basis: ReviewBasis::TrustedPublisher(t.clone()),
+        })
     }
 
     /// Certify a build: store its manifest and append an audit, atomically and under the
