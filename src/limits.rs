@@ -46,6 +46,13 @@ pub struct Limits {
     pub vendor_manifest_bytes: u64,
     /// Largest detached OpenPGP signature of a vendor manifest (the real ones are under 1 KiB).
     pub vendor_signature_bytes: u64,
+    /// Most artifacts in one admission closure (an upstream that keeps inventing dependencies
+    /// is stopped here, with a rejection naming this limit).
+    pub closure_packages: u64,
+    /// Deepest dependency chain in one closure, in edges from the requested release.
+    pub closure_depth: u64,
+    /// Most registry fetches (packuments, tarballs) in flight at once.
+    pub fetch_concurrency: usize,
     /// The JavaScript behaviour analysis (one file or embedded module at a time).
     pub js: JsLimits,
 }
@@ -108,6 +115,9 @@ impl Default for Limits {
             vendor_manifest_bytes: MIB,
             vendor_signature_bytes: 64 * 1024,
             js: JsLimits::default(),
+            closure_packages: 5_000,
+            closure_depth: 64,
+            fetch_concurrency: 16,
         }
     }
 }

@@ -50,6 +50,11 @@ pub enum NewInstallScripts {
 pub struct NamePattern(String);
 
 impl NamePattern {
+    /// A pattern from text (`*` any run of characters, `?` one).
+    pub fn new(pattern: &str) -> NamePattern {
+        NamePattern(pattern.to_string())
+    }
+
     /// The pattern as written.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -59,6 +59,8 @@ pub struct AdmitArgs {
     #[arg(long, value_name = "HEX", requires = "insecure_vendor_key")]
     insecure_vendor_key_fingerprint: Option<String>,
     #[command(flatten)]
+    closure_limits: ClosureLimitArgs,
+    #[command(flatten)]
     source: SourceArgs,
     #[command(flatten)]
     trust: super::trust_root::TrustArgs,
@@ -69,26 +71,111 @@ pub fn run(args: AdmitArgs) -> Outcome {
     finish(json, admit(args))
 }
 
-fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
-    let policy = Policy::load(&args.policy).map_err(|e| match e {
-        PolicyError::Invalid(d) => {
+/// What a gate run needs, loaded from the command line (policy, ledger, fetch options, roots).
+pub(super) struct GateParts {
+    pub policy: Policy,
+    pub ledger: Ledger,
+    pub fetch: crate::source::FetchOptions,
+    pub roots: crate::trust::TrustRoots,
+    pub npm_keys: crate::trust::npm_keys::NpmRegistryKeys,
+    pub limits: Limits,
+    pub vendor: crate::gate::vendor::VendorOptions,
+}
+
+impl GateParts {
+    pub(super) fn load(
+        policy: &std::path::Path,
+        ledger: &std::path::Path,
+        source: &SourceArgs,
+        trust: &super::trust_root::TrustArgs,
+        limits: Limits,
+    ) -> Result<GateParts, Failure> {
+        let policy_file = policy;
+        let policy = Policy::load(policy_file).map_err(|e| match e {
+            PolicyError::Invalid(d) => {
+                eprint!("{}", d.render());
+                Failure::operational(format!(
+                    "the policy {} has {} error(s)",
+                    policy_file.display(),
+                    d.error_count()
+                ))
+            }
+            other => Failure::operational(other),
+        })?;
+        let ledger_dir = ledger;
+        let ledger = Ledger::load(ledger_dir).map_err(|d| {
             eprint!("{}", d.render());
             Failure::operational(format!(
-                "the policy {} has {} error(s)",
-                args.policy.display(),
+                "the ledger in {} has {} error(s)",
+                ledger_dir.display(),
                 d.error_count()
             ))
+        })?;
+        let trust = trust.load()?;
+        Ok(GateParts {
+            policy,
+            ledger,
+            fetch: source.options(limits)?,
+            roots: trust.roots,
+            npm_keys: trust.npm_keys,
+            limits,
+            vendor: Default::default(),
+        })
+    }
+
+    /// Where vendor-signed manifests come from (`--vendor-source`, `--insecure-vendor-key`).
+    pub(super) fn with_vendor(mut self, vendor: crate::gate::vendor::VendorOptions) -> GateParts {
+        self.vendor = vendor;
+        self
+    }
+
+    pub(super) fn gate<'a>(&'a self, key: Option<&'a OrgKey>) -> Gate<'a> {
+        Gate {
+            policy: &self.policy,
+            ledger: &self.ledger,
+            fetch: &self.fetch,
+            roots: &self.roots,
+            npm_keys: &self.npm_keys,
+            clock: &SystemClock,
+            limits: self.limits,
+            signing_key: key,
+            vendor: &self.vendor,
         }
-        other => Failure::operational(other),
-    })?;
-    let ledger = Ledger::load(&args.ledger).map_err(|d| {
-        eprint!("{}", d.render());
-        Failure::operational(format!(
-            "the ledger in {} has {} error(s)",
-            args.ledger.display(),
-            d.error_count()
-        ))
-    })?;
+    }
+}
+
+/// `--max-closure-packages` / `--max-closure-depth` over the defaults.
+#[derive(Debug, Clone, clap::Args)]
+pub(super) struct ClosureLimitArgs {
+    /// Most artifacts one closure may have (default from limits.rs); more is a rejection.
+    #[arg(long, value_name = "N")]
+    max_closure_packages: Option<u64>,
+    /// Deepest dependency chain one closure may have (default from limits.rs).
+    #[arg(long, value_name = "N")]
+    max_closure_depth: Option<u64>,
+}
+
+impl ClosureLimitArgs {
+    pub(super) fn limits(&self) -> Limits {
+        let mut l = Limits::default();
+        if let Some(n) = self.max_closure_packages {
+            l.closure_packages = n;
+        }
+        if let Some(n) = self.max_closure_depth {
+            l.closure_depth = n;
+        }
+        l
+    }
+}
+
+fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
+    let parts = GateParts::load(
+        &args.policy,
+        &args.ledger,
+        &args.source,
+        &args.trust,
+        args.closure_limits.limits(),
+    )?;
     let key = match &args.signing_key {
         Some(p) => {
             let pem = std::fs::read_to_string(p)
@@ -100,10 +187,6 @@ fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
         }
         None => None,
     };
-    let limits = Limits::default();
-    let fetch = args.source.options(limits)?;
-    let trust = args.trust.load()?;
-    let (roots, npm_keys) = (trust.roots, trust.npm_keys);
     let vendor = crate::gate::vendor::VendorOptions {
         source: crate::source::VendorSource::parse(&args.vendor_source)
             .map_err(Failure::operational)?,
@@ -116,17 +199,8 @@ fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
             None => None,
         },
     };
-    let gate = Gate {
-        policy: &policy,
-        ledger: &ledger,
-        fetch: &fetch,
-        roots: &roots,
-        npm_keys: &npm_keys,
-        clock: &SystemClock,
-        limits,
-        signing_key: key.as_ref(),
-        vendor: &vendor,
-    };
+    let parts = parts.with_vendor(vendor);
+    let gate = parts.gate(key.as_ref());
     let store = args
         .store
         .as_deref()

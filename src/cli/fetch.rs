@@ -70,6 +70,10 @@ pub struct SourceArgs {
     /// bounds each wait for more bytes).
     #[arg(long, default_value_t = crate::limits::FETCH_DEADLINE.as_secs(), value_name = "SECS")]
     fetch_deadline: u64,
+    /// Reuse a cached packument fetched less than this many seconds ago (npm does the same
+    /// within the registry's max-age, 300 s); 0 always asks the registry.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    packument_max_age: u64,
     /// Largest artifact accepted, in bytes (the download stops as soon as it is crossed).
     #[arg(long, value_name = "BYTES")]
     max_artifact_size: Option<u64>,
@@ -110,6 +114,7 @@ impl SourceArgs {
             connect_timeout: Duration::from_secs(self.connect_timeout),
             stall_timeout: Duration::from_secs(self.stall_timeout),
             deadline: Duration::from_secs(self.fetch_deadline),
+            packument_max_age: Duration::from_secs(self.packument_max_age),
             progress: std::io::stderr().is_terminal(),
             extra_ca_files: self.ca_file.iter().cloned().collect(),
             ..FetchOptions::default()

@@ -27,13 +27,34 @@ pub struct FmtArgs {
 }
 
 /// Record that a person reviewed a build: store its content manifest and append an audit.
+///
+/// With --closure and --policy: every artifact of the closure `admit` would resolve (its
+/// dependencies, the platform packages the policy asks for) gets one audit, with its digests
+/// and content manifest, for the criteria its policy entry names, in one ledger write;
+/// artifacts already covered are skipped. With --exempt --expires DATE, digest-pinned
+/// exemptions are recorded instead (for bootstrapping a ledger).
 #[derive(Debug, clap::Args)]
 pub struct CertifyArgs {
     /// The build: [ecosystem:]NAME@VERSION (e.g. npm:@anthropic-ai/claude-code@2.1.1).
     spec: String,
-    /// Criteria certified (repeat or separate with commas), e.g. safe-to-run.
-    #[arg(long, required = true, value_delimiter = ',')]
+    /// Criteria certified (repeat or separate with commas), e.g. safe-to-run. With --closure:
+    /// default each artifact's policy criteria.
+    #[arg(long, required_unless_present = "closure", value_delimiter = ',')]
     criteria: Vec<String>,
+    /// Certify the whole closure of SPEC as `admit` resolves it with --policy.
+    #[arg(long, requires = "policy", conflicts_with_all = ["manifest", "delta_from"])]
+    closure: bool,
+    /// The policy file the closure is resolved with (--closure).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Record digest-pinned exemptions instead of audits (with --closure; needs --expires).
+    #[arg(long, requires_all = ["closure", "expires"])]
+    exempt: bool,
+    /// When the exemptions stop admitting (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE", requires = "exempt")]
+    expires: Option<String>,
+    #[command(flatten)]
+    closure_limits: super::admit::ClosureLimitArgs,
     /// Certify only the change from this audited version (a delta audit, bound to its digest).
     #[arg(long, value_name = "VERSION")]
     delta_from: Option<String>,
@@ -264,7 +285,121 @@ pub fn run_certify(args: CertifyArgs) -> Outcome {
     finish(false, certify_inner(args))
 }
 
+/// `certify --closure`: one audit (or exemption) per artifact, one ledger write.
+fn certify_closure(args: &CertifyArgs) -> Result<Outcome, Failure> {
+    let policy = args
+        .policy
+        .as_deref()
+        .ok_or_else(|| Failure::operational("--closure needs --policy FILE"))?;
+    let spec = if args.spec.starts_with("npm:") {
+        args.spec.clone()
+    } else {
+        format!("npm:{}", args.spec)
+    };
+    let parts = super::admit::GateParts::load(
+        policy,
+        &args.ledger,
+        &args.source,
+        &args.trust,
+        args.closure_limits.limits(),
+    )?;
+    let gate = parts.gate(None);
+    let builds = gate.closure_builds(&spec).map_err(Failure::operational)?;
+    for n in &builds.notes {
+        eprintln!("vetted: note: {n}");
+    }
+    if !builds.failures.is_empty() {
+        let lines: Vec<String> = builds
+            .failures
+            .iter()
+            .filter_map(|r| {
+                r.first_failure()
+                    .map(|c| format!("{}: {}: {}", r.artifact, c.name, c.detail))
+            })
+            .collect();
+        return Err(Failure::rejected(
+            "certify",
+            format!(
+                "{} artifact(s) of the closure fail before review, nothing was written: {}",
+                lines.len(),
+                lines.join("; ")
+            ),
+        ));
+    }
+    let override_criteria = args
+        .criteria
+        .iter()
+        .map(|c| criterion(c.trim()))
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    let mut todo = Vec::new();
+    let mut already = 0usize;
+    for b in builds.builds {
+        let criteria = if override_criteria.is_empty() {
+            b.criteria.clone()
+        } else {
+            override_criteria.clone()
+        };
+        let covered = criteria
+            .iter()
+            .all(|c| b.covered(&parts.ledger, c, &SystemClock));
+        if covered {
+            already += 1;
+            continue;
+        }
+        todo.push((b, criteria));
+    }
+    let n = todo.len();
+    if args.exempt {
+        let expires = args
+            .expires
+            .as_deref()
+            .and_then(ledger::When::parse)
+            .ok_or_else(|| {
+                Failure::operational("--expires must be YYYY-MM-DD or an RFC 3339 timestamp")
+            })?;
+        let exemptions = todo
+            .into_iter()
+            .map(|(b, criteria)| ledger::Exemption {
+                package: b.package,
+                sha512: b.digests.sha512.clone(),
+                criteria,
+                who: args.who.trim().to_string(),
+                expires,
+                notes: args.notes.clone(),
+                line: 0,
+            })
+            .collect();
+        ledger::exempt_many(&args.ledger, exemptions).map_err(Failure::operational)?;
+        crate::outln!(
+            "exempted {n} artifact(s) of {spec} until {expires} ({already} already covered) in {}",
+            args.ledger.join(ledger::AUDITS_FILE).display()
+        );
+        return Ok(Outcome::Success);
+    }
+    let reqs = todo
+        .into_iter()
+        .map(|(b, criteria)| CertifyRequest {
+            package: b.package,
+            manifest: b.manifest,
+            criteria,
+            who: args.who.clone(),
+            notes: args.notes.clone(),
+            delta_from: None,
+            review: None,
+        })
+        .collect();
+    ledger::certify_many(&args.ledger, reqs, &SystemClock).map_err(Failure::operational)?;
+    crate::outln!(
+        "certified {n} artifact(s) of {spec} ({already} already covered) in {}",
+        args.ledger.join(ledger::AUDITS_FILE).display()
+    );
+    Ok(Outcome::Success)
+}
+
 fn certify_inner(args: CertifyArgs) -> Result<Outcome, Failure> {
+    if args.closure {
+        return certify_closure(&args);
+    }
     let package = PackageId::parse_spec(&args.spec).map_err(Failure::operational)?;
     let (manifest, _) = manifest_for(
         &package,
@@ -519,4 +654,185 @@ fn check_review_digests(
         }
     }
     Ok(())
+}
+
+/// What must be audited for SPEC's closure to pass `admit`: each artifact no audit, delta
+/// chain or exemption covers, with the nearest audited version and the size of the delta
+/// (files and behaviour changes), smallest first. Exit 0 when nothing is missing, 1 otherwise.
+#[derive(Debug, clap::Args)]
+pub struct SuggestArgs {
+    /// The release: `npm:<name>@<version|dist-tag>`.
+    spec: String,
+    /// The policy file.
+    #[arg(long, default_value = "vetted.toml", value_name = "FILE")]
+    policy: PathBuf,
+    /// The ledger directory.
+    #[arg(long, default_value = "ledger", value_name = "DIR")]
+    ledger: PathBuf,
+    /// Print the suggestions as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    closure_limits: super::admit::ClosureLimitArgs,
+    #[command(flatten)]
+    source: super::fetch::SourceArgs,
+    #[command(flatten)]
+    trust: super::trust_root::TrustArgs,
+}
+
+pub fn run_suggest(args: SuggestArgs) -> Outcome {
+    finish(args.json, suggest_inner(&args))
+}
+
+fn suggest_inner(args: &SuggestArgs) -> Result<Outcome, Failure> {
+    let parts = super::admit::GateParts::load(
+        &args.policy,
+        &args.ledger,
+        &args.source,
+        &args.trust,
+        args.closure_limits.limits(),
+    )?;
+    let gate = parts.gate(None);
+    let builds = gate
+        .closure_builds(&args.spec)
+        .map_err(Failure::operational)?;
+    let suggestions = gate.suggest(&builds);
+    let failures: Vec<String> = builds
+        .failures
+        .iter()
+        .filter_map(|r| {
+            r.first_failure()
+                .map(|c| format!("{}: {}: {}", r.artifact, c.name, c.detail))
+        })
+        .collect();
+    if args.json {
+        crate::outln!(
+            "{}",
+            json!({"spec": args.spec, "artifacts": builds.builds.len(), "to_audit": suggestions,
+                   "failing_before_review": failures, "notes": builds.notes})
+        );
+    } else {
+        crate::outln!(
+            "{} of {} artifact(s) of {} need an audit:",
+            suggestions.len(),
+            builds.builds.len(),
+            args.spec
+        );
+        for s in &suggestions {
+            let nearest = s
+                .nearest
+                .as_deref()
+                .map(|v| format!("nearest audited {v}"))
+                .unwrap_or_else(|| "no audited version".into());
+            crate::outln!(
+                "  {} ({}): {nearest}; {} file(s), {} behaviour change(s)\n    {}",
+                s.package,
+                s.criterion,
+                s.files,
+                s.behaviour_changes,
+                s.command
+            );
+        }
+        for f in &failures {
+            crate::outln!("  cannot be certified: {f}");
+        }
+    }
+    if suggestions.is_empty() && failures.is_empty() {
+        Ok(Outcome::Success)
+    } else {
+        Ok(Outcome::Rejected)
+    }
+}
+
+/// Revoke a version: record a violation in the ledger and withdraw the version from the store's
+/// index (its blob and record are kept, for forensics, and never served again). A running
+/// `vetted serve` stops offering it within its index refresh (about a second). The ledger is
+/// written first: should the store write fail, the next `revoke` or `admit` withdraws it.
+#[derive(Debug, clap::Args)]
+pub struct RevokeArgs {
+    /// The version: [npm:]NAME@VERSION.
+    spec: String,
+    /// The ledger directory.
+    #[arg(long, default_value = "ledger", value_name = "DIR")]
+    ledger: PathBuf,
+    /// The store to withdraw it from (a directory).
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Why (recorded in the violation and the store index).
+    #[arg(long)]
+    why: String,
+    /// Who revokes it (default: $USER).
+    #[arg(long)]
+    who: Option<String>,
+}
+
+pub fn run_revoke(args: RevokeArgs) -> Outcome {
+    finish(false, revoke_inner(&args))
+}
+
+fn revoke_inner(args: &RevokeArgs) -> Result<Outcome, Failure> {
+    let package = PackageId::parse_spec(&args.spec).map_err(Failure::operational)?;
+    if args.why.trim().is_empty() {
+        return Err(Failure::operational(
+            "--why is empty: say why it is revoked",
+        ));
+    }
+    let who = args
+        .who
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|w| !w.trim().is_empty())
+        .ok_or_else(|| Failure::operational("--who is needed ($USER is not set)"))?;
+    let store = match &args.store {
+        Some(dir) => {
+            let s = crate::store::Store::open(dir);
+            s.check_is_store().map_err(Failure::operational)?;
+            Some(s)
+        }
+        None => None,
+    };
+    let now = crate::clock::Clock::now(&SystemClock);
+    let when = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
+    let violation = ledger::Violation {
+        ecosystem: package.ecosystem.clone(),
+        name: package.name.clone(),
+        target: ledger::ViolationTarget::Version(package.version.clone()),
+        who: who.trim().to_string(),
+        when: ledger::When::Timestamp(when),
+        notes: Some(args.why.trim().to_string()),
+        origin: ledger::Origin::Local { line: 0 },
+    };
+    ledger::record_violation(&args.ledger, violation).map_err(Failure::operational)?;
+    crate::outln!(
+        "revoked {}@{} in {}",
+        package.name,
+        package.version,
+        args.ledger.join(ledger::AUDITS_FILE).display()
+    );
+    if let Some(store) = store {
+        let why = format!("revoked by {} on {when}: {}", who.trim(), args.why.trim());
+        let done = store
+            .withdraw(
+                &[(package.name.to_string(), package.version.to_string())],
+                &why,
+                now,
+            )
+            .map_err(Failure::operational)?;
+        if done.is_empty() {
+            crate::outln!(
+                "{}@{} is not served by {} (nothing to withdraw)",
+                package.name,
+                package.version,
+                store.root().display()
+            );
+        } else {
+            crate::outln!(
+                "withdrew {}@{} from {} (blob kept, never served)",
+                package.name,
+                package.version,
+                store.root().display()
+            );
+        }
+    }
+    Ok(Outcome::Success)
 }

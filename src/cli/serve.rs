@@ -12,7 +12,8 @@ use std::time::Duration;
 /// Log level from RUST_LOG (default info; one access-log line per request on stderr).
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The store: a directory, or s3://bucket/prefix (AWS_* environment variables).
+    /// The store: a directory `vetted admit` wrote (one that does not exist or holds no
+    /// index.json is refused, exit 2), or s3://bucket/prefix (AWS_* environment variables).
     #[arg(long, value_name = "DIR|URL")]
     store: String,
     /// Address to listen on (port 0 picks a free port).
@@ -86,6 +87,12 @@ fn run_inner(args: ServeArgs) -> Result<Outcome, Failure> {
             ..crate::limits::ServeLimits::default()
         },
     };
+    // A local path must already be a store: a typo must not start a healthy, empty registry.
+    if !args.store.contains("://") {
+        crate::store::Store::open(std::path::Path::new(&args.store))
+            .check_is_store()
+            .map_err(Failure::operational)?;
+    }
     let backend = crate::store::open_backend(&args.store).map_err(Failure::operational)?;
     init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -12,16 +12,16 @@ use crate::limits::Limits;
 use crate::policy::{NewInstallScripts, PackagePolicy, Policy, ProvenanceRequirement};
 use crate::provenance::{self, NpmPackageRef, ProvenanceAccepted, ProvenancePolicy};
 use crate::report::{AdmitReport, ArtifactReport, Status};
-use crate::source::{
-    self, ArtifactSpec, FetchOptions, Fetched, NpmVersionMeta, PackageName, VersionSelector,
-};
+use crate::source::{self, ArtifactSpec, FetchOptions, Fetched, NpmVersionMeta};
 use crate::store::AdmitTarget;
 use crate::trust::TrustRoots;
 use crate::trust::npm_keys::NpmRegistryKeys;
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+pub mod certify;
+mod closure;
 pub mod metadata;
 pub mod vendor;
 pub mod vsa;
@@ -71,6 +71,7 @@ pub struct Admission {
     registry_metadata: serde_json::Value,
     published: Option<jiff::Timestamp>,
     admitted_at: jiff::Timestamp,
+    dist_tags: Vec<String>,
 }
 
 impl Admission {
@@ -169,6 +170,7 @@ impl Admission {
             registry_metadata,
             published: candidate.meta.publish_time,
             admitted_at: now,
+            dist_tags: candidate.dist_tags.clone(),
         }
     }
 
@@ -204,6 +206,10 @@ impl Admission {
     pub fn admitted_at(&self) -> jiff::Timestamp {
         self.admitted_at
     }
+    /// The upstream dist-tags that named this version when its closure was resolved.
+    pub fn dist_tags(&self) -> &[String] {
+        &self.dist_tags
+    }
 }
 
 /// One artifact of the closure.
@@ -212,15 +218,8 @@ struct Candidate {
     meta: NpmVersionMeta,
     policy: PackagePolicy,
     reason: String,
-}
-
-/// A package still to resolve: a selector, or a range (`Err`) to resolve against its packument.
-struct Pending {
-    name: PackageName,
-    selector: Result<VersionSelector, String>,
-    reason: String,
-    /// For optional dependencies: the policy's platforms, comma-separated.
-    platforms: Option<String>,
+    /// The upstream dist-tags that named this version when the closure was resolved.
+    dist_tags: Vec<String>,
 }
 
 /// The gate could not run (operational: exit 2), as opposed to a rejection.
@@ -237,61 +236,6 @@ pub enum GateError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// npm's platform naming (`linux-x64`, `linux-x64-musl`, `darwin-arm64`, `win32-x64`) matched
-/// against a version document's `os`, `cpu` and `libc` fields (npm's own install-time filter).
-fn platform_matches(platform: &str, metadata: &serde_json::Value) -> bool {
-    let mut parts = platform.split('-');
-    let (os, cpu) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let libc = match parts.next() {
-        Some("musl") => "musl",
-        _ => "glibc",
-    };
-    let allows = |field: &str, value: &str| match metadata.get(field).and_then(|v| v.as_array()) {
-        None => true,
-        Some(list) => {
-            let items: Vec<&str> = list.iter().filter_map(|v| v.as_str()).collect();
-            // npm: "!x" excludes x; otherwise the list names what is allowed.
-            if items.iter().any(|i| i.strip_prefix('!') == Some(value)) {
-                return false;
-            }
-            let positive: Vec<&&str> = items.iter().filter(|i| !i.starts_with('!')).collect();
-            positive.is_empty() || positive.iter().any(|i| **i == value)
-        }
-    };
-    allows("os", os) && allows("cpu", cpu) && (os != "linux" || allows("libc", libc))
-}
-
-/// Resolve an npm range to the highest matching version in the packument. npm semantics for an
-/// exact version, `*`/`latest`, `^`, `~`, comparison ranges; anything else (`||`, hyphen ranges,
-/// URLs, git) is refused rather than guessed.
-fn resolve_range(
-    range: &str,
-    versions: &BTreeMap<String, NpmVersionMeta>,
-) -> Result<String, String> {
-    let range = range.trim();
-    if versions.contains_key(range) {
-        return Ok(range.to_string());
-    }
-    if range.contains("||") || range.contains(" - ") || range.contains(':') || range.contains('/') {
-        return Err(format!(
-            "unsupported dependency range {range:?} (only exact versions, ^, ~, *, and comparisons)"
-        ));
-    }
-    let req = if range.is_empty() || range == "*" || range == "latest" {
-        semver::VersionReq::STAR
-    } else {
-        semver::VersionReq::parse(&range.replace(".x", ".*"))
-            .map_err(|e| format!("unsupported dependency range {range:?}: {e}"))?
-    };
-    versions
-        .keys()
-        .filter_map(|v| semver::Version::parse(v).ok())
-        .filter(|v| req.matches(v))
-        .max()
-        .map(|v| v.to_string())
-        .ok_or_else(|| format!("no published version satisfies {range:?}"))
-}
-
 impl Gate<'_> {
     /// Resolve the closure of `spec` and check every artifact in it. When all pass and `store`
     /// is given, admit them all (blobs, records, index last); otherwise admit nothing.
@@ -302,15 +246,21 @@ impl Gate<'_> {
         let ArtifactSpec::Npm { name, selector } = parsed else {
             return Err(GateError::NotNpm(spec.to_string()));
         };
-        let mut reports = Vec::new();
-        let candidates = self.closure(&name, &selector, &mut reports)?;
+        let closure = self.resolve_closure(&name, &selector)?;
+        let mut reports = closure.failures;
+        let candidates = closure.candidates;
+        let mut notes = closure.notes;
+        // Every tarball of the closure at once (bounded), each against the packument the
+        // closure was resolved from; then the checks, artifact by artifact.
+        let metas: Vec<NpmVersionMeta> = candidates.iter().map(|c| c.meta.clone()).collect();
+        let fetched = source::fetch_resolved(&metas, self.fetch, self.limits.fetch_concurrency)
+            .map_err(|e| GateError::Operational(e.to_string()))?;
         let mut admissions = Vec::new();
-        for c in &candidates {
-            let (report, admission) = self.check(c)?;
+        for (c, f) in candidates.iter().zip(fetched) {
+            let (report, admission) = self.check(c, f)?;
             reports.push(report);
             admissions.extend(admission);
         }
-        let mut notes = Vec::new();
         if self.signing_key.is_none() {
             notes.push(
                 "no --signing-key: no verification summary attestation (VSA) was signed"
@@ -331,6 +281,16 @@ impl Gate<'_> {
         } else if store.is_some() {
             notes.push("nothing was admitted: every artifact of the closure must pass".to_string());
         }
+        // Revocation reaches the mirror: whatever the verdict, versions the ledger revokes
+        // leave the served index.
+        if let Some(AdmitTarget::Local(local)) = store {
+            let withdrawn = withdraw_revoked(self.ledger, local, self.clock)?;
+            for (n, v) in withdrawn {
+                notes.push(format!(
+                    "withdrew {n}@{v} from the store: the ledger revokes it"
+                ));
+            }
+        }
         Ok(AdmitReport {
             spec: spec.to_string(),
             verdict: if all_passed { "admitted" } else { "rejected" },
@@ -340,133 +300,12 @@ impl Gate<'_> {
         })
     }
 
-    fn closure(
-        &self,
-        root: &PackageName,
-        selector: &VersionSelector,
-        reports: &mut Vec<ArtifactReport>,
-    ) -> Result<Vec<Candidate>, GateError> {
-        let mut out: Vec<Candidate> = Vec::new();
-        let mut seen = BTreeSet::new();
-        let mut queue: VecDeque<Pending> = VecDeque::new();
-        queue.push_back(Pending {
-            name: root.clone(),
-            selector: Ok(selector.clone()),
-            reason: "requested".into(),
-            platforms: None,
-        });
-        while let Some(Pending {
-            name,
-            selector: sel,
-            reason,
-            platforms: platform_filter,
-        }) = queue.pop_front()
-        {
-            let label = name.as_str().to_string();
-            let mut report = ArtifactReport::new(label.clone(), reason.clone());
-            let Some(policy) = self.policy.for_package("npm", name.as_str()) else {
-                report.push(
-                    "policy",
-                    Status::Fail,
-                    format!(
-                        "no [[package]] entry in {} matches {label}",
-                        self.policy.path.display()
-                    ),
-                );
-                reports.push(report);
-                continue;
-            };
-            let packument = match source::fetch_packument(&name, self.fetch) {
-                Ok(p) => p,
-                // A dependency the registry does not have is a fault of the release that
-                // names it (exit 1), not an operational failure.
-                Err(e)
-                    if e.is_rejection()
-                        || (matches!(e, source::FetchError::NotFound { .. })
-                            && reason != "requested") =>
-                {
-                    report.push(e.check(), Status::Fail, e.to_string());
-                    reports.push(report);
-                    continue;
-                }
-                Err(e) => return Err(GateError::Operational(e.to_string())),
-            };
-            let selector = match sel {
-                Ok(s) => s,
-                Err(range) => match resolve_range(&range, &packument.versions) {
-                    Ok(v) => VersionSelector::Version(
-                        v.parse()
-                            .map_err(|e| GateError::Operational(format!("{e}")))?,
-                    ),
-                    Err(why) => {
-                        report.push("resolve", Status::Fail, why);
-                        reports.push(report);
-                        continue;
-                    }
-                },
-            };
-            let meta = match packument.resolve(&selector) {
-                Ok(m) => m.clone(),
-                Err(e) => {
-                    report.push("resolve", Status::Fail, e.to_string());
-                    reports.push(report);
-                    continue;
-                }
-            };
-            if let Some(platforms) = &platform_filter {
-                // An optional dependency is part of the closure only for the policy's platforms.
-                let wanted: Vec<&str> = platforms.split(',').filter(|p| !p.is_empty()).collect();
-                if !wanted
-                    .iter()
-                    .any(|p| platform_matches(p, &meta.install_metadata))
-                {
-                    continue;
-                }
-            }
-            if !seen.insert(format!("{}@{}", meta.name.as_str(), meta.version.as_str())) {
-                continue;
-            }
-            let this = format!("{}@{}", meta.name.as_str(), meta.version.as_str());
-            for (dep, range) in &meta.dependencies {
-                if let Ok(n) = dep.parse::<PackageName>() {
-                    queue.push_back(Pending {
-                        name: n,
-                        selector: Err(range.clone()),
-                        reason: format!("dependency of {this}"),
-                        platforms: None,
-                    });
-                } else {
-                    let mut r = ArtifactReport::new(dep.clone(), format!("dependency of {this}"));
-                    r.push(
-                        "resolve",
-                        Status::Fail,
-                        format!("invalid package name {dep:?}"),
-                    );
-                    reports.push(r);
-                }
-            }
-            for (dep, range) in &meta.optional_dependencies {
-                if let Ok(n) = dep.parse::<PackageName>() {
-                    let platforms = policy.platforms.join(",");
-                    queue.push_back(Pending {
-                        name: n,
-                        selector: Err(range.clone()),
-                        reason: format!("optional dependency of {this}"),
-                        platforms: Some(platforms),
-                    });
-                }
-            }
-            out.push(Candidate {
-                meta,
-                policy: policy.clone(),
-                reason,
-            });
-        }
-        Ok(out)
-    }
-
     /// Run one artifact through every check. Returns its report and, when all passed, its admission.
-    fn check(&self, c: &Candidate) -> Result<(ArtifactReport, Option<Admission>), GateError> {
+    fn check(
+        &self,
+        c: &Candidate,
+        fetched: Result<Fetched, source::FetchError>,
+    ) -> Result<(ArtifactReport, Option<Admission>), GateError> {
         let label = format!("{}@{}", c.meta.name.as_str(), c.meta.version.as_str());
         let mut r = ArtifactReport::new(label.clone(), c.reason.clone());
         r.push(
@@ -480,11 +319,7 @@ impl Gate<'_> {
         );
 
         // 1. Fetch, checking dist.integrity while streaming.
-        let spec = ArtifactSpec::Npm {
-            name: c.meta.name.clone(),
-            selector: VersionSelector::Version(c.meta.version.clone()),
-        };
-        let fetched = match source::fetch(&spec, self.fetch) {
+        let fetched = match fetched {
             Ok(f) => f,
             Err(e) if e.is_rejection() => {
                 r.push(e.check(), Status::Fail, e.to_string());
@@ -610,6 +445,35 @@ impl Gate<'_> {
                     .ledger
                     .review(&id, &fetched.digests, manifest, &criterion, self.clock)
                 {
+                    // No audit covers it: a trusted publisher may, on verified provenance only.
+                    Ok(ReviewOutcome::NeedsReview(n)) => {
+                        let trusted = match &provenance {
+                            Some(ProvenanceOutcome::Accepted(p)) => self.ledger.trusted_publisher(
+                                &id,
+                                &fetched.digests,
+                                p.facts(),
+                                &criterion,
+                                self.clock,
+                            ),
+                            _ => None,
+                        };
+                        match trusted {
+                            Some(b) => {
+                                r.push(
+                                    "review",
+                                    Status::Pass,
+                                    format!("{}: {}", criterion.as_str(), b.basis().describe()),
+                                );
+                                reviewed.push(b);
+                            }
+                            None => self.record_review(
+                                &mut r,
+                                &criterion,
+                                ReviewOutcome::NeedsReview(n),
+                                &mut reviewed,
+                            ),
+                        }
+                    }
                     Ok(outcome) => self.record_review(&mut r, &criterion, outcome, &mut reviewed),
                     Err(e) => r.push("review", Status::Fail, e.to_string()),
                 }
@@ -880,6 +744,40 @@ impl Gate<'_> {
     }
 }
 
+/// Withdraw from `store` every served version the ledger revokes (by version or by digest).
+pub fn withdraw_revoked(
+    ledger: &Ledger,
+    store: &crate::store::Store,
+    clock: &dyn Clock,
+) -> Result<Vec<(String, String)>, GateError> {
+    let index = store.index()?;
+    let mut targets: Vec<(String, String, String)> = Vec::new();
+    for (name, pkg) in &index.packages {
+        for (version, entry) in &pkg.versions {
+            let Ok(id) = PackageId::parse_spec(&format!("npm:{name}@{version}")) else {
+                continue;
+            };
+            if let Some(v) = ledger.revocation(&id, &entry.digests.sha512, &entry.digests.sha256) {
+                let why = format!(
+                    "revoked by {} on {}{}",
+                    v.who,
+                    v.when,
+                    v.notes
+                        .as_deref()
+                        .map(|n| format!(": {n}"))
+                        .unwrap_or_default()
+                );
+                targets.push((name.clone(), version.clone(), why));
+            }
+        }
+    }
+    let mut done = Vec::new();
+    for (name, version, why) in targets {
+        done.extend(store.withdraw(&[(name, version)], &why, clock.now())?);
+    }
+    Ok(done)
+}
+
 fn package_id(meta: &NpmVersionMeta) -> Result<PackageId, GateError> {
     PackageId::parse_spec(&format!(
         "npm:{}@{}",
@@ -895,78 +793,5 @@ fn human_duration(d: jiff::SignedDuration) -> String {
         format!("{:.1} days", s as f64 / 86_400.0)
     } else {
         format!("{:.1} hours", s as f64 / 3_600.0)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn platforms_follow_npm_os_cpu_libc() {
-        let glibc = json!({"os": ["linux"], "cpu": ["x64"], "libc": ["glibc"]});
-        let musl = json!({"os": ["linux"], "cpu": ["x64"], "libc": ["musl"]});
-        let mac = json!({"os": ["darwin"], "cpu": ["arm64"]});
-        assert!(platform_matches("linux-x64", &glibc));
-        assert!(!platform_matches("linux-x64", &musl));
-        assert!(platform_matches("linux-x64-musl", &musl));
-        assert!(!platform_matches("linux-x64", &mac));
-        assert!(platform_matches("darwin-arm64", &mac));
-        assert!(
-            platform_matches("linux-x64", &json!({})),
-            "no restriction: every platform"
-        );
-        assert!(!platform_matches("linux-x64", &json!({"os": ["!linux"]})));
-    }
-
-    #[test]
-    fn ranges_resolve_like_npm_or_are_refused() {
-        let versions: BTreeMap<String, NpmVersionMeta> =
-            ["1.0.0", "1.2.0", "1.3.0-beta.1", "2.0.0"]
-                .iter()
-                .map(|v| {
-                    let meta = NpmVersionMeta {
-                        name: "p".parse().expect("name"),
-                        version: v.parse().expect("version"),
-                        integrity: None,
-                        integrity_error: None,
-                        shasum: None,
-                        tarball_url: String::new(),
-                        publish_time: None,
-                        dependencies: BTreeMap::new(),
-                        optional_dependencies: BTreeMap::new(),
-                        attestations_url: None,
-                        attestations_path: None,
-                        install_metadata: json!({}),
-                    };
-                    (v.to_string(), meta)
-                })
-                .collect();
-        assert_eq!(
-            resolve_range("1.0.0", &versions).ok().as_deref(),
-            Some("1.0.0"),
-            "exact is exact, not ^"
-        );
-        assert_eq!(
-            resolve_range("^1.0.0", &versions).ok().as_deref(),
-            Some("1.2.0"),
-            "no prerelease"
-        );
-        assert_eq!(
-            resolve_range("~1.2.0", &versions).ok().as_deref(),
-            Some("1.2.0")
-        );
-        assert_eq!(
-            resolve_range(">=1.0.0", &versions).ok().as_deref(),
-            Some("2.0.0")
-        );
-        assert_eq!(resolve_range("*", &versions).ok().as_deref(), Some("2.0.0"));
-        assert_eq!(
-            resolve_range("1.x", &versions).ok().as_deref(),
-            Some("1.2.0")
-        );
-        assert!(resolve_range("^3", &versions).is_err());
-        assert!(resolve_range("1 || 2", &versions).is_err());
-        assert!(resolve_range("git+https://x/y", &versions).is_err());
     }
 }

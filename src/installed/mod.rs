@@ -97,6 +97,8 @@ pub enum Status {
     Modified,
     /// No audited build of this name@version.
     UnknownVersion,
+    /// The ledger revokes this version (or the audited build with these bytes).
+    Revoked,
     /// The copy (or the ledger's manifest for it) could not be read.
     Unreadable,
     /// Code Node can load that belongs to no package: loose files, directories without
@@ -125,6 +127,7 @@ impl Status {
             Status::Match => "match",
             Status::Modified => "modified",
             Status::UnknownVersion => "unknown",
+            Status::Revoked => "revoked",
             Status::Unreadable => "unreadable",
             Status::UnidentifiedCode => "unidentified",
             Status::OutsideRoot => "outside",
@@ -861,6 +864,11 @@ impl<'a> Auditor<'a> {
             Some(name.clone()),
             Some(version.clone()),
         );
+        if let Some(why) = self.revoked(&name, &version) {
+            base.status = Status::Revoked;
+            base.notes.push(why);
+            return (base, BTreeSet::new());
+        }
         let builds = self.builds(&name, &version);
         if builds.is_empty() {
             base.status = Status::UnknownVersion;
@@ -908,6 +916,33 @@ impl<'a> Auditor<'a> {
             }
         }
         best.unwrap_or((base, BTreeSet::new()))
+    }
+
+    /// The violation revoking `name@version`: by version, or by the digest of an audited build
+    /// of that version (revoked builds no longer count as audited, so without this check a
+    /// revoked install would read as merely unknown).
+    fn revoked(&self, name: &str, version: &str) -> Option<String> {
+        let v = self.ledger.violations().find(|v| {
+            v.ecosystem.as_str() == "npm"
+                && v.name.as_str() == name
+                && match &v.target {
+                    crate::ledger::ViolationTarget::Version(x) => x.as_str() == version,
+                    crate::ledger::ViolationTarget::Digest(d) => self.ledger.audits().any(|a| {
+                        a.package.name.as_str() == name
+                            && a.package.version.as_str() == version
+                            && (&a.sha512 == d || &a.sha256 == d)
+                    }),
+                }
+        })?;
+        Some(format!(
+            "{name}@{version} is revoked by {} on {}{}",
+            v.who,
+            v.when,
+            v.notes
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
+        ))
     }
 
     /// Audit one Claude Code native install.

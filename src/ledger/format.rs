@@ -53,6 +53,7 @@ pub(crate) struct LedgerFile {
     pub audits: Vec<Audit>,
     pub violations: Vec<Violation>,
     pub exemptions: Vec<Exemption>,
+    pub trusted: Vec<Trusted>,
 }
 
 fn when_value(sm: &mut SourceMap<'_>, v: &Sp<'_>, key: &str, what: &str) -> Option<When> {
@@ -368,7 +369,27 @@ const EXEMPTION_KEYS: &[&str] = &[
 ];
 const CRITERIA_KEYS: &[&str] = &["description", "implies"];
 const IMPORT_KEYS: &[&str] = &["path", "url", "sha256"];
-const TOP_KEYS: &[&str] = &["criteria", "imports", "audit", "violation", "exemption"];
+const TOP_KEYS: &[&str] = &[
+    "criteria",
+    "imports",
+    "audit",
+    "violation",
+    "exemption",
+    "trusted",
+];
+const TRUSTED_KEYS: &[&str] = &[
+    "ecosystem",
+    "name",
+    "source-repository",
+    "signer-workflow",
+    "issuer",
+    "ref",
+    "criteria",
+    "who",
+    "when",
+    "expires",
+    "notes",
+];
 
 /// Parse one ledger file. `origin_import` marks an imported file: its problems are warnings and
 /// the entries with problems are dropped. Returns what could be read and the diagnostics; the
@@ -503,8 +524,101 @@ pub(crate) fn parse(
             }
         }
     }
+    if let Some(v) = top_fields.get("trusted") {
+        if origin_import.is_some() {
+            sm.warning(
+                Some(&v.span()),
+                "trusted publishers in an imported ledger are ignored: trust is granted only by the ledger that admits".into(),
+                None,
+            );
+        } else {
+            for (i, t, span) in tables(&mut sm, v, "trusted") {
+                let line = sm.line_of(span.start);
+                if let Some(x) = parse_trusted(&mut sm, &known, i, t, span, line) {
+                    out.trusted.push(x);
+                }
+            }
+        }
+    }
     top_fields.finish(&mut sm, "the ledger", TOP_KEYS);
     (out, sm.out)
+}
+
+fn parse_trusted(
+    sm: &mut SourceMap<'_>,
+    known: &BTreeSet<CriterionName>,
+    index: usize,
+    t: &DeTable<'_>,
+    span: Range<usize>,
+    line: usize,
+) -> Option<Trusted> {
+    let mut f = Fields::new(t, span);
+    let what = format!("trusted entry #{}", index + 1);
+    let ecosystem = match opt_str(sm, &mut f, "ecosystem", &what) {
+        Some((e, sp)) => ident(sm, Ecosystem::new(&e), &sp, "ecosystem", &what),
+        None => Ecosystem::new("npm").ok(),
+    };
+    let name = req_str(
+        sm,
+        &mut f,
+        "name",
+        &what,
+        "name the package or a glob: name = \"@scope/*\"",
+    );
+    let repo = req_str(
+        sm,
+        &mut f,
+        "source-repository",
+        &what,
+        "the repository the provenance must name: source-repository = \"github.com/OWNER/REPO\"",
+    );
+    let workflow = req_str(
+        sm,
+        &mut f,
+        "signer-workflow",
+        &what,
+        "the workflow that must have signed: signer-workflow = \"github.com/OWNER/REPO/.github/workflows/FILE\"",
+    );
+    let issuer = req_str(
+        sm,
+        &mut f,
+        "issuer",
+        &what,
+        "issuer = \"https://token.actions.githubusercontent.com\"",
+    );
+    let ref_pattern = opt_str(sm, &mut f, "ref", &what).map(|s| s.0);
+    let criteria = criteria_set(sm, &mut f, "criteria", &what, true, known);
+    let who = req_str(
+        sm,
+        &mut f,
+        "who",
+        &what,
+        "name who decided to trust it: who = \"Name <email>\"",
+    );
+    let when = req_when(sm, &mut f, "when", &what, "when = 2026-12-01");
+    let expires = req_when(
+        sm,
+        &mut f,
+        "expires",
+        &what,
+        "trust is reviewed again: write expires = 2027-06-01",
+    );
+    let notes = opt_str(sm, &mut f, "notes", &what).map(|s| s.0);
+    f.finish(sm, &what, TRUSTED_KEYS);
+    Some(Trusted {
+        ecosystem: ecosystem?,
+        name: name?.0,
+        source_repository: repo?.0,
+        signer_workflow: workflow?.0,
+        issuer: issuer?.0,
+        ref_pattern,
+        criteria: criteria?.into_iter().map(|(c, _)| c).collect(),
+        who: who?.0,
+        when: when?,
+        expires: expires?,
+        notes,
+        line,
+    })
 }
 
 fn parse_criterion(
@@ -1063,6 +1177,38 @@ pub(crate) fn write(file: &LedgerFile) -> String {
     exemptions.sort_by(|a, b| {
         (&a.package, a.expires, &a.sha512).cmp(&(&b.package, b.expires, &b.sha512))
     });
+    let mut trusted: Vec<&Trusted> = file.trusted.iter().collect();
+    trusted.sort_by(|a, b| {
+        (&a.name, &a.signer_workflow, a.when).cmp(&(&b.name, &b.signer_workflow, b.when))
+    });
+    for t in trusted {
+        let mut s = String::from("[[trusted]]\n");
+        s += &format!(
+            "ecosystem = {}\nname = {}\n",
+            q(t.ecosystem.as_str()),
+            q(&t.name)
+        );
+        s += &format!("source-repository = {}\n", q(&t.source_repository));
+        s += &format!("signer-workflow = {}\n", q(&t.signer_workflow));
+        s += &format!("issuer = {}\n", q(&t.issuer));
+        if let Some(r) = &t.ref_pattern {
+            s += &format!("ref = {}\n", q(r));
+        }
+        s += &format!(
+            "criteria = {}\n",
+            list(t.criteria.iter().map(|c| c.to_string()))
+        );
+        s += &format!(
+            "who = {}\nwhen = {}\nexpires = {}\n",
+            q(&t.who),
+            t.when,
+            t.expires
+        );
+        if let Some(n) = &t.notes {
+            s += &format!("notes = {}\n", q(n));
+        }
+        section(&mut out, s);
+    }
     for e in exemptions {
         let mut s = String::from("[[exemption]]\n");
         s += &pkg_lines(&e.package);

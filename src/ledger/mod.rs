@@ -153,6 +153,8 @@ pub enum ReviewBasis {
     DeltaChain(Vec<Audit>),
     /// An exemption that had not expired at review time.
     Exemption(Exemption),
+    /// A `[[trusted]]` publisher whose identity the build's verified provenance carries.
+    TrustedPublisher(Trusted),
 }
 
 impl ReviewBasis {
@@ -178,6 +180,10 @@ impl ReviewBasis {
             ReviewBasis::Exemption(e) => format!(
                 "covered by an exemption granted by {} (expires {})",
                 e.who, e.expires
+            ),
+            ReviewBasis::TrustedPublisher(t) => format!(
+                "covered by trusted publisher {} (provenance from {}, issuer {}), trusted by {} on {} until {}",
+                t.signer_workflow, t.source_repository, t.issuer, t.who, t.when, t.expires
             ),
         }
     }
@@ -742,6 +748,65 @@ impl Ledger {
         })))
     }
 
+    /// The `[[trusted]]` entries.
+    pub fn trusted(&self) -> &[Trusted] {
+        &self.file.trusted
+    }
+
+    /// A build covered for `criterion` by a trusted publisher: an unexpired `[[trusted]]`
+    /// entry whose name matches and whose identity (source repository, signer workflow, issuer,
+    /// and ref pattern when given) equals what the build's *verified* provenance says. Never
+    /// for a revoked build. The caller passes facts only from a verified provenance.
+    pub fn trusted_publisher(
+        &self,
+        package: &PackageId,
+        digests: &Digests,
+        facts: &crate::provenance::ProvenanceFacts,
+        criterion: &CriterionName,
+        clock: &dyn Clock,
+    ) -> Option<ReviewedBuild> {
+        if self
+            .revocation(package, &digests.sha512, &digests.sha256)
+            .is_some()
+        {
+            return None;
+        }
+        let now = clock.now();
+        let norm = |s: &str| {
+            s.trim_start_matches("https://")
+                .trim_end_matches('/')
+                .to_ascii_lowercase()
+        };
+        let signer = facts.signer.as_deref().unwrap_or("");
+        // A Fulcio SAN for GitHub Actions is https://github.com/OWNER/REPO/.github/workflows/FILE@REF.
+        let workflow = signer.split('@').next().unwrap_or(signer);
+        let t = self.file.trusted.iter().find(|t| {
+            t.ecosystem == package.ecosystem
+                && crate::policy::NamePattern::new(&t.name).matches(package.name.as_str())
+                && now < t.expires.instant()
+                && self.satisfies(&t.criteria, criterion)
+                && facts
+                    .source_repository
+                    .as_deref()
+                    .is_some_and(|r| norm(r) == norm(&t.source_repository))
+                && !workflow.is_empty()
+                && norm(workflow) == norm(&t.signer_workflow)
+                && facts.issuer.as_deref() == Some(t.issuer.as_str())
+                && t.ref_pattern.as_deref().is_none_or(|p| {
+                    facts
+                        .source_ref
+                        .as_deref()
+                        .is_some_and(|r| crate::policy::NamePattern::new(p).matches(r))
+                })
+        })?;
+        Some(ReviewedBuild {
+            package: package.clone(),
+            digests: digests.clone(),
+            criterion: criterion.clone(),
+            basis: ReviewBasis::TrustedPublisher(t.clone()),
+        })
+    }
+
     /// Certify a build: store its manifest and append an audit, atomically and under the
     /// ledger's lock (the ledger is re-read under the lock, so concurrent writers serialize).
     pub fn certify(&self, req: CertifyRequest, clock: &dyn Clock) -> Result<Audit, CertifyError> {
@@ -770,6 +835,13 @@ pub struct CertifyRequest {
 
 /// Certify into the ledger at `dir` (created if missing). See [`Ledger::certify`].
 pub fn certify(dir: &Path, req: CertifyRequest, clock: &dyn Clock) -> Result<Audit, CertifyError> {
+    certify_many(dir, vec![req], clock)?
+        .into_iter()
+        .next()
+        .ok_or(CertifyError::NoCriteria)
+}
+
+fn precheck(req: &CertifyRequest) -> Result<(), CertifyError> {
     if req.who.trim().is_empty() {
         return Err(CertifyError::NoWho);
     }
@@ -796,8 +868,80 @@ pub fn certify(dir: &Path, req: CertifyRequest, clock: &dyn Clock) -> Result<Aud
             });
         }
     }
+    Ok(())
+}
+
+/// Certify several builds in one ledger write (under one lock): every request is checked
+/// first, and either all audits are appended or none.
+pub fn certify_many(
+    dir: &Path,
+    reqs: Vec<CertifyRequest>,
+    clock: &dyn Clock,
+) -> Result<Vec<Audit>, CertifyError> {
+    for req in &reqs {
+        precheck(req)?;
+    }
     let _lock = LedgerLock::acquire(dir)?;
     let ledger = Ledger::load_inner(dir, true).map_err(CertifyError::Invalid)?;
+    let mut audits = Vec::with_capacity(reqs.len());
+    let mut manifests = Vec::with_capacity(reqs.len());
+    for req in reqs {
+        let (audit, manifest) = audit_for(&ledger, req, clock)?;
+        audits.push(audit);
+        manifests.push(manifest);
+    }
+    // The manifests first: an audit never names a manifest that is not stored.
+    for (audit, m) in audits.iter_mut().zip(&manifests) {
+        audit.manifest = store_manifest(dir, m)?;
+    }
+    let mut file = ledger.file;
+    file.audits.extend(audits.iter().cloned());
+    write_atomic(&dir.join(AUDITS_FILE), format::write(&file).as_bytes())?;
+    Ok(audits)
+}
+
+/// Append exemptions (digest-pinned, expiring) in one ledger write.
+pub fn exempt_many(dir: &Path, exemptions: Vec<Exemption>) -> Result<(), CertifyError> {
+    if exemptions.iter().any(|e| e.who.trim().is_empty()) {
+        return Err(CertifyError::NoWho);
+    }
+    let _lock = LedgerLock::acquire(dir)?;
+    let ledger = Ledger::load_inner(dir, true).map_err(CertifyError::Invalid)?;
+    for e in &exemptions {
+        for c in &e.criteria {
+            if !ledger.criteria.contains_key(c) {
+                return Err(CertifyError::UnknownCriterion {
+                    name: c.to_string(),
+                    known: ledger.known_criteria(),
+                });
+            }
+        }
+    }
+    let mut file = ledger.file;
+    file.exemptions.extend(exemptions);
+    write_atomic(&dir.join(AUDITS_FILE), format::write(&file).as_bytes())?;
+    Ok(())
+}
+
+/// Append a violation (a revocation) in one ledger write.
+pub fn record_violation(dir: &Path, violation: Violation) -> Result<(), CertifyError> {
+    if violation.who.trim().is_empty() {
+        return Err(CertifyError::NoWho);
+    }
+    let _lock = LedgerLock::acquire(dir)?;
+    let ledger = Ledger::load_inner(dir, true).map_err(CertifyError::Invalid)?;
+    let mut file = ledger.file;
+    file.violations.push(violation);
+    write_atomic(&dir.join(AUDITS_FILE), format::write(&file).as_bytes())?;
+    Ok(())
+}
+
+/// The audit one request makes (its manifest digest is filled in when stored).
+fn audit_for(
+    ledger: &Ledger,
+    req: CertifyRequest,
+    clock: &dyn Clock,
+) -> Result<(Audit, ContentManifest), CertifyError> {
     for c in &req.criteria {
         if !ledger.criteria.contains_key(c) {
             return Err(CertifyError::UnknownCriterion {
@@ -860,8 +1004,15 @@ pub fn certify(dir: &Path, req: CertifyRequest, clock: &dyn Clock) -> Result<Aud
             }
         }
     };
-    // The manifest first: an audit never names a manifest that is not stored.
-    let manifest = store_manifest(dir, &req.manifest)?;
+    let manifest = canonical_manifest(&req.manifest)
+        .map(|(_, d)| d)
+        .map_err(|e| {
+            CertifyError::Store(StoreError {
+                action: "serialize manifest",
+                path: ledger.dir.clone(),
+                source: std::io::Error::other(e),
+            })
+        })?;
     let now = clock.now();
     let when = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
     let audit = Audit {
@@ -876,10 +1027,7 @@ pub fn certify(dir: &Path, req: CertifyRequest, clock: &dyn Clock) -> Result<Aud
         notes: req.notes.filter(|n| !n.trim().is_empty()),
         origin: Origin::Local { line: 0 },
     };
-    let mut file = ledger.file;
-    file.audits.push(audit.clone());
-    write_atomic(&dir.join(AUDITS_FILE), format::write(&file).as_bytes())?;
-    Ok(audit)
+    Ok((audit, req.manifest))
 }
 
 /// Compare the ledger file with its canonical form; with `write`, rewrite it (atomically,

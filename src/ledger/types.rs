@@ -418,3 +418,34 @@ pub struct Import {
     /// 1-based line of `[imports.NAME]` in `audits.toml`.
     pub line: usize,
 }
+
+/// A trusted publisher: builds of matching packages whose provenance verifies with exactly this
+/// identity are covered for `criteria` until `expires` (cargo-vet's `trusted` entries, bound to
+/// a verified Sigstore identity instead of a registry account).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trusted {
+    /// Ecosystem (`npm`).
+    pub ecosystem: Ecosystem,
+    /// Package name or glob (`*` any run of characters, `?` one).
+    pub name: String,
+    /// The source repository the provenance must name (`github.com/OWNER/REPO`).
+    pub source_repository: String,
+    /// The workflow that signed (`github.com/OWNER/REPO/.github/workflows/FILE`).
+    pub signer_workflow: String,
+    /// The OIDC issuer of the signing certificate.
+    pub issuer: String,
+    /// A glob the built git ref must match (`refs/tags/v*`), if any.
+    pub ref_pattern: Option<String>,
+    /// Criteria granted.
+    pub criteria: BTreeSet<CriterionName>,
+    /// Who decided to trust it.
+    pub who: String,
+    /// When.
+    pub when: When,
+    /// No longer covers from this moment on.
+    pub expires: When,
+    /// Why.
+    pub notes: Option<String>,
+    /// 1-based line in `audits.toml`.
+    pub line: usize,
+}

@@ -334,6 +334,7 @@ pub fn verify_npm_attestations(
         source_ref: cert.and_then(|c| c.source_repository_ref.clone()),
         source_commit: cert.and_then(|c| c.source_repository_digest.clone()),
         signer: cert.and_then(|c| c.identity.clone()),
+        issuer: cert.and_then(|c| c.issuer.clone()),
         verified_by: format!("{} + npm registry key {keyid}", verified.trust_root()),
         signing_time: verified.signing_time(),
         subjects: subject_facts(&statement),

@@ -53,15 +53,31 @@ pub fn latest(pkg: &PackageIndex) -> Option<&str> {
         .map(|(_, s)| *s)
 }
 
+/// The dist-tags served: upstream's tags as recorded at admission, for versions still
+/// admitted (so a platform build never becomes `latest` by being the highest version). An index
+/// written before tags were recorded gets `latest` = [`latest`].
+pub fn dist_tags(pkg: &PackageIndex) -> Map<String, Value> {
+    match &pkg.tags {
+        Some(tags) => tags
+            .iter()
+            .filter(|(_, v)| pkg.versions.contains_key(*v))
+            .map(|(t, v)| (t.clone(), json!(v)))
+            .collect(),
+        None => latest(pkg)
+            .map(|l| ("latest".to_string(), json!(l)))
+            .into_iter()
+            .collect(),
+    }
+}
+
 /// Resolve a version or dist-tag to an admitted version.
 pub fn resolve<'a>(pkg: &'a PackageIndex, version_or_tag: &str) -> Option<&'a str> {
     if let Some((k, _)) = pkg.versions.get_key_value(version_or_tag) {
         return Some(k.as_str());
     }
-    if version_or_tag == "latest" {
-        return latest(pkg);
-    }
-    None
+    let tags = dist_tags(pkg);
+    let v = tags.get(version_or_tag)?.as_str()?;
+    pkg.versions.get_key_value(v).map(|(k, _)| k.as_str())
 }
 
 /// The tarball URL of a version, under `base` (no trailing slash).
@@ -137,10 +153,7 @@ pub fn packument(base: &str, name: &str, pkg: &PackageIndex, abbreviated: bool) 
         created = Some(created.map_or(t, |c| c.min(t)));
         modified = Some(modified.map_or(v.admitted_at, |m| m.max(v.admitted_at)));
     }
-    let mut tags = Map::new();
-    if let Some(l) = latest(pkg) {
-        tags.insert("latest".into(), json!(l));
-    }
+    let tags = dist_tags(pkg);
     let modified = modified.map(|m| m.to_string());
     if abbreviated {
         json!({
@@ -202,6 +215,29 @@ mod tests {
         for (versions, want) in table {
             assert_eq!(latest(&pkg(versions)), *want, "{versions:?}");
         }
+    }
+
+    #[test]
+    fn platform_build_never_becomes_latest() {
+        let mut p = pkg(&["0.171.0", "0.171.0-linux-x64"]);
+        p.tags = Some([("latest".to_string(), "0.171.0".to_string())].into());
+        assert_eq!(resolve(&p, "latest"), Some("0.171.0"));
+        // Only the platform build admitted: upstream's latest names no admitted version.
+        let mut only = pkg(&["0.171.0-linux-x64"]);
+        only.tags = Some([("latest".to_string(), "0.171.0".to_string())].into());
+        assert_eq!(resolve(&only, "latest"), None);
+        assert!(dist_tags(&only).is_empty());
+        // A build upstream tagged otherwise keeps its tag, even when it is not the highest.
+        let mut next = pkg(&["1.0.0", "2.0.0-rc.1"]);
+        next.tags = Some(
+            [
+                ("latest".into(), "1.0.0".into()),
+                ("next".into(), "2.0.0-rc.1".into()),
+            ]
+            .into(),
+        );
+        assert_eq!(resolve(&next, "next"), Some("2.0.0-rc.1"));
+        assert_eq!(resolve(&next, "latest"), Some("1.0.0"));
     }
 
     #[test]

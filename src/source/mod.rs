@@ -58,6 +58,11 @@ pub struct FetchOptions {
     pub stall_timeout: Duration,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// A packument fetched less than this long ago is read from the cache instead of the
+    /// registry, as npm does within the registry's `max-age` (300 s on the public registry).
+    /// Safe because nothing trusts the packument alone: the tarball is verified against it and
+    /// the review binds to the bytes. Zero: always fetch.
+    pub packument_max_age: Duration,
     /// PEM files of extra CA certificates to trust (in addition to the bundled Mozilla roots),
     /// e.g. a corporate TLS proxy's CA (npm's `NODE_EXTRA_CA_CERTS`).
     pub extra_ca_files: Vec<PathBuf>,
@@ -78,6 +83,7 @@ impl Default for FetchOptions {
             connect_timeout: Duration::from_secs(10),
             stall_timeout: Duration::from_secs(30),
             progress: false,
+            packument_max_age: Duration::ZERO,
             extra_ca_files: Vec::new(),
         }
     }
@@ -136,7 +142,11 @@ pub fn fetch(spec: &ArtifactSpec, opts: &FetchOptions) -> Result<Fetched, FetchE
         ArtifactSpec::Npm { name, selector } => {
             let rt = runtime()?;
             let http = Http::new(opts)?;
-            rt.block_on(fetch_npm(&http, name, selector, opts))
+            rt.block_on(within_deadline(
+                &format!("{name}@{selector}"),
+                opts,
+                fetch_npm(&http, name, selector, opts),
+            ))
         }
     }
 }
@@ -145,7 +155,97 @@ pub fn fetch(spec: &ArtifactSpec, opts: &FetchOptions) -> Result<Fetched, FetchE
 pub fn fetch_packument(name: &PackageName, opts: &FetchOptions) -> Result<Packument, FetchError> {
     let rt = runtime()?;
     let http = Http::new(opts)?;
-    rt.block_on(packument(&http, name, opts))
+    rt.block_on(within_deadline(
+        &format!("packument of {name}"),
+        opts,
+        packument(&http, name, opts),
+    ))
+}
+
+/// One fetch, cut off at [`FetchOptions::deadline`] (a network failure: exit 2).
+async fn within_deadline<T>(
+    what: &str,
+    opts: &FetchOptions,
+    fut: impl std::future::Future<Output = Result<T, FetchError>>,
+) -> Result<T, FetchError> {
+    match tokio::time::timeout(opts.deadline, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(FetchError::Network {
+            url: what.to_string(),
+            attempts: 1,
+            detail: format!("not complete within the deadline of {:?}", opts.deadline),
+        }),
+    }
+}
+
+/// Fetch several packuments at once, at most `concurrency` in flight (one connection pool);
+/// results in the order of `names`. `Err` only when no fetch could start.
+pub fn fetch_packuments(
+    names: &[PackageName],
+    opts: &FetchOptions,
+    concurrency: usize,
+) -> Result<Vec<Result<Packument, FetchError>>, FetchError> {
+    use futures_util::StreamExt as _;
+    let rt = runtime()?;
+    let http = Http::new(opts)?;
+    rt.block_on(async {
+        let mut results: Vec<(usize, Result<Packument, FetchError>)> =
+            futures_util::stream::iter(names.iter().enumerate())
+                .map(|(i, name)| {
+                    let http = &http;
+                    async move {
+                        let what = format!("packument of {name}");
+                        (
+                            i,
+                            within_deadline(&what, opts, packument(http, name, opts)).await,
+                        )
+                    }
+                })
+                .buffer_unordered(concurrency.max(1))
+                .collect()
+                .await;
+        results.sort_by_key(|(i, _)| *i);
+        Ok(results.into_iter().map(|(_, r)| r).collect())
+    })
+}
+
+/// Fetch (or find in the cache) the tarballs of versions already resolved from a packument,
+/// each verified against that packument's integrity, at most `concurrency` at once; results in
+/// the order of `metas`. The packument is not fetched again.
+pub fn fetch_resolved(
+    metas: &[NpmVersionMeta],
+    opts: &FetchOptions,
+    concurrency: usize,
+) -> Result<Vec<Result<Fetched, FetchError>>, FetchError> {
+    use futures_util::StreamExt as _;
+    let quiet = FetchOptions {
+        progress: false,
+        ..opts.clone()
+    };
+    let rt = runtime()?;
+    let http = Http::new(&quiet)?;
+    rt.block_on(async {
+        let mut results: Vec<(usize, Result<Fetched, FetchError>)> =
+            futures_util::stream::iter(metas.iter().enumerate())
+                .map(|(i, meta)| {
+                    let (http, quiet) = (&http, &quiet);
+                    async move {
+                        let what = format!("{}@{}", meta.name, meta.version);
+                        let r = within_deadline(
+                            &what,
+                            quiet,
+                            fetch_meta(http, meta.clone(), &what, quiet),
+                        )
+                        .await;
+                        (i, r)
+                    }
+                })
+                .buffer_unordered(concurrency.max(1))
+                .collect()
+                .await;
+        results.sort_by_key(|(i, _)| *i);
+        Ok(results.into_iter().map(|(_, r)| r).collect())
+    })
 }
 
 async fn packument(
@@ -158,6 +258,12 @@ async fn packument(
         opts.registry.trim_end_matches('/'),
         name.url_segment()
     );
+    let cached = packument_cache_path(opts, &url);
+    if let Some(bytes) = fresh_cached_packument(opts, &cached)
+        && let Ok(p) = Packument::parse(name, &url, &bytes)
+    {
+        return Ok(p);
+    }
     let mut body = Vec::new();
     // The full document (not the abbreviated "corgi" form), since vetted needs `time`.
     http.get(
@@ -174,7 +280,35 @@ async fn packument(
         },
         e => e,
     })?;
-    Packument::parse(name, &url, &body)
+    let parsed = Packument::parse(name, &url, &body)?;
+    if !opts.packument_max_age.is_zero()
+        && let Some(dir) = cached.parent()
+        && std::fs::create_dir_all(dir).is_ok()
+        && let Err(e) = crate::atomic::write(&cached, &body)
+    {
+        tracing::warn!("cannot cache {url} at {}: {e}", cached.display());
+    }
+    Ok(parsed)
+}
+
+fn packument_cache_path(opts: &FetchOptions, url: &str) -> PathBuf {
+    opts.cache_dir.join("packuments").join(format!(
+        "{}.json",
+        crate::digest::sha256(url.as_bytes()).hex()
+    ))
+}
+
+/// The cached packument's bytes when it is younger than `packument_max_age`.
+fn fresh_cached_packument(opts: &FetchOptions, path: &Path) -> Option<Vec<u8>> {
+    if opts.packument_max_age.is_zero() {
+        return None;
+    }
+    let meta = std::fs::metadata(path).ok()?;
+    let age = meta.modified().ok()?.elapsed().ok()?;
+    if age >= opts.packument_max_age || meta.len() > opts.limits.metadata_bytes {
+        return None;
+    }
+    std::fs::read(path).ok()
 }
 
 fn fetch_path(path: &Path, opts: &FetchOptions) -> Result<Fetched, FetchError> {
@@ -295,11 +429,21 @@ async fn fetch_npm(
     opts: &FetchOptions,
 ) -> Result<Fetched, FetchError> {
     let doc = packument(http, name, opts).await?;
-    let mut meta = doc.resolve(selector)?.clone();
-    let expected = npm_expected_digest(&doc.url, &meta, opts)?;
+    let meta = doc.resolve(selector)?.clone();
+    fetch_meta(http, meta, &doc.url, opts).await
+}
+
+/// The tarball (and attestations) of one resolved version; `source` names the packument.
+async fn fetch_meta(
+    http: &Http<'_>,
+    mut meta: NpmVersionMeta,
+    source: &str,
+    opts: &FetchOptions,
+) -> Result<Fetched, FetchError> {
+    let expected = npm_expected_digest(source, &meta, opts)?;
     if meta.tarball_url.is_empty() {
         return Err(FetchError::Metadata {
-            url: doc.url.clone(),
+            url: source.to_string(),
             detail: format!("version {} has no dist.tarball", meta.version),
         });
     }
@@ -307,7 +451,7 @@ async fn fetch_npm(
     // host, file://, ...) is a fault of this release's metadata, not a usage error.
     if let Err(e) = http::check_url(&meta.tarball_url, opts.allow_insecure_http) {
         return Err(FetchError::Metadata {
-            url: doc.url.clone(),
+            url: source.to_string(),
             detail: format!(
                 "version {} has dist.tarball {:?}, expected an https URL ({e})",
                 meta.version, meta.tarball_url
@@ -323,7 +467,14 @@ async fn fetch_npm(
         }
     };
     if let Some(url) = meta.attestations_url.clone() {
-        meta.attestations_path = Some(fetch_attestations(http, &url, &path, opts).await?);
+        // Attestations kept beside a cached tarball are reused: they are verified against the
+        // tarball's digest and the trust roots every time, so a kept copy proves as much.
+        let kept = attestations_path(&path);
+        meta.attestations_path = Some(if from_cache && kept.is_file() {
+            kept
+        } else {
+            fetch_attestations(http, &url, &path, opts).await?
+        });
     }
     Ok(Fetched {
         path,
@@ -372,6 +523,12 @@ pub(crate) fn npm_expected_digest(
     })
 }
 
+fn attestations_path(blob: &Path) -> PathBuf {
+    let mut name = blob.file_name().unwrap_or_default().to_os_string();
+    name.push(".attestations.json");
+    blob.with_file_name(name)
+}
+
 /// Fetch `dist.attestations.url` and keep it next to the tarball (`<blob>.attestations.json`).
 async fn fetch_attestations(
     http: &Http<'_>,
@@ -379,9 +536,7 @@ async fn fetch_attestations(
     blob: &Path,
     opts: &FetchOptions,
 ) -> Result<PathBuf, FetchError> {
-    let mut name = blob.file_name().unwrap_or_default().to_os_string();
-    name.push(".attestations.json");
-    let dest = blob.with_file_name(name);
+    let dest = attestations_path(blob);
     let dir = blob.parent().unwrap_or(Path::new("."));
     let mut body = Vec::new();
     http.get(

@@ -3,7 +3,7 @@ use super::error::FetchError;
 use super::spec::{PackageName, Version, VersionSelector};
 use crate::digest::Digest;
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 #[derive(Deserialize)]
@@ -11,8 +11,10 @@ struct WirePackument {
     name: Option<String>,
     #[serde(rename = "dist-tags", default)]
     dist_tags: BTreeMap<String, serde_json::Value>,
+    /// Each version is parsed on its own: one version's odd metadata (`"dependencies": []`)
+    /// must not make the others unusable.
     #[serde(default)]
-    versions: BTreeMap<String, WireVersion>,
+    versions: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
     time: BTreeMap<String, serde_json::Value>,
 }
@@ -20,10 +22,6 @@ struct WirePackument {
 #[derive(Deserialize)]
 struct WireVersion {
     dist: Option<WireDist>,
-    #[serde(default)]
-    dependencies: Option<BTreeMap<String, serde_json::Value>>,
-    #[serde(default, rename = "optionalDependencies")]
-    optional_dependencies: Option<BTreeMap<String, serde_json::Value>>,
     /// Everything else the registry said about the version (only whitelisted keys are kept).
     #[serde(flatten)]
     rest: BTreeMap<String, serde_json::Value>,
@@ -88,6 +86,14 @@ pub struct NpmVersionMeta {
     pub dependencies: BTreeMap<String, String>,
     /// `optionalDependencies`: name -> range.
     pub optional_dependencies: BTreeMap<String, String>,
+    /// `peerDependencies`: name -> range.
+    pub peer_dependencies: BTreeMap<String, String>,
+    /// Peers marked optional in `peerDependenciesMeta` (npm 7+ does not install them).
+    pub optional_peers: BTreeSet<String>,
+    /// `bundleDependencies` (or `bundledDependencies`): shipped inside the tarball, never fetched.
+    pub bundled: BTreeSet<String>,
+    /// Whether the version is deprecated (npm-pick-manifest prefers versions that are not).
+    pub deprecated: bool,
     /// `dist.attestations.url`, when the registry lists attestations.
     pub attestations_url: Option<String>,
     /// Where the fetched attestations were stored (set by `fetch`).
@@ -105,45 +111,82 @@ pub struct Packument {
     pub dist_tags: BTreeMap<String, String>,
     /// Every version's facts.
     pub versions: BTreeMap<String, NpmVersionMeta>,
+    /// Versions whose metadata could not be understood: version -> why. They are never
+    /// admitted; they matter only when a closure would pick one.
+    pub broken: BTreeMap<String, String>,
     /// The URL it was fetched from.
     pub url: String,
 }
 
-fn string_map(m: Option<BTreeMap<String, serde_json::Value>>) -> BTreeMap<String, String> {
-    m.unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
-        .collect()
+/// A dependency map (`dependencies`, `optionalDependencies`, `peerDependencies`): an object of
+/// name -> range strings, or absent. Anything else is broken metadata for this version.
+fn dependency_map(
+    rest: &BTreeMap<String, serde_json::Value>,
+    key: &str,
+) -> Result<BTreeMap<String, String>, String> {
+    match rest.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(BTreeMap::new()),
+        Some(serde_json::Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| match v.as_str() {
+                Some(r) => Ok((k.clone(), r.to_string())),
+                None => Err(format!("{key}.{k} is {v}, expected a range string")),
+            })
+            .collect(),
+        Some(other) => Err(format!("{key} is {}, expected an object", json_kind(other))),
+    }
 }
 
-fn dependencies_of(w: &WireVersion) -> Vec<(&'static str, serde_json::Value)> {
-    let mut out = Vec::new();
-    if let Some(d) = &w.dependencies {
-        out.push(("dependencies", serde_json::to_value(d).unwrap_or_default()));
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
-    if let Some(d) = &w.optional_dependencies {
-        out.push((
-            "optionalDependencies",
-            serde_json::to_value(d).unwrap_or_default(),
-        ));
+}
+
+/// `bundleDependencies` / `bundledDependencies`: a list of names, or `true` for every
+/// dependency (npm-packlist's rule).
+fn bundled_of(
+    rest: &BTreeMap<String, serde_json::Value>,
+    deps: &BTreeMap<String, String>,
+) -> Result<BTreeSet<String>, String> {
+    let value = rest
+        .get("bundleDependencies")
+        .or_else(|| rest.get("bundledDependencies"));
+    match value {
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => {
+            Ok(BTreeSet::new())
+        }
+        Some(serde_json::Value::Bool(true)) => Ok(deps.keys().cloned().collect()),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("bundleDependencies lists {i}, expected names"))
+            })
+            .collect(),
+        Some(other) => Err(format!(
+            "bundleDependencies is {}, expected a list of names",
+            json_kind(other)
+        )),
     }
-    out
 }
 
 fn install_metadata(
     version: &str,
     name: &PackageName,
     rest: &BTreeMap<String, serde_json::Value>,
-    deps: &[(&'static str, serde_json::Value)],
 ) -> serde_json::Value {
     let mut doc = serde_json::Map::new();
     for key in INSTALL_METADATA_KEYS {
         if let Some(v) = rest.get(*key) {
             doc.insert((*key).to_string(), v.clone());
         }
-    }
-    for (k, v) in deps {
-        doc.insert((*k).to_string(), v.clone());
     }
     // Name and version are the ones we resolved, whatever the document claims.
     doc.insert(
@@ -155,6 +198,70 @@ fn install_metadata(
         serde_json::Value::String(version.to_string()),
     );
     serde_json::Value::Object(doc)
+}
+
+/// One version document, parsed on its own.
+fn version_meta(
+    name: &PackageName,
+    v: &str,
+    version: Version,
+    doc: serde_json::Value,
+    times: &BTreeMap<String, jiff::Timestamp>,
+) -> Result<NpmVersionMeta, String> {
+    let w: WireVersion = serde_json::from_value(doc).map_err(|e| e.to_string())?;
+    let dependencies = dependency_map(&w.rest, "dependencies")?;
+    let optional_dependencies = dependency_map(&w.rest, "optionalDependencies")?;
+    let peer_dependencies = dependency_map(&w.rest, "peerDependencies")?;
+    let optional_peers = match w.rest.get("peerDependenciesMeta") {
+        Some(serde_json::Value::Object(m)) => m
+            .iter()
+            .filter(|(_, v)| v.get("optional").and_then(|o| o.as_bool()) == Some(true))
+            .map(|(k, _)| k.clone())
+            .collect(),
+        _ => BTreeSet::new(),
+    };
+    let bundled = bundled_of(&w.rest, &dependencies)?;
+    let deprecated = match w.rest.get("deprecated") {
+        Some(serde_json::Value::String(s)) => !s.is_empty(),
+        Some(serde_json::Value::Bool(b)) => *b,
+        _ => false,
+    };
+    let dist = w.dist;
+    let (integrity, integrity_error) = match dist.as_ref().and_then(|d| d.integrity.as_deref()) {
+        None => (None, None),
+        Some(s) => match Digest::parse_npm_integrity(s) {
+            Ok(d) => (Some(d), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+    };
+    let shasum = dist
+        .as_ref()
+        .and_then(|d| d.shasum.as_deref())
+        .and_then(|s| Digest::from_hex(crate::digest::Algorithm::Sha1, s).ok());
+    Ok(NpmVersionMeta {
+        name: name.clone(),
+        version,
+        integrity,
+        integrity_error,
+        shasum,
+        tarball_url: dist
+            .as_ref()
+            .and_then(|d| d.tarball.clone())
+            .unwrap_or_default(),
+        publish_time: times.get(v).copied(),
+        dependencies,
+        optional_dependencies,
+        peer_dependencies,
+        optional_peers,
+        bundled,
+        deprecated,
+        attestations_url: dist
+            .as_ref()
+            .and_then(|d| d.attestations.as_ref())
+            .and_then(|a| a.url.clone()),
+        attestations_path: None,
+        install_metadata: install_metadata(v, name, &w.rest),
+    })
 }
 
 impl Packument {
@@ -179,46 +286,20 @@ impl Packument {
             .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.parse().ok()?)))
             .collect();
         let mut versions = BTreeMap::new();
-        for (v, w) in wire.versions {
+        let mut broken = BTreeMap::new();
+        for (v, doc) in wire.versions {
             // Versions that are not valid semver are skipped, not trusted.
             let Ok(version) = v.parse::<Version>() else {
                 continue;
             };
-            let deps_for_meta = dependencies_of(&w);
-            let dist = w.dist;
-            let (integrity, integrity_error) =
-                match dist.as_ref().and_then(|d| d.integrity.as_deref()) {
-                    None => (None, None),
-                    Some(s) => match Digest::parse_npm_integrity(s) {
-                        Ok(d) => (Some(d), None),
-                        Err(e) => (None, Some(e.to_string())),
-                    },
-                };
-            let shasum = dist
-                .as_ref()
-                .and_then(|d| d.shasum.as_deref())
-                .and_then(|s| Digest::from_hex(crate::digest::Algorithm::Sha1, s).ok());
-            let meta = NpmVersionMeta {
-                name: name.clone(),
-                version,
-                integrity,
-                integrity_error,
-                shasum,
-                tarball_url: dist
-                    .as_ref()
-                    .and_then(|d| d.tarball.clone())
-                    .unwrap_or_default(),
-                publish_time: times.get(&v).copied(),
-                dependencies: string_map(w.dependencies),
-                optional_dependencies: string_map(w.optional_dependencies),
-                attestations_url: dist
-                    .as_ref()
-                    .and_then(|d| d.attestations.as_ref())
-                    .and_then(|a| a.url.clone()),
-                attestations_path: None,
-                install_metadata: install_metadata(&v, name, &w.rest, &deps_for_meta),
-            };
-            versions.insert(v, meta);
+            match version_meta(name, &v, version, doc, &times) {
+                Ok(meta) => {
+                    versions.insert(v, meta);
+                }
+                Err(why) => {
+                    broken.insert(v, why);
+                }
+            }
         }
         Ok(Packument {
             name: name.clone(),
@@ -228,6 +309,7 @@ impl Packument {
                 .filter_map(|(k, v)| Some((k, v.as_str()?.to_string())))
                 .collect(),
             versions,
+            broken,
             url: url.to_string(),
         })
     }
@@ -242,6 +324,12 @@ impl Packument {
                 })?
             }
         };
+        if let Some(why) = self.broken.get(version) {
+            return Err(FetchError::Metadata {
+                url: self.url.clone(),
+                detail: format!("version {version}: {why}"),
+            });
+        }
         self.versions
             .get(version)
             .ok_or_else(|| FetchError::NotFound {
@@ -272,5 +360,24 @@ mod tests {
         assert!(m.attestations_url.is_none());
         assert!(p.resolve(&VersionSelector::Tag("next".into())).is_err());
         assert!(Packument::parse(&"other".parse().unwrap(), "u", json).is_err());
+    }
+
+    #[test]
+    fn odd_metadata_of_one_version_breaks_only_that_version() {
+        let name: PackageName = "mime".parse().unwrap();
+        let json = br#"{"name":"mime","dist-tags":{"latest":"1.1.0"},
+            "versions":{"1.0.0":{"dependencies":[],"dist":{"tarball":"https://r/a.tgz"}},
+                        "1.0.1":{"dependencies":{"a":1},"dist":{"tarball":"https://r/b.tgz"}},
+                        "1.1.0":{"peerDependencies":{"p":"^2"},"peerDependenciesMeta":{"p":{"optional":true}},
+                                 "bundleDependencies":["b"],"dependencies":{"b":"1"},
+                                 "dist":{"tarball":"https://r/c.tgz"}}}}"#;
+        let p = Packument::parse(&name, "u", json).unwrap();
+        assert_eq!(p.versions.keys().collect::<Vec<_>>(), ["1.1.0"]);
+        assert!(p.broken["1.0.0"].contains("an array"), "{:?}", p.broken);
+        assert!(p.broken["1.0.1"].contains("expected a range string"));
+        let m = &p.versions["1.1.0"];
+        assert!(m.optional_peers.contains("p") && m.bundled.contains("b"));
+        let e = p.resolve(&VersionSelector::Version("1.0.0".parse().unwrap()));
+        assert!(matches!(e, Err(FetchError::Metadata { .. })));
     }
 }

@@ -36,6 +36,21 @@ pub struct Index {
     pub generation: u64,
     /// Package name -> admitted versions.
     pub packages: BTreeMap<String, PackageIndex>,
+    /// Package name -> version -> a version withdrawn after admission (revoked in the ledger).
+    /// Its blob and record are kept for forensics; nothing serves it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub withdrawn: BTreeMap<String, BTreeMap<String, Withdrawn>>,
+}
+
+/// A version taken out of the served index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Withdrawn {
+    /// The index entry it had.
+    pub entry: IndexedVersion,
+    /// When it was withdrawn.
+    pub withdrawn_at: jiff::Timestamp,
+    /// Why (the violation's notes, or the text given to `vetted revoke`).
+    pub why: String,
 }
 
 /// The admitted versions of one package.
@@ -43,6 +58,11 @@ pub struct Index {
 pub struct PackageIndex {
     /// Version -> entry.
     pub versions: BTreeMap<String, IndexedVersion>,
+    /// Dist-tag -> version: the tags upstream had for the versions admitted, as they were when
+    /// each was admitted (a tag names a version only if upstream's tag named it). `None` in an
+    /// index written before tags were recorded: then `latest` is the highest release admitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// One admitted version: what the registry protocol needs, and where the evidence is.
@@ -230,6 +250,16 @@ impl Store {
         let mut index = self.index()?;
         index.generation += 1;
         for a in admissions {
+            let pkg = index.packages.entry(a.name().to_string()).or_default();
+            let tags = pkg.tags.get_or_insert_with(BTreeMap::new);
+            for t in a.dist_tags() {
+                tags.insert(t.clone(), a.version().to_string());
+            }
+            // Admitted again after a withdrawal: it is served again (the ledger allowed it).
+            if let Some(w) = index.withdrawn.get_mut(a.name()) {
+                w.remove(a.version());
+            }
+            index.withdrawn.retain(|_, v| !v.is_empty());
             index
                 .packages
                 .entry(a.name().to_string())
@@ -246,13 +276,61 @@ impl Store {
                     },
                 );
         }
-        let bytes = serde_json::to_vec_pretty(&index).map_err(|e| StoreError::Io {
+        self.write_index(&index)?;
+        Ok(index)
+    }
+
+    fn write_index(&self, index: &Index) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec_pretty(index).map_err(|e| StoreError::Io {
             path: "index.json".into(),
             source: std::io::Error::other(e),
         })?;
         let path = self.path("index.json");
-        crate::atomic::write(&path, &bytes).map_err(io_err(&path))?;
-        Ok(index)
+        crate::atomic::write(&path, &bytes).map_err(io_err(&path))
+    }
+
+    /// Whether `root` holds a store: a directory with an `index.json` that parses, or an empty
+    /// directory (a store nothing was admitted into yet is refused too: `serve` of a path that
+    /// is not a store is a configuration error, not an empty registry).
+    pub fn check_is_store(&self) -> Result<(), StoreError> {
+        let bad = |reason: &str| StoreError::BadLocation {
+            location: self.root.display().to_string(),
+            reason: reason.to_string(),
+        };
+        match std::fs::metadata(&self.root) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(bad("no such directory"));
+            }
+            Err(e) => return Err(io_err(&self.root)(e)),
+            Ok(m) if !m.is_dir() => return Err(bad("not a directory")),
+            Ok(_) => {}
+        }
+        if !self.path("index.json").is_file() {
+            return Err(bad(
+                "not a vetted store (no index.json; `vetted admit --store DIR` creates one)",
+            ));
+        }
+        self.index().map(|_| ())
+    }
+
+    /// Withdraw versions from the served index, in one atomic index write: each named version
+    /// moves to `withdrawn` (blob and record stay, for forensics). Versions not in the index
+    /// are skipped. Returns the versions withdrawn now.
+    pub fn withdraw(
+        &self,
+        targets: &[(String, String)],
+        why: &str,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let _lock =
+            crate::atomic::Lock::acquire(&self.path(".lock")).map_err(io_err(&self.root))?;
+        let mut index = self.index()?;
+        let done = withdraw_in(&mut index, targets, why, now);
+        if !done.is_empty() {
+            index.generation += 1;
+            self.write_index(&index)?;
+        }
+        Ok(done)
     }
 
     /// Check the whole store: the index parses and every blob it names exists and matches.
@@ -268,6 +346,41 @@ impl Store {
         }
         Ok(n)
     }
+}
+
+/// Move `targets` (name, version) from `packages` to `withdrawn` in `index`; a dist-tag that
+/// named a withdrawn version is dropped. Returns what moved.
+pub fn withdraw_in(
+    index: &mut Index,
+    targets: &[(String, String)],
+    why: &str,
+    now: jiff::Timestamp,
+) -> Vec<(String, String)> {
+    let mut done = Vec::new();
+    for (name, version) in targets {
+        let Some(pkg) = index.packages.get_mut(name) else {
+            continue;
+        };
+        let Some(entry) = pkg.versions.remove(version) else {
+            continue;
+        };
+        if let Some(tags) = pkg.tags.as_mut() {
+            tags.retain(|_, v| v != version);
+        }
+        if pkg.versions.is_empty() {
+            index.packages.remove(name);
+        }
+        index.withdrawn.entry(name.clone()).or_default().insert(
+            version.clone(),
+            Withdrawn {
+                entry,
+                withdrawn_at: now,
+                why: why.to_string(),
+            },
+        );
+        done.push((name.clone(), version.clone()));
+    }
+    done
 }
 
 /// Parse index bytes read from `label` (a path or an object key), checking the format version.

@@ -271,6 +271,9 @@ impl Workspace {
                 &cache.display().to_string(),
                 "--retries",
                 "0",
+                // The tests republish packages between runs: never reuse a cached packument.
+                "--packument-max-age",
+                "0",
             ])
             .args(["--ledger", &self.path("ledger").display().to_string()])
             .env("NO_COLOR", "1")
