@@ -298,6 +298,8 @@ fn vetted(reg: &Registry, cache: &Path, args: &[&str]) -> Run {
         .arg(format!("http://127.0.0.1:{}", reg.server.port))
         .arg("--cache-dir")
         .arg(cache)
+        // These tests look at what the tarball cache holds: no packument cache beside it.
+        .args(["--packument-max-age", "0"])
         .env_remove("npm_config_registry")
         .output()
         .unwrap();

@@ -574,7 +574,10 @@ fn revoked_version_is_withdrawn_from_running_serve() {
     let (_, _, body, _) = serve_support::http_get(&server.base, "/lib", &[]);
     let doc = serve_support::json_of(&body);
     assert!(doc["versions"].get("1.1.0").is_none(), "{doc}");
-    assert!(doc["dist-tags"].get("latest").is_none(), "{doc}");
+    assert_eq!(
+        doc["dist-tags"]["latest"], "1.0.0",
+        "the highest admitted release stands in"
+    );
     assert!(blob.exists(), "the blob is kept for forensics");
     let index = vetted::store::Store::open(&ws.path("store"))
         .index()

@@ -58,16 +58,38 @@ pub fn latest(pkg: &PackageIndex) -> Option<&str> {
 /// written before tags were recorded gets `latest` = [`latest`].
 pub fn dist_tags(pkg: &PackageIndex) -> Map<String, Value> {
     match &pkg.tags {
-        Some(tags) => tags
-            .iter()
-            .filter(|(_, v)| pkg.versions.contains_key(*v))
-            .map(|(t, v)| (t.clone(), json!(v)))
-            .collect(),
+        Some(tags) => {
+            let mut out: Map<String, Value> = tags
+                .iter()
+                .filter(|(_, v)| pkg.versions.contains_key(*v))
+                .map(|(t, v)| (t.clone(), json!(v)))
+                .collect();
+            // npm needs `latest` to install a bare name. When upstream's `latest` was never an
+            // admitted version (an older release was admitted, or it was withdrawn), the
+            // highest admitted *release* stands in; a prerelease (a platform build such as
+            // `0.171.0-linux-x64`) never does.
+            if !out.contains_key("latest")
+                && let Some(v) = highest_release(pkg)
+            {
+                out.insert("latest".into(), json!(v));
+            }
+            out
+        }
         None => latest(pkg)
             .map(|l| ("latest".to_string(), json!(l)))
             .into_iter()
             .collect(),
     }
+}
+
+fn highest_release(pkg: &PackageIndex) -> Option<&str> {
+    let is_pre = |v: &str| v.split('+').next().unwrap_or(v).contains('-');
+    pkg.versions
+        .keys()
+        .filter(|v| !is_pre(v))
+        .filter_map(|v| Version::new(v).ok().map(|p| (p, v.as_str())))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, s)| s)
 }
 
 /// Resolve a version or dist-tag to an admitted version.
