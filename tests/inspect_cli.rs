@@ -72,9 +72,16 @@ fn benign_tarball_human_and_json() {
         j["entries"]["package/bin/native"]["signals"]["urls"][0],
         "wss://relay.example.net/x"
     );
-    assert_eq!(
-        j["entries"]["package/cli.js"]["signals"]["env_vars"][0],
-        "API_TOKEN"
+    // JavaScript is analysed by the parser: the env read is a behaviour, not a byte signal.
+    let behaviours = j["entries"]["package/cli.js"]["behaviours"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        behaviours
+            .iter()
+            .any(|b| b["kind"] == "env-read" && b["value"] == "API_TOKEN"),
+        "{behaviours:?}"
     );
     assert_eq!(j["entries"]["package/cli.js"]["mode"], 0o755);
     assert_eq!(
