@@ -282,7 +282,6 @@ impl Builder {
             parse_error: None,
             analysis_truncated: false,
         };
-        let mut sink = None;
         match kind {
             RawKind::Dir => {}
             RawKind::Symlink { target } => {
@@ -298,38 +297,12 @@ impl Builder {
                 entry.kind = EntryKind::Hardlink;
                 entry.link_target = Some(t);
             }
-            RawKind::File { size } => {
-                LimitExceeded::check("file size", self.limits.file_bytes, size)
-                    .map_err(|l| ArchiveRejection::limit(Some(&path), l))?;
-                LimitExceeded::check(
-                    "unpacked bytes",
-                    self.limits.unpacked_bytes,
-                    self.totals.unpacked_bytes.saturating_add(size),
-                )
-                .map_err(|l| ArchiveRejection::limit(Some(&path), l))?;
-                entry.kind = EntryKind::File;
-                entry.size = size;
-                sink = Some(FileSink {
-                    path: path.clone(),
-                    declared: size,
-                    seen: 0,
-                    limit: size.min(self.limits.file_bytes),
-                    sha: Sha256::new(),
-                    inspector: Inspector::new(),
-                    package_json: is_package_json_candidate(&path).then(Vec::new),
-                    spool_limit: self.limits.embedded_graph_bytes,
-                    spool: None,
-                    js: super::js::wants(&path).then(Vec::new),
-                    js_over: false,
-                    js_limit: self.limits.js.source_bytes,
-                });
-                self.totals.files += 1;
-                self.totals.unpacked_bytes += size;
-            }
+            // One place records a regular file (limits, sink, totals): the npm layout's.
+            RawKind::File { size } => return self.file_entry(path, size, mode).map(Some),
         }
         self.totals.entries += 1;
         self.entries.insert(path, entry);
-        Ok(sink)
+        Ok(None)
     }
 
     /// An entry under the npm layout. npm (pacote `FetcherBase#tarxOptions`, node-tar `Unpack`)
