@@ -44,7 +44,8 @@ pub struct FetchOptions {
     /// Accept npm's legacy `dist.shasum` (SHA-1) when a version has no usable
     /// `dist.integrity`. SHA-1 collisions are practical (SHAttered, 2017): off by default.
     pub allow_insecure_sha1: bool,
-    /// Longest one fetch may take in total, retries included ([`crate::limits::FETCH_DEADLINE`]).
+    /// Longest one download (a packument, a tarball, a vendor file) may take in total, retries
+    /// included ([`crate::limits::FETCH_DEADLINE`]); enforced in one place, `Http::get`.
     pub deadline: Duration,
     /// Size limits (`artifact_bytes`, `metadata_bytes`, `bundle_bytes`).
     pub limits: Limits,
@@ -142,11 +143,7 @@ pub fn fetch(spec: &ArtifactSpec, opts: &FetchOptions) -> Result<Fetched, FetchE
         ArtifactSpec::Npm { name, selector } => {
             let rt = runtime()?;
             let http = Http::new(opts)?;
-            rt.block_on(within_deadline(
-                &format!("{name}@{selector}"),
-                opts,
-                fetch_npm(&http, name, selector, opts),
-            ))
+            rt.block_on(fetch_npm(&http, name, selector, opts))
         }
     }
 }
@@ -155,27 +152,7 @@ pub fn fetch(spec: &ArtifactSpec, opts: &FetchOptions) -> Result<Fetched, FetchE
 pub fn fetch_packument(name: &PackageName, opts: &FetchOptions) -> Result<Packument, FetchError> {
     let rt = runtime()?;
     let http = Http::new(opts)?;
-    rt.block_on(within_deadline(
-        &format!("packument of {name}"),
-        opts,
-        packument(&http, name, opts),
-    ))
-}
-
-/// One fetch, cut off at [`FetchOptions::deadline`] (a network failure: exit 2).
-async fn within_deadline<T>(
-    what: &str,
-    opts: &FetchOptions,
-    fut: impl std::future::Future<Output = Result<T, FetchError>>,
-) -> Result<T, FetchError> {
-    match tokio::time::timeout(opts.deadline, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(FetchError::Network {
-            url: what.to_string(),
-            attempts: 1,
-            detail: format!("not complete within the deadline of {:?}", opts.deadline),
-        }),
-    }
+    rt.block_on(packument(&http, name, opts))
 }
 
 /// Fetch several packuments at once, at most `concurrency` in flight (one connection pool);
@@ -193,13 +170,7 @@ pub fn fetch_packuments(
             futures_util::stream::iter(names.iter().enumerate())
                 .map(|(i, name)| {
                     let http = &http;
-                    async move {
-                        let what = format!("packument of {name}");
-                        (
-                            i,
-                            within_deadline(&what, opts, packument(http, name, opts)).await,
-                        )
-                    }
+                    async move { (i, packument(http, name, opts).await) }
                 })
                 .buffer_unordered(concurrency.max(1))
                 .collect()
@@ -231,13 +202,7 @@ pub fn fetch_resolved(
                     let (http, quiet) = (&http, &quiet);
                     async move {
                         let what = format!("{}@{}", meta.name, meta.version);
-                        let r = within_deadline(
-                            &what,
-                            quiet,
-                            fetch_meta(http, meta.clone(), &what, quiet),
-                        )
-                        .await;
-                        (i, r)
+                        (i, fetch_meta(http, meta.clone(), &what, quiet).await)
                     }
                 })
                 .buffer_unordered(concurrency.max(1))
