@@ -1138,15 +1138,10 @@ pub(crate) fn write(file: &LedgerFile) -> String {
         {
             s += &format!("review = {}\n", q(&r.to_string()));
         }
-        s += &format!(
-            "criteria = {}\n",
-            list(a.criteria.iter().map(|c| c.to_string()))
-        );
+        s += &criteria_line(&a.criteria);
         s += &format!("who = {}\n", q(&a.who));
         s += &format!("when = {}\n", when_text(&a.when));
-        if let Some(n) = &a.notes {
-            s += &format!("notes = {}\n", q(n));
-        }
+        s += &notes_line(a.notes.as_deref());
         section(&mut out, s);
     }
     let mut violations: Vec<&Violation> = file.violations.iter().collect();
@@ -1168,9 +1163,7 @@ pub(crate) fn write(file: &LedgerFile) -> String {
             }
         }
         s += &format!("who = {}\nwhen = {}\n", q(&v.who), when_text(&v.when));
-        if let Some(n) = &v.notes {
-            s += &format!("notes = {}\n", q(n));
-        }
+        s += &notes_line(v.notes.as_deref());
         section(&mut out, s);
     }
     let mut exemptions: Vec<&Exemption> = file.exemptions.iter().collect();
@@ -1194,36 +1187,39 @@ pub(crate) fn write(file: &LedgerFile) -> String {
         if let Some(r) = &t.ref_pattern {
             s += &format!("ref = {}\n", q(r));
         }
-        s += &format!(
-            "criteria = {}\n",
-            list(t.criteria.iter().map(|c| c.to_string()))
-        );
+        s += &criteria_line(&t.criteria);
         s += &format!(
             "who = {}\nwhen = {}\nexpires = {}\n",
             q(&t.who),
             t.when,
             t.expires
         );
-        if let Some(n) = &t.notes {
-            s += &format!("notes = {}\n", q(n));
-        }
+        s += &notes_line(t.notes.as_deref());
         section(&mut out, s);
     }
     for e in exemptions {
         let mut s = String::from("[[exemption]]\n");
         s += &pkg_lines(&e.package);
         s += &format!("sha512 = {}\n", q(&sha512_text(&e.sha512)));
-        s += &format!(
-            "criteria = {}\n",
-            list(e.criteria.iter().map(|c| c.to_string()))
-        );
+        s += &criteria_line(&e.criteria);
         s += &format!("who = {}\nexpires = {}\n", q(&e.who), when_text(&e.expires));
-        if let Some(n) = &e.notes {
-            s += &format!("notes = {}\n", q(n));
-        }
+        s += &notes_line(e.notes.as_deref());
         section(&mut out, s);
     }
     out
+}
+
+/// The `criteria = [...]` line every entry kind writes.
+fn criteria_line<'a, C: std::fmt::Display + 'a>(c: impl IntoIterator<Item = &'a C>) -> String {
+    format!(
+        "criteria = {}\n",
+        list(c.into_iter().map(|c| c.to_string()))
+    )
+}
+
+/// The optional `notes = "..."` line every entry kind writes.
+fn notes_line(n: Option<&str>) -> String {
+    n.map(|n| format!("notes = {}\n", q(n))).unwrap_or_default()
 }
 
 fn pkg_lines(p: &PackageId) -> String {
