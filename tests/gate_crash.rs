@@ -168,7 +168,7 @@ fn kill_9_at_random_points_never_leaves_a_partial_admission() {
         let mut seed = std::env::var("VETTED_KILL_SEED")
             .ok()
             .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(0x5eed_0f_c4a5);
+            .unwrap_or(0x005e_ed0f_c4a5);
         eprintln!("kill schedule seed {seed}");
         let runs = 24;
         let mut outcomes = (0, 0);
