@@ -3,7 +3,8 @@
 //! (`rekor2-happy-path`: real Fulcio certificate, real Rekor v2 entry), with the signed
 //! attributes and certificate extensions each test varies. A well-formed token verifies; each
 //! malformed one, which the `sigstore-verify` engine alone accepts, is rejected by vetted's
-//! own check. Matched on error variants, never messages.
+//! own check. Matched on error variants, never messages. The same test TSA also timestamps a
+//! managed-key bundle logged only in a Rekor v2 dsse/0.0.2 entry (end of file).
 mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -293,6 +294,11 @@ fn token(tsa: &Tsa, real_token: &[u8], spec: &TokenSpec) -> Vec<u8> {
     });
     let sd = SignedData::from_der(&ci.content.to_der().expect("der")).expect("signed data");
     let encap: EncapsulatedContentInfo = sd.encap_content_info;
+    token_for(tsa, encap, spec)
+}
+
+/// A token over `encap` (an id-ct-TSTInfo EncapsulatedContentInfo), signed as `spec` says.
+fn token_for(tsa: &Tsa, encap: EncapsulatedContentInfo, spec: &TokenSpec) -> Vec<u8> {
     let tst_info = encap.econtent.as_ref().expect("econtent").value().to_vec();
     let mut infos = vec![signer_info(tsa, &tst_info, spec)];
     if spec.two_signers {
@@ -523,5 +529,231 @@ fn token_signed_after_the_tsa_certificate_expired_is_rejected() {
             matches!(e, SigstoreError::Timestamp(_)),
             "rejected for another reason: {e:?}"
         ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A managed-key bundle (no certificate) whose only log entry is a Rekor v2 dsse/0.0.2 entry,
+// built entirely by the test: a P-256 signing key, a DSSE envelope over an in-toto statement for
+// a.txt, a one-leaf Ed25519 Rekor v2 test log and the test TSA (with a TSTInfo of our own).
+
+const LOG_ORIGIN: &str = "log.vetted.test";
+
+struct ManagedKeyCase {
+    artifact: Vec<u8>,
+    spki: Vec<u8>,
+    roots: TrustRoots,
+    envelope_sig: Vec<u8>,
+    payload: Vec<u8>,
+    tsa: Tsa,
+    log_key: ed25519_dalek::SigningKey,
+    log_id: Vec<u8>,
+    _dir: tempfile::TempDir,
+}
+
+fn int(v: u8) -> Vec<u8> {
+    vec![0x02, 0x01, v]
+}
+
+fn managed_key_case(corpus: &Path) -> ManagedKeyCase {
+    let artifact =
+        std::fs::read(corpus.join("sigstore-conformance/bundle-verify/a.txt")).expect("artifact");
+    let key = SigningKey::from_slice(&[0x33; 32]).expect("key");
+    let spki = key
+        .verifying_key()
+        .to_public_key_der()
+        .expect("spki")
+        .into_vec();
+    let statement = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "a.txt", "digest": {"sha256": hex::encode(Sha256::digest(&artifact))}}],
+        "predicateType": "https://vetted.test/predicate/v1",
+        "predicate": {}
+    });
+    let payload = serde_json::to_vec(&statement).expect("ser");
+    let payload_type = "application/vnd.in-toto+json";
+    let mut pae = format!(
+        "DSSEv1 {} {} {} ",
+        payload_type.len(),
+        payload_type,
+        payload.len()
+    )
+    .into_bytes();
+    pae.extend_from_slice(&payload);
+    let sig: DerSignature = key.sign(&pae);
+    let tsa = Tsa::new(&LeafSpec::default());
+    let log_key = ed25519_dalek::SigningKey::from_bytes(&[0x44; 32]);
+    let mut log_spki = hex::decode("302a300506032b6570032100").expect("hex");
+    log_spki.extend_from_slice(log_key.verifying_key().as_bytes());
+    let log_id = Sha256::digest(&log_spki).to_vec();
+    let root = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": [{
+            "baseUrl": format!("https://{LOG_ORIGIN}"),
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": {
+                "rawBytes": B64.encode(&log_spki),
+                "keyDetails": "PKIX_ED25519",
+                "validFor": {"start": "2020-01-01T00:00:00Z"}
+            },
+            "logId": {"keyId": B64.encode(&log_id)}
+        }],
+        "certificateAuthorities": [],
+        "ctlogs": [],
+        "timestampAuthorities": [{
+            "subject": {"organization": "vetted", "commonName": "vetted test TSA"},
+            "uri": "https://tsa.vetted.test",
+            "certChain": {"certificates": [
+                {"rawBytes": B64.encode(&tsa.leaf_der)},
+                {"rawBytes": B64.encode(&tsa.root_der)}
+            ]},
+            "validFor": {"start": "2020-01-01T00:00:00Z"}
+        }]
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("trusted_root.json");
+    std::fs::write(&path, serde_json::to_vec(&root).expect("ser")).expect("write");
+    let roots = TrustRoots::from_arg(&path.display().to_string()).expect("root");
+    ManagedKeyCase {
+        artifact,
+        spki,
+        roots,
+        envelope_sig: sig.as_bytes().to_vec(),
+        payload,
+        tsa,
+        log_key,
+        log_id,
+        _dir: dir,
+    }
+}
+
+impl ManagedKeyCase {
+    /// The bundle, its one dsse/0.0.2 entry logging `verifier` (protojson, canonical order).
+    fn bundle(&self, verifier: &str) -> Value {
+        let body = format!(
+            r#"{{"apiVersion":"0.0.2","kind":"dsse","spec":{{"dsseV002":{{"payloadHash":{{"algorithm":"SHA2_256","digest":"{}"}},"signatures":[{{"content":"{}","verifier":{verifier}}}]}}}}}}"#,
+            B64.encode(Sha256::digest(&self.payload)),
+            B64.encode(&self.envelope_sig)
+        );
+        // A one-leaf tree: the root is the leaf hash, the audit path empty.
+        let mut h = Sha256::new();
+        h.update([0u8]);
+        h.update(body.as_bytes());
+        let root = h.finalize().to_vec();
+        let note = format!("{LOG_ORIGIN}\n1\n{}\n", B64.encode(&root));
+        let mut line = self.log_id[..4].to_vec();
+        line.extend_from_slice(&self.log_key.sign(note.as_bytes()).to_bytes());
+        let checkpoint = format!("{note}\n\u{2014} {LOG_ORIGIN} {}\n", B64.encode(line));
+        // TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime }
+        let imprint = seq(&[
+            alg(SHA256).to_der().expect("der"),
+            OctetString::new(Sha256::digest(&self.envelope_sig).to_vec())
+                .expect("o")
+                .to_der()
+                .expect("der"),
+        ]);
+        let gen_time =
+            der::asn1::GeneralizedTime::from_unix_duration(Duration::from_secs(1_748_736_000))
+                .expect("time");
+        let tst_info = seq(&[
+            int(1),
+            ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.2")
+                .to_der()
+                .expect("der"),
+            imprint,
+            int(7),
+            gen_time.to_der().expect("der"),
+        ]);
+        let encap = EncapsulatedContentInfo {
+            econtent_type: ID_CT_TST_INFO,
+            econtent: Some(Any::new(der::Tag::OctetString, tst_info).expect("any")),
+        };
+        let token = token_for(&self.tsa, encap, &TokenSpec::default());
+        serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "publicKey": {"hint": "vetted-test-key"},
+                "tlogEntries": [{
+                    "logIndex": "0",
+                    "logId": {"keyId": B64.encode(&self.log_id)},
+                    "kindVersion": {"kind": "dsse", "version": "0.0.2"},
+                    "inclusionProof": {
+                        "logIndex": "0",
+                        "rootHash": B64.encode(&root),
+                        "treeSize": "1",
+                        "hashes": [],
+                        "checkpoint": {"envelope": checkpoint}
+                    },
+                    "canonicalizedBody": B64.encode(body.as_bytes())
+                }],
+                "timestampVerificationData": {"rfc3161Timestamps": [{"signedTimestamp": B64.encode(token)}]}
+            },
+            "dsseEnvelope": {
+                "payload": B64.encode(&self.payload),
+                "payloadType": "application/vnd.in-toto+json",
+                "signatures": [{"sig": B64.encode(&self.envelope_sig), "keyid": ""}]
+            }
+        })
+    }
+
+    fn verify(&self, bundle: &Value) -> Result<VerifiedBundle, SigstoreError> {
+        let bytes = serde_json::to_vec(bundle).expect("ser");
+        let parsed = sigstore::parse_bundle(&bytes, &Limits::default())?;
+        let signer = Signer::PublicKey(sigstore_types::DerPublicKey::new(self.spki.clone()));
+        sigstore::verify(
+            &parsed,
+            ArtifactRef::Bytes(&self.artifact),
+            &signer,
+            &self.roots,
+        )
+    }
+}
+
+fn public_key_verifier(spki: &[u8]) -> String {
+    format!(
+        r#"{{"keyDetails":"PKIX_ECDSA_P256_SHA_256","publicKey":{{"rawBytes":"{}"}}}}"#,
+        B64.encode(spki)
+    )
+}
+
+#[test]
+fn managed_key_dsse_v2_entry_logging_the_key_verifies() {
+    let Some(corpus) = common::corpus("managed_key_dsse_v2") else {
+        return;
+    };
+    let c = managed_key_case(&corpus);
+    let v = c
+        .verify(&c.bundle(&public_key_verifier(&c.spki)))
+        .expect("verifies");
+    assert!(v.tlog_verified());
+    let entry = v.log_entry().expect("entry");
+    assert_eq!(entry.kind, "dsse/0.0.2");
+    assert_eq!(entry.log_index, 0);
+}
+
+#[test]
+fn managed_key_dsse_v2_entry_logging_another_key_or_a_certificate_is_rejected() {
+    let Some(corpus) = common::corpus("managed_key_dsse_v2_wrong_verifier") else {
+        return;
+    };
+    let c = managed_key_case(&corpus);
+    let other = SigningKey::from_slice(&[0x34; 32])
+        .expect("key")
+        .verifying_key()
+        .to_public_key_der()
+        .expect("spki")
+        .into_vec();
+    let cert = format!(
+        r#"{{"keyDetails":"PKIX_ECDSA_P256_SHA_256","x509Certificate":{{"rawBytes":"{}"}}}}"#,
+        B64.encode(&c.tsa.leaf_der)
+    );
+    for verifier in [public_key_verifier(&other), cert] {
+        match c.verify(&c.bundle(&verifier)) {
+            Ok(_) => panic!("verified with {verifier}"),
+            Err(e) => assert!(
+                matches!(e, SigstoreError::EntryMismatch(_)),
+                "rejected for another reason: {e:?}"
+            ),
+        }
     }
 }
