@@ -19,7 +19,7 @@ use crate::digest::Digests;
 use crate::limits::{LimitExceeded, Limits};
 use crate::sigstore::{self, ArtifactRef, IdentityPolicy, ParsedBundle, Signer};
 use crate::trust::TrustRoots;
-use crate::trust::npm_keys::{NpmKeyError, NpmRegistryKeys};
+use crate::trust::npm_keys::{KeyUsage, NpmRegistryKeys};
 use jiff::Timestamp;
 use p256::pkcs8::EncodePublicKey;
 use serde::Deserialize;
@@ -180,19 +180,9 @@ fn verify_publish(
         ));
     };
     let keyid = envelope.signature.keyid.to_string();
-    let known = keys
-        .keys()
-        .iter()
-        .find(|k| k.keyid == keyid)
-        .ok_or_else(|| NpmKeyError::UnknownKey {
-            keyid: keyid.clone(),
-            known: keys
-                .keys()
-                .iter()
-                .map(|k| k.keyid.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+    // A publish attestation needs a key listed for `npm:attestations` (not only for registry
+    // signatures); its window is checked below at the verified signing time.
+    let known = keys.key_for_usage(&keyid, KeyUsage::Attestations)?;
     let der = known
         .key
         .to_public_key_der()
@@ -225,6 +215,7 @@ fn verify_publish(
     })?;
     keys.verify(
         &keyid,
+        KeyUsage::Attestations,
         time,
         &pae(payload_type, payload),
         envelope.signature.sig.as_bytes(),

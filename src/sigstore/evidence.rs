@@ -18,24 +18,72 @@
 //!   must be the log's origin (its base URL without the scheme) and the verifying signature's
 //!   signer name must be the origin (C2SP tlog-checkpoint: "the origin line ... the key name").
 use super::SigstoreError;
+use super::rekor_v2::OwnEntry;
 use crate::trust::PinnedRoot;
-use sigstore_types::{Bundle, KindVersion, Sha256Hash};
+use sigstore_types::{Bundle, InclusionProof, KindVersion, Sha256Hash};
 use std::collections::HashSet;
 
+/// One transparency log entry as these checks see it: the engine's, or one of ours
+/// ([`super::rekor_v2`]).
+pub struct EntryView<'a> {
+    /// Position in the bundle's `tlogEntries`.
+    pub position: usize,
+    /// The log's id.
+    pub log_id: &'a [u8],
+    /// The entry's log index.
+    pub log_index: u64,
+    /// A Rekor v2 entry (version 0.0.2, not intoto).
+    pub v2: bool,
+    /// The logged body.
+    pub body: &'a [u8],
+    /// The inclusion proof.
+    pub proof: Option<&'a InclusionProof>,
+}
+
+/// The views of all of a bundle's entries: the engine's and ours, in bundle order.
+pub fn entry_views<'a>(bundle: &'a Bundle, own: &'a [OwnEntry]) -> Vec<EntryView<'a>> {
+    let own_positions: HashSet<usize> = own.iter().map(|o| o.position).collect();
+    let mut engine_positions = (0..).filter(|p| !own_positions.contains(p));
+    let mut views: Vec<EntryView<'a>> = bundle
+        .verification_material
+        .tlog_entries
+        .iter()
+        .map(|e| EntryView {
+            position: engine_positions.next().unwrap_or(usize::MAX),
+            log_id: e.log_id.key_id.as_bytes(),
+            log_index: e.log_index.get(),
+            v2: is_v2(e.kind_version),
+            body: e.canonicalized_body.as_bytes(),
+            proof: e.inclusion_proof.as_ref(),
+        })
+        .collect();
+    views.extend(own.iter().map(|o| EntryView {
+        position: o.position,
+        log_id: o.raw.log_id.key_id.as_bytes(),
+        log_index: o.raw.log_index.get(),
+        v2: true,
+        body: o.raw.canonicalized_body.as_bytes(),
+        proof: o.raw.inclusion_proof.as_ref(),
+    }));
+    views.sort_by_key(|v| v.position);
+    views
+}
+
 /// Reject duplicate log entries and duplicate RFC 3161 timestamps.
-pub fn check_duplicates(bundle: &Bundle) -> Result<(), SigstoreError> {
+pub fn check_duplicates(bundle: &Bundle, entries: &[EntryView<'_>]) -> Result<(), SigstoreError> {
     let mut seen_index = HashSet::new();
     let mut seen_body = HashSet::new();
-    for (i, e) in bundle.verification_material.tlog_entries.iter().enumerate() {
-        let key = (e.log_id.key_id.as_bytes().to_vec(), e.log_index.get());
+    for e in entries {
+        let i = e.position;
+        let key = (e.log_id.to_vec(), e.log_index);
         if !seen_index.insert(key) {
             return Err(SigstoreError::Duplicate(format!(
                 "transparency log entry {i} repeats log index {} of log {}: expected each entry once",
-                e.log_index.get(),
-                hex::encode(e.log_id.key_id.as_bytes())
+                e.log_index,
+                hex::encode(e.log_id)
             )));
         }
-        if !seen_body.insert(e.canonicalized_body.as_bytes().to_vec()) {
+        if !seen_body.insert(e.body.to_vec()) {
             return Err(SigstoreError::Duplicate(format!(
                 "transparency log entry {i} repeats the body of an earlier entry: expected each entry once"
             )));
@@ -76,13 +124,17 @@ fn inconsistent(message: String) -> SigstoreError {
 }
 
 /// Cross-check every entry's inclusion proof and checkpoint against the log it names.
-pub fn check_log_consistency(bundle: &Bundle, root: &PinnedRoot) -> Result<(), SigstoreError> {
+pub fn check_log_consistency(
+    entries: &[EntryView<'_>],
+    root: &PinnedRoot,
+) -> Result<(), SigstoreError> {
     let keyring = root
         .root
         .rekor_keys()
         .map_err(|e| SigstoreError::InvalidTrustRoot(e.to_string()))?;
-    for (i, e) in bundle.verification_material.tlog_entries.iter().enumerate() {
-        let log_id = e.log_id.key_id.as_bytes();
+    for e in entries {
+        let i = e.position;
+        let log_id = e.log_id;
         let Some(log) = root
             .root
             .tlogs
@@ -95,15 +147,15 @@ pub fn check_log_consistency(bundle: &Bundle, root: &PinnedRoot) -> Result<(), S
                 root.name
             )));
         };
-        let Some(proof) = &e.inclusion_proof else {
+        let Some(proof) = e.proof else {
             continue;
         };
-        let v2 = is_v2(e.kind_version);
-        if v2 && proof.log_index.get() != e.log_index.get() {
+        let v2 = e.v2;
+        if v2 && proof.log_index.get() != e.log_index {
             return Err(inconsistent(format!(
                 "entry {i}: inclusion proof log index {} differs from the entry's log index {}",
                 proof.log_index.get(),
-                e.log_index.get()
+                e.log_index
             )));
         }
         let Some(checkpoint) = proof.checkpoint.checkpoint() else {

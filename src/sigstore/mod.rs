@@ -17,6 +17,8 @@ use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier}
 
 pub mod evidence;
 pub mod policy;
+pub mod rekor_v2;
+pub mod tsa;
 
 pub use policy::{Claim, IdentityPolicy, PolicyMismatch, StringMatch};
 pub use sigstore_verify::{CertificateError, TimestampError, TransparencyLogError};
@@ -34,6 +36,8 @@ pub const BUNDLE_MEDIA_TYPES: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct ParsedBundle {
     bundle: Bundle,
+    /// Rekor v2 entries the engine cannot verify, taken out of `bundle` ([`rekor_v2`]).
+    own_entries: Vec<rekor_v2::OwnEntry>,
 }
 
 impl ParsedBundle {
@@ -265,6 +269,15 @@ pub enum SigstoreError {
     /// The bundle does not describe this artifact.
     #[error("artifact mismatch: {0}")]
     ArtifactMismatch(String),
+    /// An RFC 3161 token's fields outside TSTInfo are wrong ([`tsa`]).
+    #[error("timestamp token: {0}")]
+    TimestampToken(String),
+    /// A Rekor v2 entry's body is not the canonical, typed form the log writes.
+    #[error("transparency log entry format: {0}")]
+    EntryFormat(String),
+    /// A Rekor v2 entry does not describe this bundle (verifier, signature or digest).
+    #[error("transparency log entry mismatch: {0}")]
+    EntryMismatch(String),
     /// The bundle is internally inconsistent or uses something we cannot verify.
     #[error("invalid bundle: {0}")]
     InvalidBundle(String),
@@ -302,6 +315,9 @@ impl SigstoreError {
             SigstoreError::Policy(p) => p.claim,
             SigstoreError::Duplicate(_) => "duplicate-evidence",
             SigstoreError::LogConsistency(_) => "transparency-log",
+            SigstoreError::TimestampToken(_) => "timestamp",
+            SigstoreError::EntryFormat(_) => "tlog-entry-format",
+            SigstoreError::EntryMismatch(_) => "tlog-entry-mismatch",
         }
     }
 }
@@ -338,7 +354,7 @@ pub fn parse_bundle(bytes: &[u8], limits: &Limits) -> Result<ParsedBundle, Sigst
     crate::limits::LimitExceeded::check("bundle size", limits.bundle_bytes, bytes.len() as u64)?;
     let text =
         std::str::from_utf8(bytes).map_err(|_| SigstoreError::Malformed("not UTF-8".into()))?;
-    let value: serde_json::Value = serde_json::from_str(text)
+    let mut value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| SigstoreError::Malformed(format!("not JSON: {e}")))?;
     // Check the media type ourselves first, so an unknown version is reported as such rather than
     // as a parse failure.
@@ -351,15 +367,28 @@ pub fn parse_bundle(bytes: &[u8], limits: &Limits) -> Result<ParsedBundle, Sigst
             actual: media_type.to_string(),
         });
     }
-    let bundle = Bundle::from_json(text).map_err(|e| SigstoreError::Malformed(e.to_string()))?;
-    let entries = bundle.verification_material.tlog_entries.len();
+    let entries = value
+        .pointer("/verificationMaterial/tlogEntries")
+        .and_then(|e| e.as_array())
+        .map_or(0, Vec::len);
     if entries > limits.tlog_entries {
         return Err(SigstoreError::TooManyLogEntries {
             actual: entries,
             limit: limits.tlog_entries,
         });
     }
-    Ok(ParsedBundle { bundle })
+    // Entries the engine cannot verify come out before it parses the bundle.
+    let own_entries = rekor_v2::split(&mut value)?;
+    let bundle = if own_entries.is_empty() {
+        Bundle::from_json(text)
+    } else {
+        serde_json::from_value::<Bundle>(value).map_err(sigstore_types::Error::from)
+    }
+    .map_err(|e| SigstoreError::Malformed(e.to_string()))?;
+    Ok(ParsedBundle {
+        bundle,
+        own_entries,
+    })
 }
 
 /// Verify `bundle` for `artifact`, signed as `signer` says, against the root among `roots` that
@@ -393,8 +422,13 @@ pub fn verify(
             })
         })?,
     };
-    evidence::check_duplicates(b)?;
-    evidence::check_log_consistency(b, root)?;
+    let own = &bundle.own_entries;
+    let views = evidence::entry_views(b, own);
+    evidence::check_duplicates(b, &views)?;
+    evidence::check_log_consistency(&views, root)?;
+    // With only our own entries left, the engine has no log entry to check; `rekor_v2::verify`
+    // checks ours (inclusion, checkpoint, body) below. This is not a weakened check.
+    let own_only = !own.is_empty() && b.verification_material.tlog_entries.is_empty();
     let verifier = Verifier::new(&root.root)?;
     let engine_artifact = match &artifact {
         ArtifactRef::Bytes(bytes) => sigstore_types::Artifact::Blob(bytes),
@@ -423,6 +457,9 @@ pub fn verify(
             // Identity and claims are matched below, on the verified certificate, so that regular
             // expressions and GitHub claims go through one policy check.
             let mut policy = VerificationPolicy::any_identity();
+            if own_only {
+                policy = policy.skip_tlog_unsafe();
+            }
             if root.instance == Instance::GitHub {
                 // GitHub's instance has no transparency log and no CT log: its bundles carry RFC
                 // 3161 timestamps instead, which the engine still requires and verifies. This is
@@ -440,30 +477,62 @@ pub fn verify(
             identity.check(info, &sans)?;
             result
         }
-        Signer::PublicKey(key) => verifier.verify(
-            engine_artifact,
-            b,
-            &PublicKeyVerificationPolicy::new(key.clone()),
-        )?,
+        Signer::PublicKey(key) => {
+            let mut policy = PublicKeyVerificationPolicy::new(key.clone());
+            if own_only {
+                policy = policy.skip_tlog_unsafe();
+            }
+            verifier.verify(engine_artifact, b, &policy)?
+        }
     };
-    let log_entry = b
-        .verification_material
-        .tlog_entries
-        .first()
-        .map(|e| LogEntry {
-            log_index: u64::from(e.log_index),
-            log_id: hex::encode(e.log_id.key_id.as_bytes()),
-            kind: format!("{}/{}", e.kind_version.kind(), e.kind_version.version()),
-            // Only a time the log signed (Rekor v1, inside the verified SET) is a fact; Rekor v2
-            // entries have none, and an `integratedTime` there is unauthenticated input.
-            integrated_time: e.integrated_time.filter(|_| {
-                e.inclusion_promise.is_some()
-                    && !matches!(
-                        e.kind_version,
-                        sigstore_types::KindVersion::HashedRekordV002
-                    )
-            }),
-        });
+    let artifact_sha256 = match artifact_digest.algorithm() {
+        Algorithm::Sha256 => Some(artifact_digest.bytes()),
+        _ => None,
+    };
+    let signed = match (signer, result.certificate(), cert) {
+        (Signer::Certificate(_), Some(info), Some(c)) => rekor_v2::Signed {
+            certificate: Some(c.as_bytes()),
+            public_key: info.public_key.as_bytes(),
+            artifact_sha256,
+        },
+        (Signer::PublicKey(key), _, _) => rekor_v2::Signed {
+            certificate: None,
+            public_key: key.as_bytes(),
+            artifact_sha256,
+        },
+        _ => {
+            return Err(SigstoreError::InvalidBundle(
+                "verified bundle has no certificate".into(),
+            ));
+        }
+    };
+    rekor_v2::verify(own, b, &signed, root, result.verified_timestamps())?;
+    tsa::check_tokens(b, root)?;
+    let own_first = own.iter().find(|o| o.position == 0).map(|o| LogEntry {
+        log_index: o.raw.log_index.get(),
+        log_id: hex::encode(o.raw.log_id.key_id.as_bytes()),
+        kind: o.kind.name().to_string(),
+        integrated_time: None,
+    });
+    let log_entry = own_first.or_else(|| {
+        b.verification_material
+            .tlog_entries
+            .first()
+            .map(|e| LogEntry {
+                log_index: u64::from(e.log_index),
+                log_id: hex::encode(e.log_id.key_id.as_bytes()),
+                kind: format!("{}/{}", e.kind_version.kind(), e.kind_version.version()),
+                // Only a time the log signed (Rekor v1, inside the verified SET) is a fact; Rekor v2
+                // entries have none, and an `integratedTime` there is unauthenticated input.
+                integrated_time: e.integrated_time.filter(|_| {
+                    e.inclusion_promise.is_some()
+                        && !matches!(
+                            e.kind_version,
+                            sigstore_types::KindVersion::HashedRekordV002
+                        )
+                }),
+            })
+    });
     let signing_time = result
         .integrated_time()
         .or_else(|| result.verified_timestamps().iter().min().copied());
@@ -490,7 +559,8 @@ pub fn verify(
         }),
         signing_time,
         log_entry,
-        tlog_verified: result.tlog_verified(),
+        // Ours were verified above, or verification failed.
+        tlog_verified: result.tlog_verified() || own_only,
         timestamps: result.verified_timestamps().to_vec(),
         dsse_payload_type,
         dsse_payload,

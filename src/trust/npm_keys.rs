@@ -23,6 +23,33 @@ pub struct NpmKey {
     pub valid_until: Option<Timestamp>,
 }
 
+/// What a registry key signs. The npm keys target (`registry.npmjs.org/keys.json`) states a
+/// `keyUsage` per key entry, each with its own `validFor` window: a key is accepted only for a
+/// usage it is listed with, and only inside that usage's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUsage {
+    /// `npm:signatures`: the registry's ECDSA signatures in a packument's `dist.signatures`.
+    Signatures,
+    /// `npm:attestations`: the registry's publish attestation (a Sigstore bundle).
+    Attestations,
+}
+
+impl KeyUsage {
+    /// The usage as the key file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyUsage::Signatures => "npm:signatures",
+            KeyUsage::Attestations => "npm:attestations",
+        }
+    }
+}
+
+impl std::fmt::Display for KeyUsage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The key set.
 #[derive(Debug, Clone)]
 pub struct NpmRegistryKeys {
@@ -42,6 +69,16 @@ pub enum NpmKeyError {
         keyid: String,
         /// The pinned key ids.
         known: String,
+    },
+    /// The key exists but is not listed for this usage.
+    #[error("npm registry key {keyid} is not a key for {expected}: it is listed for {actual}")]
+    WrongUsage {
+        /// Key id.
+        keyid: String,
+        /// The usage the signature needs.
+        expected: KeyUsage,
+        /// The usages the key is listed with.
+        actual: String,
     },
     /// The key exists but was not valid at the time.
     #[error("npm registry key {keyid} is not valid at {time} (valid {from} to {until})")]
@@ -221,54 +258,86 @@ impl NpmRegistryKeys {
         &self.keys
     }
 
-    /// The key with this id, valid at `time`.
-    pub fn key_at(&self, keyid: &str, time: Timestamp) -> Result<&NpmKey, NpmKeyError> {
+    /// The first entry of key `keyid` listed for `usage`, whatever its window.
+    pub fn key_for_usage(&self, keyid: &str, usage: KeyUsage) -> Result<&NpmKey, NpmKeyError> {
+        let with_id: Vec<&NpmKey> = self.keys.iter().filter(|k| k.keyid == keyid).collect();
+        if with_id.is_empty() {
+            return Err(NpmKeyError::UnknownKey {
+                keyid: keyid.to_string(),
+                known: self
+                    .keys
+                    .iter()
+                    .map(|k| k.keyid.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        with_id
+            .iter()
+            .copied()
+            .find(|k| k.usage.iter().any(|u| u == usage.as_str()))
+            .ok_or_else(|| {
+                let mut actual: Vec<&str> = with_id
+                    .iter()
+                    .flat_map(|k| k.usage.iter().map(String::as_str))
+                    .collect();
+                actual.sort_unstable();
+                actual.dedup();
+                NpmKeyError::WrongUsage {
+                    keyid: keyid.to_string(),
+                    expected: usage,
+                    actual: if actual.is_empty() {
+                        "no usage".into()
+                    } else {
+                        actual.join(", ")
+                    },
+                }
+            })
+    }
+
+    /// The key with this id, listed for `usage`, valid for it at `time` (start inclusive, end
+    /// exclusive). An entry listed for another usage never lends its window to this one.
+    pub fn key_at(
+        &self,
+        keyid: &str,
+        usage: KeyUsage,
+        time: Timestamp,
+    ) -> Result<&NpmKey, NpmKeyError> {
+        let first = self.key_for_usage(keyid, usage)?;
         let valid = |k: &&NpmKey| {
             k.valid_from.is_none_or(|from| time >= from) && k.valid_until.is_none_or(|u| time < u)
         };
-        if let Some(k) = self.keys.iter().filter(|k| k.keyid == keyid).find(valid) {
+        if let Some(k) = self
+            .keys
+            .iter()
+            .filter(|k| k.keyid == keyid && k.usage.iter().any(|u| u == usage.as_str()))
+            .find(valid)
+        {
             return Ok(k);
         }
-        let key =
-            self.keys
-                .iter()
-                .find(|k| k.keyid == keyid)
-                .ok_or_else(|| NpmKeyError::UnknownKey {
-                    keyid: keyid.to_string(),
-                    known: self
-                        .keys
-                        .iter()
-                        .map(|k| k.keyid.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })?;
-        let after_start = key.valid_from.is_none_or(|from| time >= from);
-        let before_end = key.valid_until.is_none_or(|until| time < until);
-        if !(after_start && before_end) {
-            return Err(NpmKeyError::OutsideValidity {
-                keyid: keyid.to_string(),
-                time,
-                from: key
-                    .valid_from
-                    .map_or("(unbounded)".into(), |t| t.to_string()),
-                until: key
-                    .valid_until
-                    .map_or("(unbounded)".into(), |t| t.to_string()),
-            });
-        }
-        Ok(key)
+        Err(NpmKeyError::OutsideValidity {
+            keyid: keyid.to_string(),
+            time,
+            from: first
+                .valid_from
+                .map_or("(unbounded)".into(), |t| t.to_string()),
+            until: first
+                .valid_until
+                .map_or("(unbounded)".into(), |t| t.to_string()),
+        })
     }
 
-    /// Verify an ECDSA P-256/SHA-256 signature over `message` by key `keyid` valid at `time`.
-    /// The signature may be DER or raw 64-byte r||s.
+    /// Verify an ECDSA P-256/SHA-256 signature over `message` by key `keyid`, listed for
+    /// `usage` and valid for it at `time`. The signature may be DER or raw 64-byte r||s.
     pub fn verify(
         &self,
         keyid: &str,
+        usage: KeyUsage,
         time: Timestamp,
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), NpmKeyError> {
-        let key = self.key_at(keyid, time)?;
+        let key = self.key_at(keyid, usage, time)?;
         let sig = Signature::from_der(signature)
             .or_else(|_| Signature::from_slice(signature))
             .map_err(|e| NpmKeyError::MalformedSignature(e.to_string()))?;
@@ -291,14 +360,183 @@ mod tests {
         let old = "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA";
         let inside: Timestamp = "2024-01-01T00:00:00Z".parse().expect("time");
         let after: Timestamp = "2025-06-01T00:00:00Z".parse().expect("time");
-        assert!(keys.key_at(old, inside).is_ok());
+        let a = KeyUsage::Attestations;
+        assert!(keys.key_at(old, a, inside).is_ok());
         assert!(matches!(
-            keys.key_at(old, after),
+            keys.key_at(old, a, after),
             Err(NpmKeyError::OutsideValidity { .. })
         ));
         assert!(matches!(
-            keys.key_at("SHA256:nope", inside),
+            keys.key_at("SHA256:nope", a, inside),
             Err(NpmKeyError::UnknownKey { .. })
         ));
+    }
+
+    use p256::ecdsa::SigningKey;
+    use p256::ecdsa::signature::Signer as _;
+    use p256::pkcs8::EncodePublicKey;
+
+    fn test_key(seed: u8) -> (SigningKey, String) {
+        let sk = SigningKey::from_slice(&[seed; 32]).expect("key");
+        let der = sk
+            .verifying_key()
+            .to_public_key_der()
+            .expect("der")
+            .into_vec();
+        (sk, B64.encode(der))
+    }
+
+    /// A keys target (TUF `registry.npmjs.org/keys.json` form): one entry per (usage, window).
+    /// (key id, usage, SPKI base64, validFor start, validFor end)
+    type TargetEntry<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>);
+
+    fn target(entries: &[TargetEntry<'_>]) -> NpmRegistryKeys {
+        let keys: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(id, usage, raw, start, end)| {
+                let mut valid = serde_json::Map::new();
+                if let Some(s) = start {
+                    valid.insert("start".into(), (*s).into());
+                }
+                if let Some(e) = end {
+                    valid.insert("end".into(), (*e).into());
+                }
+                serde_json::json!({
+                    "keyId": id,
+                    "keyUsage": usage,
+                    "publicKey": {
+                        "rawBytes": raw,
+                        "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                        "validFor": valid
+                    }
+                })
+            })
+            .collect();
+        NpmRegistryKeys::parse(&serde_json::json!({ "keys": keys }).to_string()).expect("parse")
+    }
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().expect("time")
+    }
+
+    #[test]
+    fn key_listed_only_for_registry_signatures_cannot_sign_an_attestation() {
+        let (sk, raw) = test_key(3);
+        let keys = target(&[("SHA256:k", "npm:signatures", &raw, None, None)]);
+        let msg = b"pkg@1.0.0:sha512-xyz";
+        let sig: Signature = sk.sign(msg);
+        let now = t("2026-01-01T00:00:00Z");
+        keys.verify(
+            "SHA256:k",
+            KeyUsage::Signatures,
+            now,
+            msg,
+            &sig.to_der().to_bytes(),
+        )
+        .expect("registry signature");
+        let err = keys
+            .verify(
+                "SHA256:k",
+                KeyUsage::Attestations,
+                now,
+                msg,
+                &sig.to_der().to_bytes(),
+            )
+            .expect_err("wrong usage");
+        assert!(
+            matches!(&err, NpmKeyError::WrongUsage { expected: KeyUsage::Attestations, actual, .. } if actual == "npm:signatures"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn key_listed_only_for_attestations_cannot_sign_registry_signatures() {
+        let (_, raw) = test_key(4);
+        let keys = target(&[("SHA256:k", "npm:attestations", &raw, None, None)]);
+        assert!(
+            keys.key_for_usage("SHA256:k", KeyUsage::Attestations)
+                .is_ok()
+        );
+        assert!(matches!(
+            keys.key_for_usage("SHA256:k", KeyUsage::Signatures),
+            Err(NpmKeyError::WrongUsage { .. })
+        ));
+    }
+
+    #[test]
+    fn signature_after_the_keys_expiry_is_rejected() {
+        let (sk, raw) = test_key(5);
+        let keys = target(&[(
+            "SHA256:k",
+            "npm:attestations",
+            &raw,
+            Some("2022-12-01T00:00:00Z"),
+            Some("2025-01-29T00:00:00Z"),
+        )]);
+        let msg = b"pae";
+        let sig: Signature = sk.sign(msg);
+        let der = sig.to_der().to_bytes();
+        let a = KeyUsage::Attestations;
+        keys.verify("SHA256:k", a, t("2024-06-01T00:00:00Z"), msg, &der)
+            .expect("inside");
+        // The end is exclusive; the start inclusive.
+        for outside in [
+            "2025-01-29T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+            "2022-11-30T23:59:59Z",
+        ] {
+            assert!(
+                matches!(
+                    keys.verify("SHA256:k", a, t(outside), msg, &der),
+                    Err(NpmKeyError::OutsideValidity { .. })
+                ),
+                "{outside}"
+            );
+        }
+        keys.verify("SHA256:k", a, t("2022-12-01T00:00:00Z"), msg, &der)
+            .expect("start inclusive");
+    }
+
+    #[test]
+    fn window_of_one_usage_does_not_extend_another() {
+        // The real target lists the 2022 key for signatures from 1999 but for attestations only
+        // from 2022-12-01: an attestation dated 2000 is outside its window.
+        let corpus = std::env::var_os("VETTED_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+            });
+        let path = corpus.join("tuf/sigstore-root-signing/targets/registry.npmjs.org/160677eb6e1c7083c89b166b20f8fe4e837fb71181506aff1991b80b89184f7d.keys.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            eprintln!(
+                "SKIPPED window_of_one_usage_does_not_extend_another: no {}",
+                path.display()
+            );
+            return;
+        };
+        let keys = NpmRegistryKeys::parse(&text).expect("target parses");
+        let old = "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA";
+        let y2000 = t("2000-01-01T00:00:00Z");
+        assert!(keys.key_at(old, KeyUsage::Signatures, y2000).is_ok());
+        assert!(matches!(
+            keys.key_at(old, KeyUsage::Attestations, y2000),
+            Err(NpmKeyError::OutsideValidity { .. })
+        ));
+        // Both usages of the old key expired on 2025-01-29; the new key has no end.
+        let later = t("2026-01-01T00:00:00Z");
+        for u in [KeyUsage::Signatures, KeyUsage::Attestations] {
+            assert!(matches!(
+                keys.key_at(old, u, later),
+                Err(NpmKeyError::OutsideValidity { .. })
+            ));
+            assert!(
+                keys.key_at(
+                    "SHA256:DhQ8wR5APBvFHLF/+Tc+AYvPOdTpcIDqOhxsBHRwC7U",
+                    u,
+                    later
+                )
+                .is_ok()
+            );
+        }
     }
 }
