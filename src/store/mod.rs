@@ -40,6 +40,9 @@ pub struct Index {
     /// Its blob and record are kept for forensics; nothing serves it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub withdrawn: BTreeMap<String, BTreeMap<String, Withdrawn>>,
+    /// Vendor -> admitted native-channel releases (format owned by [`crate::vendor::release`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub native: BTreeMap<String, crate::vendor::release::NativeChannel>,
 }
 
 /// A version taken out of the served index.
@@ -280,7 +283,7 @@ impl Store {
         Ok(index)
     }
 
-    fn write_index(&self, index: &Index) -> Result<(), StoreError> {
+    pub(crate) fn write_index(&self, index: &Index) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec_pretty(index).map_err(|e| StoreError::Io {
             path: "index.json".into(),
             source: std::io::Error::other(e),
