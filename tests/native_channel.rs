@@ -356,6 +356,43 @@ fn native_release_from_a_directory_source_is_verified_inspected_and_admitted() {
     let record = store.record(&p.record).expect("record");
     assert_eq!(record["package"]["ecosystem"], "claude-native");
     assert_eq!(record["vendor_signature"]["binary"]["matches"], true);
+    assert_eq!(store.verify().expect("store verifies"), 1);
+}
+
+#[test]
+fn second_signed_manifest_for_an_admitted_version_is_not_mixed_into_its_record() {
+    let ws = Ws::new();
+    let bin = bun_binary("10");
+    let src = ws.release("rel", &ws.key, &manifest(V, &[entry(&bin)]), &bin);
+    ws.certify(&src.display().to_string());
+    let out = ws.admit(&src.display().to_string(), "store");
+    assert_eq!(out.status.code(), Some(0), "{}", err(&out));
+    let before = std::fs::read(ws.path("store/index.json")).expect("index");
+    // Validly signed too, listing the same binary, but other bytes (another buildDate).
+    let other = String::from_utf8(manifest(V, &[entry(&bin)]))
+        .expect("utf8")
+        .replace("2026-01-02", "2026-01-03");
+    let src2 = ws.release("rel2", &ws.key, other.as_bytes(), &bin);
+    let out = ws.admit(&src2.display().to_string(), "store");
+    assert_eq!(out.status.code(), Some(2), "{}", err(&out));
+    assert!(
+        err(&out).contains("one version, one signed manifest"),
+        "{}",
+        err(&out)
+    );
+    // Nothing changed: not the index, and not the admitted binary's record.
+    assert_eq!(
+        std::fs::read(ws.path("store/index.json")).expect("index"),
+        before
+    );
+    let store = vetted::store::Store::open(&ws.path("store"));
+    let index = store.index().expect("index");
+    let p = &index.native["claude-code"].releases[V].platforms["linux-x64"];
+    let record = store.record(&p.record).expect("record");
+    assert!(
+        !record.to_string().contains("rel2"),
+        "the record still names the first source: {record}"
+    );
 }
 
 #[test]
@@ -422,6 +459,8 @@ fn native_manifest_signed_by_another_key_is_rejected_before_the_binary_is_read()
     let other = gen_key(32, "Attacker <a@example.com>", false);
     let bin = bun_binary("4");
     let src = ws.release("rel", &other, &manifest(V, &[entry(&bin)]), &bin);
+    // No binary at all: the manifest's signature is what fails, before the binary is looked for.
+    std::fs::remove_file(src.join(V).join("linux-x64/claude")).expect("rm");
     let out = ws.run(
         "fetch",
         &format!("claude-native:{V}/linux-x64"),

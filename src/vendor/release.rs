@@ -126,6 +126,24 @@ pub fn admit(store: &Store, a: &NativeAdmission<'_>) -> Result<Index, StoreError
         }
         Ok(d)
     };
+    // One version, one signed manifest: a second, different pair for the same version (the
+    // vendor re-signed, or someone replays another pair) is not mixed into the record. Checked
+    // before anything is written, so an existing record is never overwritten by a refused one.
+    let manifest_digests = Digests::of_reader(a.manifest).map_err(io(&root))?;
+    if let Some(recorded) = store
+        .index()?
+        .native
+        .get(a.vendor)
+        .and_then(|c| c.releases.get(a.version))
+        && recorded.manifest != manifest_digests
+    {
+        return Err(StoreError::NativeManifestConflict {
+            vendor: a.vendor.to_string(),
+            version: a.version.to_string(),
+            recorded: recorded.manifest.sha512.hex(),
+            verified: manifest_digests.sha512.hex(),
+        });
+    }
     let manifest = put_bytes(a.manifest)?;
     let signature = put_bytes(a.signature)?;
     let key = blob_key(&a.binary_digests.sha512);
@@ -156,18 +174,13 @@ pub fn admit(store: &Store, a: &NativeAdmission<'_>) -> Result<Index, StoreError
             platforms: BTreeMap::new(),
             stable: false,
         });
-    // One version, one signed manifest: a second, different pair for the same version (the
-    // vendor re-signed, or someone replays another pair) is not mixed into the record.
+    // Re-checked on the index read under the lock (the check above read the same index).
     if entry.manifest != manifest {
-        return Err(StoreError::CorruptIndex {
-            path: "index.json".into(),
-            message: format!(
-                "native release {} {} is recorded with manifest sha512 {}, this admission verified {}; withdraw the old release first",
-                a.vendor,
-                a.version,
-                entry.manifest.sha512.hex(),
-                manifest.sha512.hex()
-            ),
+        return Err(StoreError::NativeManifestConflict {
+            vendor: a.vendor.to_string(),
+            version: a.version.to_string(),
+            recorded: entry.manifest.sha512.hex(),
+            verified: manifest.sha512.hex(),
         });
     }
     entry.signature = signature;
