@@ -154,7 +154,8 @@ const PACKAGE_KEYS: &[&str] = &[
     "issuer",
     "vendor-manifest",
 ];
-const ECOSYSTEMS: &[&str] = &["npm"];
+/// `claude-native`: Claude Code's native release channel (`vetted admit claude-native:V/P`).
+const ECOSYSTEMS: &[&str] = &["npm", crate::vendor::native::NATIVE_ECOSYSTEM];
 
 /// Why a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -20,7 +20,9 @@ use std::path::PathBuf;
 /// failed artifact and check on stderr), 2 operational error.
 #[derive(Debug, clap::Args)]
 pub struct AdmitArgs {
-    /// The release: `npm:<name>@<version|dist-tag>`.
+    /// The release: `npm:<name>@<version|dist-tag>`, or `claude-native:<version>/<platform>`
+    /// (Claude Code's native-channel binary, checked against the vendor-signed manifest from
+    /// `--vendor-source`, reviewed as `claude-native:claude-code@<version>`).
     spec: String,
     /// The policy file.
     #[arg(long, default_value = "vetted.toml", value_name = "FILE")]
@@ -42,22 +44,8 @@ pub struct AdmitArgs {
     /// Print the report as Markdown (for a pull-request comment).
     #[arg(long)]
     markdown: bool,
-    /// Where vendor-signed release manifests come from, for policy entries with
-    /// `vendor-manifest`: a base URL (`<URL>/<V>/manifest.json` and `.sig`) or, air-gapped, a
-    /// directory laid out as `<V>/manifest.json` + `<V>/manifest.json.sig`.
-    #[arg(long, value_name = "URL|DIR", default_value = crate::vendor::CLAUDE_CODE_RELEASES)]
-    vendor_source: String,
-    /// Trust this OpenPGP key file instead of the pinned vendor key (tests, key rotation
-    /// drills); only its primary key with `--insecure-vendor-key-fingerprint` may sign.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "insecure_vendor_key_fingerprint"
-    )]
-    insecure_vendor_key: Option<PathBuf>,
-    /// The primary fingerprint that `--insecure-vendor-key` pins.
-    #[arg(long, value_name = "HEX", requires = "insecure_vendor_key")]
-    insecure_vendor_key_fingerprint: Option<String>,
+    #[command(flatten)]
+    vendor: super::vendor::VendorSourceArgs,
     #[command(flatten)]
     closure_limits: ClosureLimitArgs,
     #[command(flatten)]
@@ -187,18 +175,7 @@ fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
         }
         None => None,
     };
-    let vendor = crate::gate::vendor::VendorOptions {
-        source: crate::source::VendorSource::parse(&args.vendor_source)
-            .map_err(Failure::operational)?,
-        key_override: match &args.insecure_vendor_key {
-            Some(path) => Some(super::vendor::vendor_key(
-                crate::vendor::CLAUDE_CODE,
-                Some(path),
-                args.insecure_vendor_key_fingerprint.as_deref(),
-            )?),
-            None => None,
-        },
-    };
+    let vendor = args.vendor.options()?;
     let parts = parts.with_vendor(vendor);
     let gate = parts.gate(key.as_ref());
     let store = args

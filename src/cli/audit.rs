@@ -33,6 +33,22 @@ pub struct AuditInstalledArgs {
     /// (docs/audit-installed.md).
     #[arg(long)]
     json: bool,
+    /// Also check every Claude Code native install (`claude/versions/<V>`) against the vendor's
+    /// signed release manifest for V, from this base URL (e.g.
+    /// https://downloads.claude.ai/claude-code-releases) or directory (`<V>/manifest.json` +
+    /// `.sig`): a binary the manifest does not list is `unsigned` (exit 1).
+    #[arg(long, value_name = "URL|DIR")]
+    vendor_source: Option<String>,
+    /// Trust this OpenPGP key file instead of the pinned vendor key (tests, key rotation drills).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires_all = ["insecure_vendor_key_fingerprint", "vendor_source"]
+    )]
+    insecure_vendor_key: Option<PathBuf>,
+    /// The primary fingerprint that `--insecure-vendor-key` pins.
+    #[arg(long, value_name = "HEX", requires = "insecure_vendor_key")]
+    insecure_vendor_key_fingerprint: Option<String>,
 }
 
 fn print_report(r: &CopyReport) {
@@ -110,6 +126,18 @@ fn run_inner(args: AuditInstalledArgs) -> Result<Outcome, Failure> {
         Failure::operational(format!("criteria '{}' is not defined", args.criteria))
     })?;
     let mut auditor = Auditor::new(&ledger, criterion);
+    if let Some(src) = &args.vendor_source {
+        auditor = auditor.with_vendor(crate::installed::VendorCheck {
+            source: crate::source::VendorSource::parse(src).map_err(Failure::operational)?,
+            key: super::vendor::vendor_key(
+                crate::vendor::CLAUDE_CODE,
+                args.insecure_vendor_key.as_deref(),
+                args.insecure_vendor_key_fingerprint.as_deref(),
+            )?,
+            fetch: crate::source::FetchOptions::default(),
+            clock: &crate::clock::SystemClock,
+        });
+    }
     let audit: Audit = auditor
         .audit_path(&args.path)
         .map_err(Failure::operational)?;

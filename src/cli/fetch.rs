@@ -132,7 +132,8 @@ impl SourceArgs {
 /// failure after bounded retries.
 #[derive(Debug, clap::Args)]
 pub struct FetchArgs {
-    /// What to fetch: `npm:<name>@<version|dist-tag>`, an `https://` URL, or a local path.
+    /// What to fetch: `npm:<name>@<version|dist-tag>`, an `https://` URL, a local path, or
+    /// `claude-native:<version>/<platform>` (manifest verified first, then the binary against it).
     spec: String,
     /// Also copy the verified artifact into this directory (npm: `<scope>-<name>-<version>.tgz`).
     #[arg(short = 'o', long = "output", value_name = "DIR")]
@@ -142,6 +143,8 @@ pub struct FetchArgs {
     json: bool,
     #[command(flatten)]
     source: SourceArgs,
+    #[command(flatten)]
+    vendor: super::vendor::VendorSourceArgs,
 }
 
 /// Fetch a spec (verifying what its source promised) and read its content manifest: what
@@ -159,7 +162,7 @@ pub(super) fn fetch_and_inspect(
         expect_archive: match &parsed {
             ArtifactSpec::Npm { .. } => true,
             ArtifactSpec::Url(u) => crate::content::archive_by_name(u).is_some(),
-            ArtifactSpec::Path(_) => false,
+            ArtifactSpec::Path(_) | ArtifactSpec::ClaudeNative { .. } => false,
         },
     };
     let manifest = crate::content::inspect_file(&fetched.path, &inspect).map_err(|e| match e {
@@ -186,16 +189,33 @@ pub fn run(args: FetchArgs) -> Outcome {
 fn fetch(args: FetchArgs) -> Result<Outcome, Failure> {
     let spec: ArtifactSpec = args.spec.parse().map_err(Failure::operational)?;
     let opts = args.source.options(Limits::default())?;
-    if matches!(spec, ArtifactSpec::Npm { .. }) && !opts.expected.is_empty() {
+    if matches!(
+        spec,
+        ArtifactSpec::Npm { .. } | ArtifactSpec::ClaudeNative { .. }
+    ) && !opts.expected.is_empty()
+    {
         return Err(Failure::operational(
-            "--sha256/--sha512/--integrity apply to URLs and files; npm uses dist.integrity",
+            "--sha256/--sha512/--integrity apply to URLs and files; npm uses dist.integrity, claude-native: the signed manifest",
         ));
     }
-    let fetched = source::fetch(&spec, &opts).map_err(failure)?;
+    let mut native = None;
+    let fetched = match &spec {
+        ArtifactSpec::ClaudeNative { version, platform } => {
+            let rel = super::vendor::fetch_native(version, platform, &args.vendor, &opts)?;
+            let f = rel.fetched.clone();
+            native = Some(rel);
+            f
+        }
+        _ => source::fetch(&spec, &opts).map_err(failure)?,
+    };
     let mut copied = None;
     if let Some(dir) = &args.output {
         let name = match (&fetched.npm, &spec) {
             (Some(m), _) => m.name.pack_file_name(&m.version),
+            (None, ArtifactSpec::ClaudeNative { .. }) => native
+                .as_ref()
+                .map(|n| n.entry.binary.clone())
+                .unwrap_or_else(|| "claude".into()),
             (None, ArtifactSpec::Url(u)) => u
                 .rsplit('/')
                 .next()
@@ -244,6 +264,16 @@ fn fetch(args: FetchArgs) -> Result<Outcome, Failure> {
             "digests": fetched.digests,
             "sha512_sri": fetched.digests.sha512.sri(),
             "npm": npm,
+            "vendor_signature": native.as_ref().map(|n| {
+                let mut f = n.verified.facts();
+                f["manifest_uri"] = n.files.manifest_uri.clone().into();
+                f["signature_uri"] = n.files.signature_uri.clone().into();
+                f["binary"] = serde_json::json!({
+                    "uri": n.binary_uri, "platform": n.platform, "sha256": n.entry.sha256.hex(),
+                    "size": n.entry.size, "matches": true,
+                });
+                f
+            }),
         });
         outln!(out, "{doc:#}");
     } else {
@@ -255,6 +285,18 @@ fn fetch(args: FetchArgs) -> Result<Outcome, Failure> {
         outln!(out, "size    {}", fetched.digests.size);
         outln!(out, "sha256  {}", fetched.digests.sha256.hex());
         outln!(out, "sha512  {}", fetched.digests.sha512.sri());
+        if let Some(n) = &native {
+            let s = n.verified.signature();
+            outln!(
+                out,
+                "vendor  {} {} entry of the {} manifest signed {} by {}",
+                n.platform,
+                n.entry.binary,
+                n.version,
+                s.signed_at(),
+                s.signer_fingerprint()
+            );
+        }
         if let Some(p) = fetched
             .npm
             .as_ref()

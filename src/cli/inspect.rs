@@ -27,7 +27,8 @@ macro_rules! outln {
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
     /// A local artifact (.tgz, .tar, .zip or any file; the format is detected from its bytes),
-    /// or a spec to fetch first: `npm:<name>@<version|tag>` or an `https://` URL.
+    /// or a spec to fetch first: `npm:<name>@<version|tag>`, an `https://` URL, or
+    /// `claude-native:<version>/<platform>` (verified against the vendor-signed manifest).
     artifact: String,
     /// Print the content manifest as JSON (the stable format the ledger stores).
     #[arg(long)]
@@ -43,6 +44,8 @@ pub struct InspectArgs {
     max_file_size: Option<u64>,
     #[command(flatten)]
     source: SourceArgs,
+    #[command(flatten)]
+    vendor: super::vendor::VendorSourceArgs,
 }
 
 pub fn run(args: InspectArgs) -> Outcome {
@@ -70,7 +73,12 @@ fn inspect(args: InspectArgs) -> Result<Outcome, Failure> {
             .parse()
             .map_err(|e: source::SpecError| Failure::operational(e))?;
         let opts = args.source.options(limits)?;
-        let fetched = source::fetch(&spec, &opts).map_err(super::fetch::failure)?;
+        let fetched = match &spec {
+            ArtifactSpec::ClaudeNative { version, platform } => {
+                super::vendor::fetch_native(version, platform, &args.vendor, &opts)?.fetched
+            }
+            _ => source::fetch(&spec, &opts).map_err(super::fetch::failure)?,
+        };
         // The cache names blobs by digest: what the URL's name promises is checked here.
         let named = match &spec {
             ArtifactSpec::Url(u) => crate::content::archive_by_name(u).is_some(),

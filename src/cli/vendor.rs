@@ -61,6 +61,80 @@ pub struct VerifyVendorManifestArgs {
     json: bool,
 }
 
+/// Where a vendor's signed release manifests (and native binaries) come from, and which key
+/// must have signed them (shared by `admit`, `fetch`, `inspect` and `audit-installed`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct VendorSourceArgs {
+    /// Where vendor-signed release manifests come from, for policy entries with
+    /// `vendor-manifest` and `claude-native:` specs: a base URL (`<URL>/<V>/manifest.json` and
+    /// `.sig`, `<URL>/<V>/<platform>/claude`) or, air-gapped, a directory laid out the same way.
+    #[arg(long, value_name = "URL|DIR", default_value = crate::vendor::CLAUDE_CODE_RELEASES)]
+    vendor_source: String,
+    /// Trust this OpenPGP key file instead of the pinned vendor key (tests, key rotation
+    /// drills); only its primary key with `--insecure-vendor-key-fingerprint` may sign.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "insecure_vendor_key_fingerprint"
+    )]
+    insecure_vendor_key: Option<PathBuf>,
+    /// The primary fingerprint that `--insecure-vendor-key` pins.
+    #[arg(long, value_name = "HEX", requires = "insecure_vendor_key")]
+    insecure_vendor_key_fingerprint: Option<String>,
+}
+
+impl VendorSourceArgs {
+    /// The gate's vendor options.
+    pub(crate) fn options(&self) -> Result<crate::gate::vendor::VendorOptions, Failure> {
+        Ok(crate::gate::vendor::VendorOptions {
+            source: crate::source::VendorSource::parse(&self.vendor_source)
+                .map_err(Failure::operational)?,
+            key_override: match &self.insecure_vendor_key {
+                Some(path) => Some(vendor_key(
+                    vendor::CLAUDE_CODE,
+                    Some(path),
+                    self.insecure_vendor_key_fingerprint.as_deref(),
+                )?),
+                None => None,
+            },
+        })
+    }
+
+    /// The key manifests must be signed with.
+    pub(crate) fn key(&self) -> Result<VendorKey, Failure> {
+        vendor_key(
+            vendor::CLAUDE_CODE,
+            self.insecure_vendor_key.as_deref(),
+            self.insecure_vendor_key_fingerprint.as_deref(),
+        )
+    }
+}
+
+/// Fetch a `claude-native:` release (manifest verified first, then the binary against it).
+pub(crate) fn fetch_native(
+    version: &crate::source::Version,
+    platform: &str,
+    vendor_args: &VendorSourceArgs,
+    opts: &crate::source::FetchOptions,
+) -> Result<vendor::native::NativeRelease, Failure> {
+    let source = crate::source::VendorSource::parse(&vendor_args.vendor_source)
+        .map_err(Failure::operational)?;
+    let key = vendor_args.key()?;
+    vendor::native::fetch(
+        &source,
+        &key,
+        version,
+        platform,
+        opts,
+        &SystemClock,
+        &opts.limits,
+    )
+    .map_err(|e| match e {
+        vendor::native::NativeError::Rejected { check, reason } => Failure::rejected(check, reason),
+        vendor::native::NativeError::Operational(e) => Failure::operational(e),
+    })
+}
+
 pub fn run(args: VerifyVendorManifestArgs) -> Outcome {
     let json = args.json;
     finish(json, verify(args))

@@ -243,6 +243,9 @@ impl Gate<'_> {
         let parsed: ArtifactSpec = spec
             .parse()
             .map_err(|e| GateError::Operational(format!("{e}")))?;
+        if let ArtifactSpec::ClaudeNative { version, platform } = &parsed {
+            return self.admit_native(spec, version, platform, store);
+        }
         let ArtifactSpec::Npm { name, selector } = parsed else {
             return Err(GateError::NotNpm(spec.to_string()));
         };

@@ -109,6 +109,9 @@ pub enum Status {
     /// An audited build, plus files its install scripts wrote under `build/` on this machine
     /// (node-gyp): not reviewed, failing only with `--strict`.
     BuiltOnThisMachine,
+    /// A native install whose binary is not one the vendor's signed manifest for its version
+    /// lists (or for which no signed manifest verified): `--vendor-source` only.
+    VendorMismatch,
 }
 
 impl Status {
@@ -132,6 +135,7 @@ impl Status {
             Status::UnidentifiedCode => "unidentified",
             Status::OutsideRoot => "outside",
             Status::BuiltOnThisMachine => "built",
+            Status::VendorMismatch => "unsigned",
         }
     }
 }
@@ -194,6 +198,10 @@ pub struct CopyReport {
     /// Explanations (which rule matched, why something could not be read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A native install checked against the vendor's signed manifest (`--vendor-source`): the
+    /// manifest's facts and the entry the binary matched, or why it matched none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_signature: Option<serde_json::Value>,
 }
 
 impl CopyReport {
@@ -211,6 +219,7 @@ impl CopyReport {
             added: Vec::new(),
             built: Vec::new(),
             notes: Vec::new(),
+            vendor_signature: None,
         }
     }
 
@@ -678,6 +687,20 @@ pub struct Auditor<'a> {
     ledger: &'a Ledger,
     criterion: CriterionName,
     manifests: BTreeMap<Digest, Result<crate::content::ContentManifest, String>>,
+    vendor: Option<VendorCheck<'a>>,
+    signed: BTreeMap<String, Result<crate::vendor::VerifiedManifest, String>>,
+}
+
+/// Where native installs' signed manifests come from (`audit-installed --vendor-source`).
+pub struct VendorCheck<'a> {
+    /// The vendor's release URL or a directory.
+    pub source: crate::source::VendorSource,
+    /// The key that must have signed.
+    pub key: crate::trust::vendor::VendorKey,
+    /// How to fetch.
+    pub fetch: crate::source::FetchOptions,
+    /// The clock signatures are checked at.
+    pub clock: &'a dyn crate::clock::Clock,
 }
 
 fn package_id(name: &str, version: &str) -> Option<PackageId> {
@@ -704,7 +727,114 @@ impl<'a> Auditor<'a> {
             ledger,
             criterion,
             manifests: BTreeMap::new(),
+            vendor: None,
+            signed: BTreeMap::new(),
         }
+    }
+
+    /// Also check native installs against the vendor's signed manifest for their version.
+    pub fn with_vendor(mut self, vendor: VendorCheck<'a>) -> Self {
+        self.vendor = Some(vendor);
+        self
+    }
+
+    /// The verified manifest for `version` (fetched once per run).
+    fn signed_manifest(
+        &mut self,
+        version: &str,
+    ) -> Option<Result<crate::vendor::VerifiedManifest, String>> {
+        let v = self.vendor.as_ref()?;
+        if let Some(m) = self.signed.get(version) {
+            return Some(m.clone());
+        }
+        let got: Result<crate::vendor::VerifiedManifest, String> = (|| {
+            let parsed: crate::source::Version = version
+                .parse()
+                .map_err(|e: crate::source::SpecError| e.to_string())?;
+            let files = crate::source::fetch_vendor_manifest(&v.source, &parsed, &v.fetch)
+                .map_err(|e| format!("no signed release manifest: {e}"))?;
+            let m = crate::vendor::verify_manifest(
+                &v.key,
+                &files.manifest,
+                &files.signature,
+                v.clock,
+                &v.fetch.limits,
+            )
+            .map_err(|e| format!("{}: {e}", files.manifest_uri))?;
+            m.expect_version(version).map_err(|e| e.to_string())?;
+            Ok(m)
+        })();
+        self.signed.insert(version.to_string(), got.clone());
+        Some(got)
+    }
+
+    /// The binary at `path` must be one the signed manifest for `version` lists.
+    fn check_signed(&mut self, path: &Path, version: &str, r: &mut CopyReport) {
+        let Some(signed) = self.signed_manifest(version) else {
+            return;
+        };
+        // A revoked or unreadable copy keeps that verdict; any other gets the vendor's.
+        let demote = |r: &mut CopyReport| {
+            if !matches!(r.status, Status::Revoked | Status::Unreadable) {
+                r.status = Status::VendorMismatch;
+            }
+        };
+        let m = match signed {
+            Ok(m) => m,
+            Err(why) => {
+                r.notes.push(format!("vendor signature: {why}"));
+                r.vendor_signature = Some(serde_json::json!({"matches": false, "error": why}));
+                demote(r);
+                return;
+            }
+        };
+        let digests = match std::fs::File::open(path).and_then(crate::digest::Digests::of_reader) {
+            Ok(d) => d,
+            Err(e) => {
+                r.status = Status::Unreadable;
+                r.notes.push(format!("cannot read {}: {e}", path.display()));
+                return;
+            }
+        };
+        let mut facts = m.facts();
+        let found = m
+            .manifest()
+            .platforms
+            .iter()
+            .find(|(_, e)| e.sha256 == digests.sha256 && e.size == digests.size);
+        match found {
+            Some((platform, e)) => {
+                facts["binary"] = serde_json::json!({
+                    "platform": platform, "sha256": e.sha256.hex(), "size": e.size, "matches": true,
+                });
+                r.notes.push(format!(
+                    "the {platform} binary of the {version} manifest signed by {}",
+                    m.signature().signer_fingerprint()
+                ));
+            }
+            None => {
+                facts["binary"] = serde_json::json!({
+                    "sha256": digests.sha256.hex(), "size": digests.size, "matches": false,
+                });
+                r.modified.push(FileDiff {
+                    path: path.display().to_string(),
+                    expected: m
+                        .manifest()
+                        .platforms
+                        .iter()
+                        .map(|(p, e)| format!("{p}:{} ({} bytes)", e.sha256, e.size))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    actual: format!("{} ({} bytes)", digests.sha256, digests.size),
+                });
+                r.notes.push(format!(
+                    "the binary is none of the {} platform binaries the signed {version} manifest lists",
+                    m.manifest().platforms.len()
+                ));
+                demote(r);
+            }
+        }
+        r.vendor_signature = Some(facts);
     }
 
     fn builds(&self, name: &str, version: &str) -> Vec<AuditedBuild> {
@@ -751,6 +881,24 @@ impl<'a> Auditor<'a> {
                         out.entry(d.clone()).or_insert((name.clone(), b.clone()));
                     }
                 }
+            }
+        }
+        // Native-channel builds audited as such (`claude-native:claude-code@V`): the artifact
+        // is the binary itself.
+        let native = PackageId::parse_spec(&format!(
+            "{}:{}@{version}",
+            crate::vendor::native::NATIVE_ECOSYSTEM,
+            crate::vendor::native::NATIVE_NAME
+        ));
+        if let Ok(id) = native {
+            for b in self
+                .ledger
+                .covered_builds(&id, &self.criterion)
+                .into_iter()
+                .filter(|b| b.package.version.as_str() == version)
+            {
+                out.entry(b.sha256.clone())
+                    .or_insert((id.name.to_string(), b.clone()));
             }
         }
         out
@@ -945,8 +1093,17 @@ impl<'a> Auditor<'a> {
         ))
     }
 
-    /// Audit one Claude Code native install.
+    /// Audit one Claude Code native install: against the ledger and, with a vendor check,
+    /// against the vendor's signed manifest for its version.
     pub fn audit_native(&mut self, path: &Path, version: &str) -> CopyReport {
+        let mut r = self.audit_native_ledger(path, version);
+        if self.vendor.is_some() {
+            self.check_signed(path, version, &mut r);
+        }
+        r
+    }
+
+    fn audit_native_ledger(&mut self, path: &Path, version: &str) -> CopyReport {
         let mut r = CopyReport::new(
             path,
             CopyKind::ClaudeNative,

@@ -40,6 +40,7 @@ use tokio::sync::Mutex;
 
 pub mod registry;
 pub mod route;
+pub mod vendor;
 
 use route::Route;
 
@@ -253,6 +254,10 @@ async fn handle(
             return error(StatusCode::SERVICE_UNAVAILABLE, "store unavailable");
         }
     };
+    // The vendor's release layout for admitted native releases (docs/vendor-manifest.md).
+    if let Some(rest) = uri.path().strip_prefix(vendor::PREFIX) {
+        return vendor::handle(&state, &index, rest).await;
+    }
     let base = base_url(&state.config);
     match route {
         Route::Ping => json_response(StatusCode::OK, &json!({}), "application/json"),

@@ -10,15 +10,18 @@
 //! The calls block; do not call them from inside an async runtime.
 mod error;
 mod http;
+mod native;
 mod npm;
 mod spec;
 pub mod tuf;
 mod vendor;
 
 pub use error::FetchError;
+pub use native::{ExpectedBinary, binary_uri, fetch_vendor_binary};
 pub use npm::{INSTALL_METADATA_KEYS, NpmVersionMeta, Packument};
+pub use spec::CLAUDE_NATIVE_PREFIX;
 pub use spec::{ArtifactSpec, PackageName, SpecError, Version, VersionSelector};
-pub use vendor::{VendorManifestFiles, VendorSource, fetch_vendor_manifest};
+pub use vendor::{VendorManifestFiles, VendorSource, fetch_vendor_manifest, fetch_vendor_pointer};
 
 use crate::digest::{Algorithm, Digest, Digests};
 use crate::limits::Limits;
@@ -145,6 +148,11 @@ pub fn fetch(spec: &ArtifactSpec, opts: &FetchOptions) -> Result<Fetched, FetchE
             let http = Http::new(opts)?;
             rt.block_on(fetch_npm(&http, name, selector, opts))
         }
+        // The binary's digest comes from a signed manifest, which needs the vendor source and
+        // key: `crate::vendor::native::fetch` does that, then calls `fetch_vendor_binary`.
+        ArtifactSpec::ClaudeNative { .. } => Err(FetchError::Client(
+            "claude-native: specs are fetched through the vendor's signed manifest (vendor::native::fetch)".into(),
+        )),
     }
 }
 
@@ -288,7 +296,11 @@ fn fetch_path(path: &Path, opts: &FetchOptions) -> Result<Fetched, FetchError> {
     })
 }
 
-fn check_expected(url: &str, digests: &Digests, expected: &[Digest]) -> Result<(), FetchError> {
+pub(crate) fn check_expected(
+    url: &str,
+    digests: &Digests,
+    expected: &[Digest],
+) -> Result<(), FetchError> {
     for e in expected {
         if !digests.matches(e) {
             return Err(FetchError::IntegrityMismatch {
@@ -330,7 +342,7 @@ fn cache_hit(opts: &FetchOptions, want: &Digest) -> Option<(PathBuf, Digests)> {
 }
 
 /// Download `url` into the cache, verifying `expected`; only a verified download is kept.
-async fn download_to_cache(
+pub(crate) async fn download_to_cache(
     http: &Http<'_>,
     url: &str,
     expected: &[Digest],

@@ -20,6 +20,9 @@ pub enum SpecError {
     /// The URL is not an http(s) URL.
     #[error("invalid URL {0:?}")]
     Url(String),
+    /// A `claude-native:` spec that does not parse.
+    #[error("invalid native-channel spec {0}")]
+    Native(String),
 }
 
 /// An npm package name, valid by npm's rules ("validate-npm-package-name"): at most 214
@@ -165,7 +168,18 @@ pub enum ArtifactSpec {
     Url(String),
     /// A local file.
     Path(PathBuf),
+    /// `claude-native:<version>/<platform>`: Claude Code's native-channel binary, checked
+    /// against the vendor-signed release manifest (see [`super::native`]).
+    ClaudeNative {
+        /// Release version.
+        version: Version,
+        /// Platform as the manifest names it (`linux-x64`, `darwin-arm64`, ...).
+        platform: String,
+    },
 }
+
+/// The spec prefix of Claude Code's native channel.
+pub const CLAUDE_NATIVE_PREFIX: &str = "claude-native:";
 
 impl FromStr for ArtifactSpec {
     type Err = SpecError;
@@ -193,6 +207,28 @@ impl FromStr for ArtifactSpec {
                 Some(other) => return Err(SpecError::Selector(other.to_string())),
             };
             return Ok(ArtifactSpec::Npm { name, selector });
+        }
+        if let Some(rest) = s.strip_prefix(CLAUDE_NATIVE_PREFIX) {
+            // The platform becomes a path segment on the release server and in a directory
+            // source: lower-case letters, digits and '-' only.
+            let (v, platform) = rest.split_once('/').ok_or_else(|| {
+                SpecError::Native(format!(
+                    "{s:?}: expected claude-native:<version>/<platform>"
+                ))
+            })?;
+            let platform_ok = !platform.is_empty()
+                && platform
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !platform_ok {
+                return Err(SpecError::Native(format!(
+                    "{s:?}: platform {platform:?} is not a plain platform name (e.g. linux-x64)"
+                )));
+            }
+            return Ok(ArtifactSpec::ClaudeNative {
+                version: v.parse()?,
+                platform: platform.to_string(),
+            });
         }
         if s.starts_with("https://") || s.starts_with("http://") {
             let url = reqwest::Url::parse(s).map_err(|_| SpecError::Url(s.to_string()))?;
@@ -240,9 +276,21 @@ mod tests {
             "npm:x@1.0",
             "npm:x@",
             "https://",
+            "claude-native:2.1.273",
+            "claude-native:2.1.273/",
+            "claude-native:2.1.273/../x",
+            "claude-native:2.1.273/linux/x64",
+            "claude-native:latest/linux-x64",
         ] {
             assert!(bad.parse::<ArtifactSpec>().is_err(), "{bad}");
         }
+        assert_eq!(
+            "claude-native:2.1.273/linux-x64".parse::<ArtifactSpec>(),
+            Ok(ArtifactSpec::ClaudeNative {
+                version: "2.1.273".parse().unwrap(),
+                platform: "linux-x64".into(),
+            })
+        );
         let n: PackageName = "@anthropic-ai/claude-code".parse().unwrap();
         assert_eq!(n.url_segment(), "@anthropic-ai%2fclaude-code");
         assert_eq!(

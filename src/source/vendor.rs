@@ -125,3 +125,50 @@ pub fn fetch_vendor_manifest(
         }
     }
 }
+
+/// The vendor's release pointer `name` (`latest`, `stable`: a file holding one version, as the
+/// official installer reads it), or `None` when the source has none. At most 256 bytes; what
+/// is not a plain version is `None` too (a pointer only ever marks an already verified version).
+pub fn fetch_vendor_pointer(
+    source: &VendorSource,
+    name: &str,
+    opts: &FetchOptions,
+) -> Result<Option<String>, FetchError> {
+    const POINTER_BYTES: u64 = 256;
+    let bytes = match source {
+        VendorSource::Dir(dir) => {
+            let path = dir.join(name);
+            if !path.is_file() {
+                return Ok(None);
+            }
+            match crate::limits::read_file_limited(&path, "release pointer size", POINTER_BYTES) {
+                Ok(b) => b,
+                Err(_) => return Ok(None),
+            }
+        }
+        VendorSource::Url(base) => {
+            let rt = super::runtime()?;
+            let http = Http::new(opts)?;
+            let url = format!("{base}/{name}");
+            let mut body = Vec::new();
+            match rt.block_on(http.get(
+                &url,
+                "text/plain",
+                POINTER_BYTES,
+                &mut Sink::Memory(&mut body),
+                false,
+            )) {
+                Ok(_) => body,
+                Err(FetchError::NotFound { .. }) | Err(FetchError::TooLarge { .. }) => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    Ok(text
+        .parse::<crate::source::Version>()
+        .ok()
+        .map(|v| v.as_str().to_string()))
+}

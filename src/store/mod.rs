@@ -40,6 +40,9 @@ pub struct Index {
     /// Its blob and record are kept for forensics; nothing serves it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub withdrawn: BTreeMap<String, BTreeMap<String, Withdrawn>>,
+    /// Vendor -> admitted native-channel releases (format owned by [`crate::vendor::release`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub native: BTreeMap<String, crate::vendor::release::NativeChannel>,
 }
 
 /// A version taken out of the served index.
@@ -139,6 +142,21 @@ pub enum StoreError {
         location: String,
         /// Why.
         reason: String,
+    },
+    /// A native release is recorded with another signed manifest than the one just verified
+    /// (see [`crate::vendor::release`]: one version, one signed manifest).
+    #[error(
+        "native release {vendor} {version} is recorded with manifest sha512 {recorded}, this admission verified {verified}: one version, one signed manifest (withdraw the old release first)"
+    )]
+    NativeManifestConflict {
+        /// Vendor.
+        vendor: String,
+        /// Version.
+        version: String,
+        /// The recorded manifest's sha512 (hex).
+        recorded: String,
+        /// The verified manifest's sha512 (hex).
+        verified: String,
     },
     /// The index changed under us (a concurrent writer on a backend without locks).
     #[error("store index changed during admission: expected generation {expected}, found {actual}")]
@@ -280,7 +298,7 @@ impl Store {
         Ok(index)
     }
 
-    fn write_index(&self, index: &Index) -> Result<(), StoreError> {
+    pub(crate) fn write_index(&self, index: &Index) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec_pretty(index).map_err(|e| StoreError::Io {
             path: "index.json".into(),
             source: std::io::Error::other(e),
@@ -342,6 +360,18 @@ impl Store {
                 self.check_blob(&v.blob_key(), &v.digests.sha512)?;
                 self.record(&v.record)?;
                 n += 1;
+            }
+        }
+        // Native releases: the signed pair and every admitted binary.
+        for channel in index.native.values() {
+            for rel in channel.releases.values() {
+                self.check_blob(&blob_key(&rel.manifest.sha512), &rel.manifest.sha512)?;
+                self.check_blob(&blob_key(&rel.signature.sha512), &rel.signature.sha512)?;
+                for p in rel.platforms.values() {
+                    self.check_blob(&blob_key(&p.digests.sha512), &p.digests.sha512)?;
+                    self.record(&p.record)?;
+                    n += 1;
+                }
             }
         }
         Ok(n)

@@ -14,6 +14,9 @@ use crate::limits::Limits;
 use crate::trust::vendor::{SignatureRejection, VendorKey, VerifiedSignature};
 use std::collections::BTreeMap;
 
+pub mod native;
+pub mod release;
+
 /// The vendor name used in policies and on the command line.
 pub const CLAUDE_CODE: &str = "claude-code";
 
