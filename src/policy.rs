@@ -400,6 +400,15 @@ fn parse_package(
             ),
         );
     }
+    // The gate matches builder-id only inside the slsa-verifier-style check that source-uri
+    // selects; alone it would be a pin that checks nothing, so it is refused.
+    if builder_id.is_some() && source_uri.is_none() {
+        sm.error(
+            Some(&span),
+            "'builder-id' is checked only together with 'source-uri', which is missing".into(),
+            Some("add source-uri = \"github.com/OWNER/REPO\", or remove builder-id".into()),
+        );
+    }
     f.finish(sm, what, PACKAGE_KEYS);
     if sm.out[errors_before..]
         .iter()
@@ -545,6 +554,24 @@ provenance = "not-required"
             NewInstallScripts::Block,
             "blocking is the default"
         );
+    }
+
+    #[test]
+    fn builder_id_without_source_uri_is_refused_not_silently_unchecked() {
+        let pinned = |extra: &str| {
+            format!(
+                "[[package]]\necosystem = \"npm\"\nname = \"x\"\ncriteria = [\"safe-to-run\"]\nprovenance = \"if-present\"\nbuilder-id = \"https://github.com/actions/runner/github-hosted\"\n{extra}"
+            )
+        };
+        let e = load(&pinned("")).expect_err("a builder pin that nothing checks");
+        assert!(
+            e.to_string()
+                .contains("'builder-id' is checked only together with 'source-uri'"),
+            "{e}"
+        );
+        // With source-uri the pin is used, and the policy loads.
+        let p = load(&pinned("source-uri = \"github.com/a/b\"\n")).expect("valid");
+        assert!(p.packages[0].builder_id.is_some());
     }
 
     #[test]
