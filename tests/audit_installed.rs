@@ -756,3 +756,16 @@ fn symlinked_node_modules_outside_root_is_reported() {
         "walked once: {json:#}"
     );
 }
+
+#[test]
+fn an_audit_that_cannot_run_still_prints_one_json_value() {
+    // A pipeline parsing stdout must get the error object, not nothing (exit 2).
+    let w = world();
+    let (code, json, stderr) = audit(&w.root().join("no-such-dir"), &w.ledger());
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(json["verdict"], "error", "{json}");
+    assert!(
+        json["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{json}"
+    );
+}

@@ -209,5 +209,11 @@ fn run_inner(args: AuditInstalledArgs) -> Result<Outcome, Failure> {
 
 /// Run `vetted audit-installed`.
 pub fn run(args: AuditInstalledArgs) -> Outcome {
-    finish(false, run_inner(args))
+    let json = args.json;
+    match run_inner(args) {
+        // A rejection comes after the report was printed (with --json, the report is the one
+        // JSON value on stdout); an error comes before anything was, so it is the JSON value.
+        r @ Err(Failure::Operational(_)) => finish(json, r),
+        r => finish(false, r),
+    }
 }
