@@ -269,6 +269,42 @@ pub(crate) fn req_str(
     }
 }
 
+/// The optional top-level `format = N` of a vetted file. Absent means `current` (files written
+/// before the key existed); a number other than `current` is an error, so a file written for
+/// a newer vetted is refused instead of half-understood. Returns whether the file declared it.
+pub(crate) fn format_version(
+    sm: &mut SourceMap<'_>,
+    f: &mut Fields<'_, '_>,
+    what: &str,
+    current: u32,
+) -> bool {
+    let Some(v) = f.get("format") else {
+        return false;
+    };
+    let declared = v
+        .get_ref()
+        .as_integer()
+        .filter(|i| i.radix() == 10)
+        .and_then(|i| i.as_str().parse::<u32>().ok());
+    match declared {
+        Some(n) if n == current => {}
+        Some(n) => sm.error(
+            Some(&v.span()),
+            format!("{what} has format = {n}; this vetted reads format {current}"),
+            Some("use the vetted release that wrote the file, or rewrite it for this one".into()),
+        ),
+        None => sm.error(
+            Some(&v.span()),
+            format!(
+                "'format' in {what} must be the integer {current}, found {}",
+                type_hint(v.get_ref())
+            ),
+            Some(format!("write format = {current}")),
+        ),
+    }
+    true
+}
+
 pub(crate) fn opt_str(
     sm: &mut SourceMap<'_>,
     f: &mut Fields<'_, '_>,

@@ -18,8 +18,12 @@
 //! vendor-manifest = "claude-code"      # platform binaries must match the vendor-signed manifest
 //! ```
 use crate::diagnostics::{
-    Diagnostic, Fields, LedgerDiagnostics, SourceMap, opt_str, req_str, str_list, tables,
+    Diagnostic, Fields, LedgerDiagnostics, SourceMap, format_version, opt_str, req_str, str_list,
+    tables,
 };
+
+/// The policy format this vetted reads and writes (`format = 1`, optional; docs/policy.md).
+pub const POLICY_FORMAT: u32 = 1;
 use std::path::{Path, PathBuf};
 use toml::de::DeTable;
 
@@ -138,6 +142,8 @@ pub struct Policy {
     pub sha256: crate::digest::Digest,
     /// The entries, in file order.
     pub packages: Vec<PackagePolicy>,
+    /// Whether the file says `format = 1` (kept by `vetted fmt`).
+    pub format_declared: bool,
 }
 
 const PACKAGE_KEYS: &[&str] = &[
@@ -174,7 +180,7 @@ impl Policy {
         let bytes =
             std::fs::read(path).map_err(|e| PolicyError::Read(path.display().to_string(), e))?;
         let text = String::from_utf8_lossy(&bytes);
-        let (packages, diags) = parse(path, &text);
+        let (packages, format_declared, diags) = parse(path, &text);
         let mut d = LedgerDiagnostics { items: diags };
         if d.has_errors() {
             d.sort();
@@ -184,6 +190,7 @@ impl Policy {
             path: path.to_path_buf(),
             sha256: crate::digest::sha256(&bytes),
             packages,
+            format_declared,
         })
     }
 
@@ -226,14 +233,15 @@ fn format_duration(d: jiff::SignedDuration) -> String {
     }
 }
 
-fn parse(file: &Path, text: &str) -> (Vec<PackagePolicy>, Vec<Diagnostic>) {
+fn parse(file: &Path, text: &str) -> (Vec<PackagePolicy>, bool, Vec<Diagnostic>) {
     let mut sm = SourceMap::new(file, text, false);
     let Some(doc) = crate::diagnostics::parse_toml(&mut sm, text) else {
-        return (Vec::new(), sm.out);
+        return (Vec::new(), false, sm.out);
     };
     let top = doc.get_ref();
     let mut top_fields = Fields::new(top, 0..0);
     let mut out = Vec::new();
+    let format_declared = format_version(&mut sm, &mut top_fields, "the policy", POLICY_FORMAT);
     match top_fields.get("package") {
         None => sm.error(
             None,
@@ -248,7 +256,7 @@ fn parse(file: &Path, text: &str) -> (Vec<PackagePolicy>, Vec<Diagnostic>) {
             }
         }
     }
-    top_fields.finish(&mut sm, "the policy", &["package"]);
+    top_fields.finish(&mut sm, "the policy", &["format", "package"]);
     // Two entries for the same exact name would make the first one win silently.
     for (i, a) in out.iter().enumerate() {
         if let Some(b) = out[..i]
@@ -270,7 +278,7 @@ fn parse(file: &Path, text: &str) -> (Vec<PackagePolicy>, Vec<Diagnostic>) {
             });
         }
     }
-    (out, sm.out)
+    (out, format_declared, sm.out)
 }
 
 fn parse_package(
@@ -441,6 +449,9 @@ fn quote(s: &str) -> String {
 /// out, so a diff of the policy shows exactly what changed.
 pub fn canonical_text(policy: &Policy, header: &str) -> String {
     let mut out = String::from(header);
+    if policy.format_declared {
+        out.push_str(&format!("format = {POLICY_FORMAT}\n"));
+    }
     for p in &policy.packages {
         if !out.is_empty() {
             out.push('\n');
@@ -554,6 +565,27 @@ provenance = "not-required"
             NewInstallScripts::Block,
             "blocking is the default"
         );
+    }
+
+    #[test]
+    fn policy_of_a_newer_format_is_refused_not_half_read() {
+        let body = "[[package]]\necosystem = \"npm\"\nname = \"x\"\ncriteria = [\"safe-to-run\"]\nprovenance = \"not-required\"\n";
+        let e =
+            load(&format!("format = 2\n{body}")).expect_err("a format this vetted does not read");
+        assert!(
+            e.to_string()
+                .contains("format = 2; this vetted reads format 1"),
+            "{e}"
+        );
+        assert!(
+            load(&format!("format = \"1\"\n{body}")).is_err(),
+            "a string is not a format"
+        );
+        // The current format, declared or not, loads.
+        let declared = load(&format!("format = 1\n{body}")).expect("format 1");
+        assert!(canonical_text(&declared, "").starts_with("format = 1\n\n[[package]]"));
+        let bare = load(body).expect("no format key: format 1");
+        assert!(canonical_text(&bare, "").starts_with("[[package]]"));
     }
 
     #[test]

@@ -981,3 +981,22 @@ fn fmt_round_trips_awkward_strings() {
         FmtStatus::Canonical
     );
 }
+
+#[test]
+fn ledger_of_a_newer_format_is_refused_not_half_read() {
+    let body = audit("1.0.0", "a", "");
+    let e = errors(&format!("format = 2\n\n{body}"));
+    assert!(
+        e.to_string()
+            .contains("the ledger has format = 2; this vetted reads format 1"),
+        "{e}"
+    );
+    errors(&format!("format = \"1\"\n\n{body}"));
+    // Format 1, declared or not, loads; fmt keeps the declaration.
+    load_ok(&body);
+    let dir = ledger_dir(&format!("format = 1\n\n{body}"));
+    Ledger::load(dir.path()).expect("format 1");
+    ledger::fmt(dir.path(), true).expect("fmt");
+    let text = std::fs::read_to_string(dir.path().join("audits.toml")).expect("read");
+    assert!(text.starts_with("format = 1\n\n[[audit]]"), "{text}");
+}

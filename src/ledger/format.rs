@@ -54,7 +54,12 @@ pub(crate) struct LedgerFile {
     pub violations: Vec<Violation>,
     pub exemptions: Vec<Exemption>,
     pub trusted: Vec<Trusted>,
+    /// Whether the file says `format = 1` (kept by `vetted fmt`).
+    pub format_declared: bool,
 }
+
+/// The ledger format this vetted reads and writes (`format = 1`, optional; docs/ledger.md).
+pub const LEDGER_FORMAT: u32 = 1;
 
 fn when_value(sm: &mut SourceMap<'_>, v: &Sp<'_>, key: &str, what: &str) -> Option<When> {
     let text = match v.get_ref() {
@@ -370,6 +375,7 @@ const EXEMPTION_KEYS: &[&str] = &[
 const CRITERIA_KEYS: &[&str] = &["description", "implies"];
 const IMPORT_KEYS: &[&str] = &["path", "url", "sha256"];
 const TOP_KEYS: &[&str] = &[
+    "format",
     "criteria",
     "imports",
     "audit",
@@ -410,15 +416,22 @@ pub(crate) fn parse(
     let top = doc.get_ref();
     // Entry count bounded before any entry is parsed (a ledger of millions of tiny tables
     // would otherwise be checked and resolved in full).
-    let entries: usize = ["audit", "violation", "exemption", "criteria", "imports"]
-        .iter()
-        .filter_map(|k| top.get(*k))
-        .map(|v| match v.get_ref() {
-            DeValue::Array(a) => a.len(),
-            DeValue::Table(t) => t.len(),
-            _ => 0,
-        })
-        .sum();
+    let entries: usize = [
+        "audit",
+        "violation",
+        "exemption",
+        "criteria",
+        "imports",
+        "trusted",
+    ]
+    .iter()
+    .filter_map(|k| top.get(*k))
+    .map(|v| match v.get_ref() {
+        DeValue::Array(a) => a.len(),
+        DeValue::Table(t) => t.len(),
+        _ => 0,
+    })
+    .sum();
     if let Err(e) = crate::limits::LimitExceeded::check(
         "ledger entries",
         crate::limits::LEDGER_ENTRIES as u64,
@@ -435,6 +448,8 @@ pub(crate) fn parse(
         builtin_criteria().into_iter().map(|c| c.name).collect();
     // Criteria an imported ledger defines are its own: only the built-in ones are honoured.
     let mut top_fields = Fields::new(top, 0..0);
+    out.format_declared =
+        crate::diagnostics::format_version(&mut sm, &mut top_fields, "the ledger", LEDGER_FORMAT);
 
     let origin = |line: usize| match origin_import {
         Some(n) => Origin::Imported(n.clone()),
@@ -1089,6 +1104,9 @@ pub(crate) fn write(file: &LedgerFile) -> String {
     };
     if !file.header.is_empty() {
         out.push_str(&file.header);
+    }
+    if file.format_declared {
+        out.push_str(&format!("format = {LEDGER_FORMAT}\n"));
     }
     for c in file.criteria.values() {
         let mut s = format!("[criteria.{}]\n", key(c.name.as_str()));
