@@ -446,3 +446,91 @@ fn diff_command_writes_json_v2_and_the_page() {
         "no external assets"
     );
 }
+
+/// Many small chunks that differ only in what they re-export have one canonical form; paired by
+/// name order they were cross-paired, and each wrong pair showed a one-line import diff. Old and
+/// new hashes are drawn in opposite orders here, so the name tie-break alone pairs them wrongly.
+#[test]
+fn re_export_chunks_are_not_cross_paired_by_name_order() {
+    const N: usize = 8;
+    let build = |version: &str, new: bool| -> Vec<u8> {
+        // Hash i of a chunk family: increasing with i in the old build, decreasing in the new.
+        let h = |family: char, i: usize| {
+            let k = if new { 50 + (N - i) } else { 10 + i };
+            format!("{family}{k:02}{}", if new { "bbbbb" } else { "aaaaa" })
+        };
+        let mut modules: Vec<(String, Vec<u8>)> = Vec::new();
+        // One library chunk with N exports (re-minified names in the new build).
+        let lib_names: Vec<String> = (0..N)
+            .map(|i| format!("{}{i}", if new { "q" } else { "k" }))
+            .collect();
+        let lib_path = format!("/$bunfs/root/lib-{}.js", h('l', 0));
+        let mut lib = format!("// Version: {version}\n");
+        for (i, n) in lib_names.iter().enumerate() {
+            lib.push_str(&format!("function {n}(x){{return x*{i}+{}}}", i * 7));
+        }
+        lib.push_str(&format!("export{{{}}};\n", lib_names.join(",")));
+        modules.push((lib_path.clone(), lib.into_bytes()));
+        for (i, lib_name) in lib_names.iter().enumerate() {
+            // Target chunks, distinct code each.
+            let t = format!("/$bunfs/root/t-{}.js", h('t', i));
+            let name = if new { "z" } else { "y" };
+            modules.push((
+                t.clone(),
+                format!("export function {name}(){{return \"target {i}\"}}").into_bytes(),
+            ));
+            // A chunk that re-exports the target (import + export form) ...
+            modules.push((
+                format!("/$bunfs/root/r-{}.js", h('r', i)),
+                format!("import{{{name} as a}}from\"{t}\";export{{a}};").into_bytes(),
+            ));
+            // ... and one that re-exports the i-th export of the library (export-from form).
+            modules.push((
+                format!("/$bunfs/root/s-{}.js", h('s', i)),
+                format!("export{{{lib_name} as b}}from\"{lib_path}\";").into_bytes(),
+            ));
+        }
+        let refs: Vec<(&str, &[u8])> = modules
+            .iter()
+            .map(|(p, b)| (p.as_str(), b.as_slice()))
+            .collect();
+        executable(&refs)
+    };
+    let b = Build::new();
+    let old = b.write(
+        "re1.tgz",
+        &tgz(&[
+            ("package/package.json", &pkg("1.0.0")),
+            ("package/tool", &build("1.0.0", false)),
+        ]),
+    );
+    let new = b.write(
+        "re2.tgz",
+        &tgz(&[
+            ("package/package.json", &pkg("1.0.1")),
+            ("package/tool", &build("1.0.1", true)),
+        ]),
+    );
+    let r = diff_files(&old, &new);
+    let e = embedded(&r);
+    assert_eq!((e.unpaired_added, e.unpaired_removed), (0, 0), "{e:?}");
+    // Every pair is the same program under new names: nothing to review.
+    assert_eq!(e.changed, 0, "{:#?}", r.files.changed);
+    assert_eq!(e.no_semantic_change as usize, 3 * N + 1, "{e:?}");
+    // And each re-export chunk is paired with its own counterpart (the i-th old with the i-th new).
+    let index = |p: &str| -> usize {
+        let k: usize = p.rsplit('-').next().unwrap()[1..3].parse().unwrap();
+        if k >= 50 { N - (k - 50) } else { k - 10 }
+    };
+    for c in &r.files.changed {
+        if c.new_path.contains("/r-") || c.new_path.contains("/s-") || c.new_path.contains("/t-") {
+            assert_eq!(
+                index(&c.old_path),
+                index(&c.new_path),
+                "{} paired with {}",
+                c.old_path,
+                c.new_path
+            );
+        }
+    }
+}

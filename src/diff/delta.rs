@@ -287,6 +287,29 @@ fn candidate<'x>(side: &'x SideData<'_>, m: &'x ContentManifest, f: &FileEntry) 
             l.dedup();
             l
         },
+        imports: facts
+            .and_then(|x| x.js.as_ref())
+            .filter(|j| j.error.is_none())
+            .map(|j| {
+                let c = pair::container(path);
+                let module = |s: &str| {
+                    if s.starts_with("/$bunfs/") {
+                        format!("{c}!{s}")
+                    } else {
+                        s.to_string()
+                    }
+                };
+                j.specs
+                    .iter()
+                    .map(|s| (module(s), String::new()))
+                    .chain(
+                        j.imports
+                            .iter()
+                            .map(|(s, n)| (module(s), side.resolve(c, s, n))),
+                    )
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

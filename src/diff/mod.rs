@@ -334,7 +334,8 @@ pub struct ReviewReport {
     pub signals: Vec<Signal>,
     /// File-level changes, sorted by path.
     pub files: FileChanges,
-    /// Behaviours added and removed per module (`<kind>-added` / `<kind>-removed`).
+    /// Behaviours added and removed per module (`<kind>-added` / `<kind>-removed`): the same
+    /// changes as `review.behaviour_changes`, sorted by kind.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub behaviours: Vec<ModuleBehaviourChange>,
 }
@@ -705,10 +706,10 @@ pub fn diff_with(
         new: side(new_label, new),
         identical: old.artifact.sha512 == new.artifact.sha512
             && old.artifact.sha256 == new.artifact.sha256,
+        behaviours: behaviour_changes(&review.behaviour_changes),
         review,
         signals,
         files,
-        behaviours: behaviour_changes(old, new),
     }
 }
 

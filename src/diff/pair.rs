@@ -3,15 +3,20 @@
 //! embedded modules), in three rounds:
 //!
 //! 1. the same bytes (a move: same content, new path);
-//! 2. the same canonical form (JavaScript equal up to a minifier's renames, see `js`);
+//! 2. the same canonical form (JavaScript equal up to a minifier's renames, see `js`): within a
+//!    group of equal canonical forms, first the pairs that also name the same modules and pick
+//!    the same exports (old names mapped through the pairs found so far), in passes until no more
+//!    are found (a re-export chunk is paired once the chunk it re-exports is); then the rest by
+//!    the overlap of the modules they name, then the tie-break below;
 //! 3. similar normalised tokens and similar structure, in passes with a falling bar (0.9 down to
 //!    [`MIN_SIMILARITY`]): the score is the estimated Jaccard similarity of the shingle sets,
 //!    averaged, when the modules import others, with the Jaccard similarity of the modules they
 //!    import (old names mapped through the pairs found so far: a chunk that only re-imports
 //!    others is recognised by what it imports). Best scores first; each pass maps more names.
 //!
-//! Ties are broken by the name stem (the path with its content hash cut off), then by the
-//! closer size, then by path, so the result does not depend on iteration order.
+//! Ties are broken by whether the two name the same modules and exports (as in round 2), then by
+//! the name stem (the path with its content hash cut off), then by the closer size, then by path,
+//! so the result does not depend on iteration order.
 use super::js;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -24,6 +29,60 @@ const COMMON_VALUE: usize = 40;
 const MIN_TOKENS: f64 = 0.3;
 /// Once no more than this many (old, new) combinations are left, all are candidates.
 const BRUTE_FORCE_PAIRS: usize = 4_000_000;
+/// Passes of round 2 that pair equal canonical forms naming the same (already paired) modules:
+/// one per level of re-export chains; past it, the overlap and the tie-break decide.
+const IMPORT_PASSES: usize = 32;
+/// A group of equal canonical forms with more (old, new) combinations than this is paired by
+/// the tie-break alone once the exact import matches are taken (the overlap is not scored).
+const GROUP_OVERLAP_PAIRS: usize = 250_000;
+
+/// The new paths of old paths: paired so far, or kept (`same_path`).
+struct PathMap<'p> {
+    map: HashMap<&'p str, &'p str>,
+}
+
+impl<'p> PathMap<'p> {
+    fn new(old: &[Candidate<'p>], new: &[Candidate<'p>], pairs: &[Pair]) -> Self {
+        PathMap {
+            map: pairs
+                .iter()
+                .map(|p| (old[p.old].path, new[p.new].path))
+                .collect(),
+        }
+    }
+
+    /// The new name of an old path; `None` when it is not known (yet). A name that is not an
+    /// embedded module's (`node:fs`) stays as it is.
+    fn get<'a>(&self, old: &'a str, same_path: &dyn Fn(&str) -> bool) -> Option<&'a str>
+    where
+        'p: 'a,
+    {
+        match self.map.get(old) {
+            Some(n) => Some(n),
+            None if same_path(old) || !old.contains("!/") => Some(old),
+            None => None,
+        }
+    }
+}
+
+/// An old candidate's `imports` as the new build names them; `None` when one is not paired yet.
+fn mapped_imports<'a>(
+    c: &'a Candidate<'_>,
+    map: &PathMap<'a>,
+    same_path: &dyn Fn(&str) -> bool,
+) -> Option<Vec<(&'a str, &'a str)>> {
+    c.imports
+        .iter()
+        .map(|(p, e)| map.get(p, same_path).map(|n| (n, e.as_str())))
+        .collect()
+}
+
+fn imports_of<'a>(c: &'a Candidate<'_>) -> Vec<(&'a str, &'a str)> {
+    c.imports
+        .iter()
+        .map(|(p, e)| (p.as_str(), e.as_str()))
+        .collect()
+}
 
 /// One side's candidate for pairing.
 #[derive(Debug, Clone)]
@@ -40,6 +99,13 @@ pub struct Candidate<'a> {
     pub sketch: &'a [u64],
     /// The paths of the modules it names (imports), sorted: pairing uses them as structure.
     pub links: Vec<String>,
+    /// What it names, in source order, as the canonical comparison sees it: every embedded module
+    /// name (its path, `(path, "")`) and every imported name (the path of the module it comes
+    /// from, or the specifier when that is not an embedded module, and the export it picks:
+    /// `#<position among that module's exports>`, or `=<name>`). Two modules with the same
+    /// canonical form and the same `imports` (old paths mapped through the pairing) are the same
+    /// program: how equal re-export chunks are told apart.
+    pub imports: Vec<(String, String)>,
 }
 
 /// Old and new indices with one key.
@@ -132,23 +198,91 @@ pub fn pair(
                 g.1.push(i);
             }
         }
+        groups.retain(|_, (os, ns)| !os.is_empty() && !ns.is_empty());
+        let take = |o: usize,
+                    n: usize,
+                    old_used: &mut [bool],
+                    new_used: &mut [bool],
+                    out: &mut Vec<Pair>| {
+            let free = !old_used[o] && !new_used[n];
+            if free {
+                old_used[o] = true;
+                new_used[n] = true;
+                out.push(Pair {
+                    old: o,
+                    new: n,
+                    similarity: 1.0,
+                    by,
+                });
+            }
+            free
+        };
+        if by == PairedBy::Canonical {
+            // Equal canonical forms that also name the same modules and exports first: a
+            // re-export chunk is told from its twins by what it re-exports, known once the
+            // module it names is paired (so in passes, one per level of re-exports).
+            for _ in 0..IMPORT_PASSES {
+                let map = PathMap::new(old, new, &out);
+                let mut found = false;
+                for (os, ns) in groups.values() {
+                    let mut by_imports: HashMap<Vec<(&str, &str)>, Vec<usize>> = HashMap::new();
+                    for &n in ns.iter().filter(|&&n| !new_used[n]) {
+                        by_imports.entry(imports_of(&new[n])).or_default().push(n);
+                    }
+                    let mut cands: Vec<(usize, usize)> = Vec::new();
+                    for &o in os.iter().filter(|&&o| !old_used[o]) {
+                        if let Some(m) = mapped_imports(&old[o], &map, same_path)
+                            && let Some(v) = by_imports.get(&m)
+                        {
+                            cands.extend(v.iter().map(|&n| (o, n)));
+                        }
+                    }
+                    cands.sort_by_key(|&(o, n)| tiebreak(o, n));
+                    for (o, n) in cands {
+                        found |= take(o, n, &mut old_used, &mut new_used, &mut out);
+                    }
+                }
+                if !found {
+                    break;
+                }
+            }
+        }
+        // The rest of each group: most modules named in common first (canonical), then the
+        // tie-break.
+        let map = PathMap::new(old, new, &out);
         for (os, ns) in groups.values() {
-            let mut cands: Vec<(usize, usize)> = os
+            let os: Vec<usize> = os.iter().copied().filter(|&o| !old_used[o]).collect();
+            let ns: Vec<usize> = ns.iter().copied().filter(|&n| !new_used[n]).collect();
+            let score = by == PairedBy::Canonical && os.len() * ns.len() <= GROUP_OVERLAP_PAIRS;
+            let mapped: HashMap<usize, Vec<&str>> = if score {
+                os.iter()
+                    .map(|&o| {
+                        let mut v: Vec<&str> = old[o]
+                            .links
+                            .iter()
+                            .map(|l| map.get(l, same_path).unwrap_or(""))
+                            .collect();
+                        v.sort_unstable();
+                        (o, v)
+                    })
+                    .collect()
+            } else {
+                HashMap::new()
+            };
+            let mut cands: Vec<(u32, usize, usize)> = os
                 .iter()
                 .flat_map(|&o| ns.iter().map(move |&n| (o, n)))
+                .map(|(o, n)| {
+                    let overlap = mapped.get(&o).map_or(0.0, |m| jaccard(m, &new[n].links));
+                    (u32::MAX - (overlap * 1e6) as u32, o, n)
+                })
                 .collect();
-            cands.sort_by_key(|&(o, n)| tiebreak(o, n));
-            for (o, n) in cands {
-                if !old_used[o] && !new_used[n] {
-                    old_used[o] = true;
-                    new_used[n] = true;
-                    out.push(Pair {
-                        old: o,
-                        new: n,
-                        similarity: 1.0,
-                        by,
-                    });
-                }
+            cands.sort_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| tiebreak(a.1, a.2).cmp(&tiebreak(b.1, b.2)))
+            });
+            for (_, o, n) in cands {
+                take(o, n, &mut old_used, &mut new_used, &mut out);
             }
         }
     }
@@ -224,7 +358,9 @@ pub fn pair(
             v
         };
         let mut memo: HashMap<usize, Vec<&str>> = HashMap::new();
-        let mut scored: Vec<(u32, usize, usize, f64)> = Vec::new();
+        let path_map = PathMap::new(old, new, &out);
+        let mut memo_imports: HashMap<usize, Option<Vec<(&str, &str)>>> = HashMap::new();
+        let mut scored: Vec<(u32, bool, usize, usize, f64)> = Vec::new();
         for &(o, n, tok) in &cands {
             if old_used[o] || new_used[n] {
                 continue;
@@ -236,14 +372,19 @@ pub fn pair(
                 (tok + jaccard(m, &new[n].links)) / 2.0
             };
             if s >= bar {
-                scored.push(((s * 1e6) as u32, o, n, s));
+                let m = memo_imports
+                    .entry(o)
+                    .or_insert_with(|| mapped_imports(&old[o], &path_map, same_path));
+                let differ = m.as_ref() != Some(&imports_of(&new[n]));
+                scored.push(((s * 1e6) as u32, differ, o, n, s));
             }
         }
         scored.sort_by(|a, b| {
             b.0.cmp(&a.0)
-                .then_with(|| tiebreak(a.1, a.2).cmp(&tiebreak(b.1, b.2)))
+                .then_with(|| a.1.cmp(&b.1))
+                .then_with(|| tiebreak(a.2, a.3).cmp(&tiebreak(b.2, b.3)))
         });
-        for (_, o, n, s) in scored {
+        for (_, _, o, n, s) in scored {
             if !old_used[o] && !new_used[n] {
                 old_used[o] = true;
                 new_used[n] = true;
@@ -295,6 +436,7 @@ mod tests {
             canonical: None,
             sketch,
             links: Vec::new(),
+            imports: Vec::new(),
         }
     }
 
