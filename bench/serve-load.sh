@@ -6,6 +6,10 @@
 set -eu
 cargo test --release --test serve_http -- --ignored --nocapture load_full load_large 2>&1 \
   | grep -E '^load|test result'
+# Memory under 60 slow readers of a 31 MB blob (the release `vetted serve`; its VmHWM, target
+# <= 256 MiB; before the bounded buffers it reached 1.5-1.9 GB).
+cargo test --release --test serve_hostile -- --nocapture sixty_slow_readers 2>&1 \
+  | grep -E 'VmHWM|test result'
 # Measured 2026-11-23 on the shared 2-core dev machine (client and server on the same cores,
 # both hashing every body with sha512; release build):
 #   load (full):  2000 requests, 64 clients, 0.42-0.62 s, 3,200-4,800 req/s, 0 failures (~300-byte tarballs)

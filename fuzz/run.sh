@@ -6,27 +6,33 @@ set -uo pipefail
 cd "$(dirname "$0")"
 SECS="${1:-120}"; shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(archive bun_graph packument policy_toml ledger_toml digest sigstore_bundle dsse_intoto serve_request)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(js_analysis node_sea archive bun_graph packument policy_toml ledger_toml digest sigstore_bundle dsse_intoto serve_request)
+# Corpora live outside the repository: $FUZZ_CORPUS/<target> (default fuzz/corpus, git-ignored).
+CORPUS_DIR="${FUZZ_CORPUS:-corpus}"
 dict_for() {
   case "$1" in
     policy_toml|ledger_toml) echo dict/toml.dict ;;
     packument|sigstore_bundle|dsse_intoto) echo dict/json.dict ;;
-    archive|bun_graph) echo "dict/$1.dict" ;;
+    archive|bun_graph|node_sea) echo "dict/$1.dict" ;;
+    js_analysis) echo dict/js.dict ;;
     *) echo "" ;;
   esac
 }
 mkdir -p logs artifacts
 printf '%-16s %12s %8s %8s %8s\n' target execs corpus edges crashes
 for t in "${TARGETS[@]}"; do
-  mkdir -p "corpus/$t" "artifacts/$t"
+  mkdir -p "$CORPUS_DIR/$t" "artifacts/$t"
   d=$(dict_for "$t"); dflag=(); [ -n "$d" ] && dflag=(-dict="$d")
   if [ -n "${FUZZ_BIN_DIR:-}" ]; then run=("$FUZZ_BIN_DIR/$t"); else run=(cargo +nightly fuzz run -s none "$t" --); fi
-  "${run[@]}" "corpus/$t" -max_total_time="$SECS" -timeout=10 \
+  "${run[@]}" "$CORPUS_DIR/$t" -max_total_time="$SECS" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="artifacts/$t/" "${dflag[@]}" \
     > "logs/$t.log" 2>&1
   execs=$(grep -a 'stat::number_of_executed_units' "logs/$t.log" | awk '{print $2}' | tail -1)
   edges=$(grep -aoE 'cov: [0-9]+' "logs/$t.log" | tail -1 | awk '{print $2}')
-  corpus=$(ls "corpus/$t" | wc -l)
+  corpus=$(ls "$CORPUS_DIR/$t" | wc -l)
   crashes=$(ls "artifacts/$t" | wc -l)
   printf '%-16s %12s %8s %8s %8s\n' "$t" "${execs:-?}" "$corpus" "${edges:-?}" "$crashes"
+  # One line per run, to add up the seconds per target across sessions (fuzz/README.md).
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$SECS" "${execs:-?}" "$corpus" "${edges:-?}" "$crashes" \
+    >> "${FUZZ_RUNS:-logs/runs.tsv}"
 done

@@ -117,3 +117,61 @@ fn a_chain_broken_by_one_wrong_from_digest_does_not_cover_the_end() {
     let (outcome, _) = review_last(50, None);
     assert!(matches!(outcome, ReviewOutcome::CoveredByDelta(_)));
 }
+
+/// `limits::DELTA_CHAIN_LINKS` bounds the deltas followed from a full audit. At the limit a
+/// chain still covers its end; one link more covers nothing past the limit, and the review
+/// says so, naming the limit (instead of silently needing review, or following an unbounded
+/// chain). One ledger of DELTA_CHAIN_LINKS + 1 deltas holds both halves.
+#[test]
+fn a_delta_chain_longer_than_the_limit_is_rejected_naming_it() {
+    let limit = vetted::limits::DELTA_CHAIN_LINKS;
+    let n = limit + 1;
+    let pkg = Pkg::new("chain", &format!("1.0.{n}"), &[("index.js", b"1;\n")]);
+    let manifest = pkg.manifest();
+    let last = Digests {
+        sha256: manifest.artifact.sha256.clone(),
+        sha512: manifest.artifact.sha512.clone(),
+        sha1: Digests::of(b"").sha1,
+        size: manifest.artifact.size,
+    };
+    let mdigest = vetted::digest::sha256(b"manifest");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("audits.toml"),
+        chain_ledger(n, &last, &mdigest.to_string(), None),
+    )
+    .expect("write");
+    let ledger = Ledger::load(dir.path()).unwrap_or_else(|d| panic!("{}", d.render()));
+    let crit = CriterionName::new("safe-to-run").expect("criterion");
+    let clock = FixedClock("2026-11-20T00:00:00Z".parse().expect("ts"));
+
+    // Passing half: the build `limit` deltas from the full audit is covered.
+    let at_limit = Digests::of(format!("build {limit}").as_bytes());
+    let mut m = manifest.clone();
+    m.artifact = at_limit.clone();
+    let id = PackageId::parse_spec(&format!("npm:chain@1.0.{limit}")).expect("id");
+    match ledger
+        .review(&id, &at_limit, &m, &crit, &clock)
+        .expect("review")
+    {
+        ReviewOutcome::CoveredByDelta(r) => match r.basis() {
+            vetted::ledger::ReviewBasis::DeltaChain(c) => assert_eq!(c.len(), limit + 1),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("at the limit: expected covered by delta, got {other:?}"),
+    }
+
+    // Failing half: one delta more is not covered, and the reason names the limit.
+    let id = PackageId::parse_spec(&format!("npm:chain@1.0.{n}")).expect("id");
+    match ledger
+        .review(&id, &last, &manifest, &crit, &clock)
+        .expect("review")
+    {
+        ReviewOutcome::NeedsReview(nr) => {
+            let why = nr.chain_limit.as_deref().unwrap_or("");
+            assert!(why.contains("limits::DELTA_CHAIN_LINKS"), "{why}");
+            assert!(why.contains(&limit.to_string()), "{why}");
+        }
+        other => panic!("past the limit: expected needs review, got {other:?}"),
+    }
+}

@@ -106,6 +106,8 @@ fn artifact_args(file: &str) -> Vec<String> {
         file,
         "--source-uri",
         "github.com/a/b",
+        "--builder-id",
+        "https://github.com/actions/runner/github-hosted",
         "artifact",
     ]
     .map(String::from)
@@ -214,6 +216,8 @@ fn not_json_and_not_a_document() {
         "1.0.0",
         "--source-uri",
         "github.com/a/b",
+        "--builder-id",
+        "https://github.com/actions/runner/github-hosted",
         "artifact",
     ]
     .map(String::from)

@@ -8,8 +8,9 @@ const GO: &str = "verify-artifact --provenance-path slsa-verifier/gha_go/v2.1.0/
 const GO_SRC: &str = "--source-uri github.com/slsa-framework/example-package";
 const GO_WD: &str = "verify-artifact --provenance-path slsa-verifier/gha_go/v2.1.0/binary-linux-amd64-workflow_dispatch.intoto.jsonl slsa-verifier/gha_go/v2.1.0/binary-linux-amd64-workflow_dispatch --source-uri github.com/slsa-framework/example-package";
 const DELEGATOR: &str = "verify-artifact --provenance-path slsa-verifier/gha_delegator/v2.1.0/binary-linux-amd64-workflow_dispatch.build.slsa slsa-verifier/gha_delegator/v2.1.0/binary-linux-amd64-workflow_dispatch --source-uri github.com/slsa-framework/example-package --builder-id https://github.com/slsa-framework/example-trw/.github/workflows/builder_high-perms_slsa3.yml";
-const NPM_TAG: &str = "verify-npm-package --attestations-path slsa-verifier/npm/gha/supreme-googles-cli-v02-tag.tgz.json --source-uri github.com/trishankatdatadog/supreme-goggles --package-name @trishankatdatadog/supreme-goggles --package-version 1.0.5 slsa-verifier/npm/gha/supreme-googles-cli-v02-tag.tgz";
+const NPM_TAG: &str = "verify-npm-package --attestations-path slsa-verifier/npm/gha/supreme-googles-cli-v02-tag.tgz.json --source-uri github.com/trishankatdatadog/supreme-goggles --package-name @trishankatdatadog/supreme-goggles --package-version 1.0.5 --builder-id https://github.com/actions/runner/github-hosted slsa-verifier/npm/gha/supreme-googles-cli-v02-tag.tgz";
 const NPM_MAIN: &str = "verify-npm-package --attestations-path slsa-verifier/npm/gha/provenance-npm-test-cli-v1-prega.tgz.json --source-uri github.com/sigstore/sigstore-js --package-name sigstore --package-version 2.3.1 slsa-verifier/npm/gha/provenance-npm-test-cli-v1-prega.tgz";
+const NPM_RUNNER: &str = "--builder-id https://github.com/actions/runner/github-hosted";
 const BCR: &str = "verify-github-attestation --attestation-path slsa-verifier/bcr/MODULE.bazel.intoto.jsonl slsa-verifier/bcr/MODULE.bazel";
 const GH: &str =
     "verify-attestation npm/sigstore-2.1.0.tgz --bundle gh-cli/sigstore-js-2.1.0-bundle.json";
@@ -34,13 +35,16 @@ fn table() -> Vec<(&'static str, String, String, &'static str)> {
         ("--source-branch", format!("{GO_WD} --source-branch main"), format!("{GO_WD} --source-branch dev"), "source-branch"),
         ("--build-workflow-input", format!("{DELEGATOR} --build-workflow-input content=hello"), format!("{DELEGATOR} --build-workflow-input content=bye"), "build-workflow-input"),
         ("ARTIFACT...", format!("{GO} {GO_SRC} slsa-verifier/gha_go/v2.1.0/binary-linux-amd64-push-v13.0.30"), format!("{GO} {GO_SRC} derived/binary-linux-amd64-workflow_dispatch.tampered"), "subject-digest"),
-        ("npm --source-tag", format!("{NPM_TAG} --source-tag v1.0.5"), format!("{NPM_TAG} --source-tag v1.0.4"), "source-tag"),
-        ("npm --source-versioned-tag", format!("{NPM_TAG} --source-versioned-tag v1"), format!("{NPM_TAG} --source-versioned-tag v2"), "source-versioned-tag"),
-        ("npm --source-branch", format!("{NPM_MAIN} --source-branch main"), format!("{NPM_MAIN} --source-branch dev"), "source-branch"),
-        ("npm --builder-id", format!("{NPM_MAIN} --builder-id https://github.com/actions/runner/github-hosted"), format!("{NPM_MAIN} --builder-id https://github.com/actions/runner"), "builder-id"),
-        ("npm --package-name", format!("{NPM_MAIN} --builder-id https://github.com/actions/runner/github-hosted"), NPM_MAIN.replace("--package-name sigstore", "--package-name sigstor"), "package-name"),
-        ("npm --package-version", NPM_MAIN.to_string(), NPM_MAIN.replace("--package-version 2.3.1", "--package-version 2.3.0"), "package-version"),
-        ("npm TARBALL", NPM_MAIN.to_string(), format!("{} npm/sigstore-2.2.0.tgz", NPM_MAIN.rsplit_once(' ').map_or("", |(a, _)| a)), "artifact-digest"),
+// slsa-verifier verifyNpmEnvAndCert (verifiers/internal/gha/verifier.go): the v1
+        // builder must be spelled in full; the short legacy ID names only v0.2 provenance.
+        ("npm --builder-id", format!("{NPM_MAIN} {NPM_RUNNER}"), format!("{NPM_MAIN} --builder-id https://github.com/actions/runner"), "builder-id"),
+        // verifyNpmEnvAndCert: any other ID for npm CLI provenance is ErrorNotSupported.
+        ("npm --builder-id (not a runner)", NPM_TAG.to_string(), NPM_TAG.replace("/actions/runner/github-hosted", "/actions/runner2"), "builder-id"),
+        // npm.go verifyPackageName / verifyPackageVersion: the provenance subject, the publish
+        // attestation's subject and its predicate must all name the package.
+        ("npm --package-name", format!("{NPM_MAIN} {NPM_RUNNER}"), format!("{} {NPM_RUNNER}", NPM_MAIN.replace("--package-name sigstore", "--package-name sigstor")), "package-name"),
+        ("npm --package-version", format!("{NPM_MAIN} {NPM_RUNNER}"), format!("{} {NPM_RUNNER}", NPM_MAIN.replace("--package-version 2.3.1", "--package-version 2.3.0")), "package-version"),
+        ("npm TARBALL", format!("{NPM_MAIN} {NPM_RUNNER}"), format!("{} {NPM_RUNNER} npm/sigstore-2.2.0.tgz", NPM_MAIN.rsplit_once(' ').map_or("", |(a, _)| a)), "artifact-digest"),
         ("github --builder-id", format!("{BCR} --source-uri github.com/aspect-build/rules_lint --builder-id https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@v0.0.1"), format!("{BCR} --source-uri github.com/aspect-build/rules_lint --builder-id https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@v0.0.2"), "builder-id"),
         ("github --source-uri", format!("{BCR} --source-uri https://github.com/aspect-build/rules_lint --builder-id https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml"), format!("{BCR} --source-uri github.com/aspect-build/rules_lin --builder-id https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml"), "source"),
         ("gh --owner", gh("--owner sigstore"), gh("--owner sigstor"), "certificate-identity"),
@@ -164,5 +168,113 @@ fn json_and_print_provenance() {
             .as_str()
             .unwrap_or("")
             .contains("expected refs/tags/v1, provenance says refs/tags/v13.0.30")
+    );
+}
+
+/// slsa-verifier marks --builder-id required for verify-npm-package (cli/slsa-verifier/verify/
+/// options.go `VerifyNpmOptions.AddFlags`: `cmd.MarkFlagRequired("builder-id")`), and its
+/// verifier refuses an absent one ("Users must always provide the builder ID",
+/// `verifyNpmEnvAndCert` in verifiers/internal/gha/verifier.go). Without it, provenance from a
+/// builder slsa-verifier accepts only when named (the slsa-github-generator delegator's
+/// builder_nodejs_slsa3.yml) must not pass: it is a usage error here.
+#[test]
+fn npm_provenance_without_builder_id_is_not_accepted() {
+    let Some(corpus) = slsa_corpus("npm_provenance_without_builder_id_is_not_accepted") else {
+        return;
+    };
+    let delegated = "verify-npm-package --attestations-path slsa-verifier/npm/gha/provenance-npm-test-ossf.tgz.json --source-uri github.com/laurentsimon/provenance-npm-test --package-name @laurentsimon/provenance-npm-test --package-version 1.0.5 slsa-verifier/npm/gha/provenance-npm-test-ossf.tgz";
+    for cmd in [
+        delegated,
+        NPM_MAIN,
+        NPM_TAG.replace(&format!(" {NPM_RUNNER}"), "").as_str(),
+    ] {
+        let run = vetted(&corpus, &split_command(cmd));
+        assert_eq!(run.code, Some(2), "{cmd}: {}", run.stderr);
+        assert!(run.stderr.contains("--builder-id"), "{}", run.stderr);
+    }
+    // Named, the delegated builder passes; a wrong name is rejected (exit 1).
+    let nodejs = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_nodejs_slsa3.yml";
+    let run = vetted(
+        &corpus,
+        &split_command(&format!("{delegated} --builder-id {nodejs}")),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let run = vetted(
+        &corpus,
+        &split_command(&format!(
+            "{delegated} --builder-id {}",
+            nodejs.replace("nodejs_slsa3", "nodejs_slsa")
+        )),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+}
+
+/// slsa-verifier marks --package-name and --package-version required on its command line
+/// (options.go `VerifyNpmOptions.AddFlags`: `MarkFlagRequired("package-name")`,
+/// `MarkFlagRequired("package-version")`); only its library treats them as optional
+/// (`Npm.verifyPackageName(nil)` / `verifyPackageVersion(nil)` in
+/// verifiers/internal/gha/npm.go check nothing). So does this command line: without either,
+/// a usage error, never a pass that skipped the check.
+#[test]
+fn npm_package_name_and_version_are_required_as_in_slsa_verifier() {
+    let Some(corpus) = slsa_corpus("npm_package_name_and_version_are_required_as_in_slsa_verifier")
+    else {
+        return;
+    };
+    for cut in ["--package-name sigstore ", "--package-version 2.3.1 "] {
+        let cmd = format!("{} {NPM_RUNNER}", NPM_MAIN.replace(cut, ""));
+        let run = vetted(&corpus, &split_command(&cmd));
+        assert_eq!(run.code, Some(2), "{cmd}: {}", run.stderr);
+        let flag = cut.split(' ').next().unwrap_or("");
+        assert!(run.stderr.contains(flag), "{}", run.stderr);
+    }
+}
+
+/// slsa-verifier's verifyNpmPackageCmd (cli/slsa-verifier/verify.go) fails on --source-branch,
+/// --source-tag, --source-versioned-tag and --print-provenance ("... not supported"): a
+/// command slsa-verifier fails must not pass here, even when the ref would match.
+#[test]
+fn npm_ref_flags_slsa_verifier_does_not_support_are_refused() {
+    let Some(corpus) = slsa_corpus("npm_ref_flags_slsa_verifier_does_not_support_are_refused")
+    else {
+        return;
+    };
+    for extra in [
+        "--source-tag v1.0.5",
+        "--source-versioned-tag v1",
+        "--source-branch main",
+        "--print-provenance",
+    ] {
+        let run = vetted(&corpus, &split_command(&format!("{NPM_TAG} {extra}")));
+        assert_eq!(run.code, Some(2), "{extra}: {}", run.stderr);
+        let flag = extra.split(' ').next().unwrap_or("");
+        assert!(
+            run.stderr.contains(&format!("{flag} is not supported")),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+/// slsa-verifier passes --build-workflow-input to the npm provenance check
+/// (verify_npm_package.go `ExpectedWorkflowInputs`, checked by `VerifyProvenanceCommonOptions`
+/// in verifiers/internal/gha/provenance.go): an input the build did not have is a rejection.
+#[test]
+fn npm_build_workflow_input_the_build_did_not_have_is_rejected() {
+    let Some(corpus) = slsa_corpus("npm_build_workflow_input_the_build_did_not_have_is_rejected")
+    else {
+        return;
+    };
+    let run = vetted(
+        &corpus,
+        &split_command(&format!(
+            "{NPM_MAIN} {NPM_RUNNER} --build-workflow-input release=yes"
+        )),
+    );
+    let line = run.stderr.lines().last().unwrap_or("");
+    assert_eq!(run.code, Some(1), "{line}");
+    assert!(
+        line.starts_with("vetted: rejected: build-workflow-input: "),
+        "{line}"
     );
 }

@@ -1,6 +1,7 @@
 //! The object-store backend against a real S3-protocol server on loopback (moto's server:
 //! `pip install 'moto[server]'`; `.ci/run` installs and starts it and sets
 //! VETTED_S3_ENDPOINT). Without one, the tests skip with a note, except under CI=true.
+mod gate_support;
 mod serve_support;
 use object_store::ObjectStore as _;
 use std::sync::Arc;
@@ -238,4 +239,151 @@ async fn s3_two_serve_replicas_serve_the_same_generation_and_never_altered_bytes
     for s in stops {
         let _ = s.send(());
     }
+}
+
+/// An unsigned request to the S3 server (moto accepts them): the status line and body.
+fn s3_raw(endpoint: &str, request_line: &str) -> String {
+    use std::io::{Read, Write};
+    let hostport = endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(hostport).expect("connect to the S3 server");
+    write!(
+        s,
+        "{request_line} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    resp
+}
+
+/// The attack on crash safety: an admitting process dies (`kill -9`, OOM killer, node
+/// preemption) in the middle of a multipart upload into S3. The previous state must stay
+/// intact and readable: the index unchanged (same generation, same versions), every indexed
+/// blob reads back with its digest, and the half-uploaded blob is not an object at all (an
+/// incomplete multipart upload is invisible to GET until completed), so nothing can serve it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_kill_9_during_an_admission_upload_leaves_the_previous_state_readable() {
+    let Some((endpoint, b)) = bucket("kill_9_admission") else {
+        return;
+    };
+    const POLICY: &str = r#"
+[[package]]
+ecosystem = "npm"
+name = "@acme/s3agent"
+criteria = ["safe-to-run"]
+provenance = "not-required"
+"#;
+    // Incompressible, so the tarball stays large: several 8 MiB parts, a window to kill in.
+    let noise = |len: usize, mut x: u64| {
+        let mut out = Vec::with_capacity(len + 8);
+        while out.len() < len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out
+    };
+    let up = gate_support::Upstream::start();
+    for (v, seed) in [("1.0.0", 1u64), ("2.0.0", 2)] {
+        let mut p = gate_support::Published::new("@acme/s3agent", v, &gate_support::days_ago(10));
+        p.files = vec![("blob.bin".into(), noise(48 << 20, seed))];
+        up.publish(p);
+    }
+    let ws = gate_support::Workspace::new(up, POLICY);
+    ws.certify("npm:@acme/s3agent@1.0.0");
+    ws.certify("npm:@acme/s3agent@2.0.0");
+    let policy = ws.path("vetted.toml").display().to_string();
+    let ledger = ws.path("ledger").display().to_string();
+    let store_url = format!("s3://{b}/store");
+    let admit = |version: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vetted"))
+            .args(["admit", &format!("npm:@acme/s3agent@{version}")])
+            .args([
+                "--policy", &policy, "--ledger", &ledger, "--store", &store_url,
+            ])
+            .args(["--registry", &ws.upstream.url(), "--retries", "0"])
+            .args([
+                "--cache-dir",
+                &ws.path(&format!("cache-{version}")).display().to_string(),
+            ])
+            .env("AWS_ENDPOINT", &endpoint)
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn vetted admit")
+    };
+    // The state before: 1.0.0 admitted into the bucket.
+    let first = admit("1.0.0").wait_with_output().expect("admit 1.0.0");
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let store = {
+        let s3 = object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&endpoint)
+            .with_allow_http(true)
+            .with_region("us-east-1")
+            .with_bucket_name(&b)
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .with_conditional_put(object_store::aws::S3ConditionalPut::ETagMatch)
+            .build()
+            .expect("s3 client");
+        let prefixed = object_store::prefix::PrefixStore::new(s3, "store");
+        ObjectBackend::new(Arc::new(prefixed), store_url.clone())
+    };
+    let before = store.read_index().await.expect("index after 1.0.0");
+    assert!(before.packages.contains_key("@acme/s3agent"));
+
+    // Admit 2.0.0 and kill it once its blob's multipart upload is in progress.
+    let mut child = admit("2.0.0");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut seen = false;
+    while std::time::Instant::now() < deadline {
+        if s3_raw(&endpoint, &format!("GET /{b}?uploads")).contains("<UploadId>") {
+            seen = true;
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the admission ended ({status}) before its upload was seen");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    assert!(seen, "no multipart upload in progress within 120 s");
+
+    // The previous state: the same index, every indexed blob intact.
+    let after = store.read_index().await.expect("index after the kill");
+    assert_eq!(after.generation, before.generation, "the index changed");
+    assert_eq!(
+        serde_json::to_value(&after.packages).expect("json"),
+        serde_json::to_value(&before.packages).expect("json")
+    );
+    for p in after.packages.values() {
+        for v in p.versions.values() {
+            let key = vetted::store::blob_key(&v.digests.sha512);
+            let mut stream = store.read_blob(&key).await.expect("indexed blob readable");
+            let mut bytes = Vec::new();
+            while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+                bytes.extend_from_slice(&chunk.expect("blob chunk"));
+            }
+            assert_eq!(Digests::of(&bytes).sha512, v.digests.sha512);
+        }
+    }
+    // The interrupted upload is no object: nothing under blobs/ but the indexed ones.
+    let listed = s3_raw(
+        &endpoint,
+        &format!("GET /{b}?list-type=2&prefix=store/blobs/"),
+    );
+    let blobs = listed.matches("<Key>").count();
+    assert_eq!(blobs, 1, "only 1.0.0's blob is an object: {listed}");
 }

@@ -572,6 +572,9 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
             if let Some(why) = &n.diff_unavailable {
                 reason.push_str(&format!("; no diff: {why}"));
             }
+            if let Some(why) = &n.chain_limit {
+                reason.push_str(&format!("; {why}"));
+            }
             if format == Format::Json {
                 crate::outln!(
                     "{}",

@@ -92,6 +92,12 @@ pub struct VerifyArtifactArgs {
 /// SLSA provenance is verified against the pinned Sigstore roots, the publish attestation
 /// against the pinned npm registry keys (by key id, within the key's validity window). Both
 /// must name pkg:npm/NAME@VERSION with the tarball's sha512.
+///
+/// The flags are slsa-verifier's, with its semantics (cli/slsa-verifier/verify/options.go
+/// `VerifyNpmOptions.AddFlags`, cli/slsa-verifier/verify.go `verifyNpmPackageCmd`):
+/// --source-uri, --builder-id, --package-name and --package-version are required;
+/// --source-tag, --source-versioned-tag, --source-branch and --print-provenance are not
+/// supported for npm packages and make the command fail.
 #[derive(Debug, clap::Args)]
 pub struct VerifyNpmPackageArgs {
     /// The package tarball (.tgz).
@@ -114,12 +120,28 @@ pub struct VerifyNpmPackageArgs {
     #[arg(long, value_name = "URI")]
     source_uri: String,
 
-    /// The builder id, e.g. https://github.com/actions/runner/github-hosted.
+    /// The builder id: https://github.com/actions/runner/github-hosted (or the legacy
+    /// https://github.com/actions/runner) or https://github.com/actions/runner/self-hosted
+    /// for npm CLI provenance, the builder's workflow for slsa-github-generator's delegator.
+    /// Required, as in slsa-verifier ("Users must always provide the builder ID").
     #[arg(long, value_name = "ID")]
-    builder_id: Option<String>,
+    builder_id: String,
 
-    #[command(flatten)]
-    refs: RefArgs,
+    /// A workflow input the build must have had, `key=value` (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    build_workflow_input: Vec<String>,
+
+    /// Not supported for npm packages (as slsa-verifier): given, the command fails.
+    #[arg(long, value_name = "TAG", hide = true)]
+    source_tag: Option<String>,
+
+    /// Not supported for npm packages (as slsa-verifier): given, the command fails.
+    #[arg(long, value_name = "TAG", hide = true)]
+    source_versioned_tag: Option<String>,
+
+    /// Not supported for npm packages (as slsa-verifier): given, the command fails.
+    #[arg(long, value_name = "BRANCH", hide = true)]
+    source_branch: Option<String>,
 
     #[command(flatten)]
     trust: super::trust_root::TrustArgs,
@@ -428,8 +450,36 @@ pub fn run_verify_npm_package(args: VerifyNpmPackageArgs) -> Outcome {
 }
 
 fn verify_npm_package(args: VerifyNpmPackageArgs) -> Result<Outcome, Failure> {
+    // slsa-verifier's verifyNpmPackageCmd (cli/slsa-verifier/verify.go) fails on these
+    // flags ("--source-branch not supported", ...): the npm attestations are matched on the
+    // package, not on a git ref. Accepting them would pass commands slsa-verifier fails.
+    for (flag, given) in [
+        ("--source-branch", args.source_branch.is_some()),
+        ("--source-tag", args.source_tag.is_some()),
+        (
+            "--source-versioned-tag",
+            args.source_versioned_tag.is_some(),
+        ),
+        ("--print-provenance", args.output.print_provenance),
+    ] {
+        if given {
+            return Err(Failure::operational(format!(
+                "{flag} is not supported by verify-npm-package (as in slsa-verifier)"
+            )));
+        }
+    }
     let limits = Limits::default();
-    let policy = policy(&args.source_uri, args.builder_id, args.refs, &[])?;
+    let refs = RefArgs {
+        source_tag: None,
+        source_versioned_tag: None,
+        source_branch: None,
+    };
+    let policy = policy(
+        &args.source_uri,
+        Some(args.builder_id),
+        refs,
+        &args.build_workflow_input,
+    )?;
     let trust = args.trust.load()?;
     let (roots, keys) = (trust.roots, trust.npm_keys);
     let attestations = read_input(

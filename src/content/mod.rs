@@ -99,6 +99,43 @@ pub fn fuzz_bun_graph(bytes: &[u8]) -> usize {
     .len()
 }
 
+/// For the fuzz targets (`fuzz/`): find a Node SEA blob in `bytes` as if they were an
+/// executable inside an archive, and list (and analyse) its modules. Returns the number of
+/// modules found. Never panics.
+#[doc(hidden)]
+pub fn fuzz_sea(bytes: &[u8]) -> usize {
+    let js = crate::limits::JsLimits {
+        millis: 2_000,
+        ..Default::default()
+    };
+    sea::read_sea(bytes, bytes.len() as u64, "fuzz", 10_000, &js).map_or(0, |g| g.modules.len())
+}
+
+/// For the fuzz targets (`fuzz/`): the JavaScript behaviour analysis of one file named `name`
+/// (the name chooses the dialect, and `.zst` the bounded decompression first). Returns the
+/// number of behaviours found. Never panics.
+#[doc(hidden)]
+pub fn fuzz_js(name: &str, bytes: &[u8]) -> usize {
+    let js = crate::limits::JsLimits {
+        millis: 2_000,
+        zst_bytes: 4 << 20,
+        ..Default::default()
+    };
+    let mut e = manifest::Entry {
+        kind: manifest::EntryKind::File,
+        size: bytes.len() as u64,
+        mode: 0o644,
+        sha256: None,
+        link_target: None,
+        signals: Default::default(),
+        behaviours: Vec::new(),
+        parse_error: None,
+        analysis_truncated: false,
+    };
+    js::analyse_entry(&mut e, name, bytes, &js);
+    e.behaviours.len()
+}
+
 /// The archive format a file name promises (`.tgz`, `.tar.gz`, `.tar`, `.zip`, `.crate`,
 /// `.whl`, `.jar`), if any. A file so named must be that archive: inspected as a plain file it
 /// would pass without any of the archive checks.

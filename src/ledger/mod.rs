@@ -229,6 +229,9 @@ pub struct NeedsReview {
     pub diff_unavailable: Option<String>,
     /// Exemptions for these bytes that would have admitted them, had they not expired.
     pub expired_exemptions: Vec<Exemption>,
+    /// Set when a delta chain was longer than [`crate::limits::DELTA_CHAIN_LINKS`] and not
+    /// followed past the limit: the reason, naming the limit.
+    pub chain_limit: Option<String>,
 }
 
 /// The answer of [`Ledger::review`].
@@ -559,6 +562,16 @@ impl Ledger {
         package: &PackageId,
         criterion: &CriterionName,
     ) -> Vec<AuditedBuild> {
+        self.covered_builds_capped(package, criterion).0
+    }
+
+    /// [`Ledger::covered_builds`], and whether a delta chain was cut at
+    /// [`crate::limits::DELTA_CHAIN_LINKS`] (a longer chain covers nothing past the limit).
+    fn covered_builds_capped(
+        &self,
+        package: &PackageId,
+        criterion: &CriterionName,
+    ) -> (Vec<AuditedBuild>, bool) {
         let audits: Vec<&Audit> = self
             .audits()
             .filter(|a| a.package.same_package(package))
@@ -592,16 +605,19 @@ impl Ledger {
             );
             queue.push_back(a.sha512.clone());
         }
+        let mut cut = false;
         while let Some(digest) = queue.pop_front() {
             let Some(base) = covered.get(&digest) else {
                 continue;
             };
-            if base.chain.len() > crate::limits::DELTA_CHAIN_LINKS {
-                continue;
-            }
             let Some(deltas) = deltas_from.get(&digest) else {
                 continue;
             };
+            // `chain` holds the full audit and its deltas: at most DELTA_CHAIN_LINKS deltas.
+            if base.chain.len() > crate::limits::DELTA_CHAIN_LINKS {
+                cut = true;
+                continue;
+            }
             let (base_version, base_chain) = (base.package.version.clone(), base.chain.clone());
             for a in deltas {
                 let AuditKind::Delta(from) = &a.kind else {
@@ -625,7 +641,7 @@ impl Ledger {
                 queue.push_back(a.sha512.clone());
             }
         }
-        covered.into_values().collect()
+        (covered.into_values().collect(), cut)
     }
 
     /// The audited build (covered for `criterion`) closest to `package`: the highest version
@@ -696,7 +712,7 @@ impl Ledger {
             criterion: criterion.clone(),
             basis,
         };
-        let builds = self.covered_builds(package, criterion);
+        let (builds, cut) = self.covered_builds_capped(package, criterion);
         if let Some(b) = builds.iter().find(|b| {
             b.sha512 == digests.sha512
                 && b.sha256 == digests.sha256
@@ -740,11 +756,18 @@ impl Ledger {
                 Err(e) => (None, Some(e.to_string())),
             },
         };
+        let chain_limit = cut.then(|| {
+            format!(
+                "a delta chain of this package is longer than the limit of {} links (limits::DELTA_CHAIN_LINKS); no build past the limit is covered",
+                crate::limits::DELTA_CHAIN_LINKS
+            )
+        });
         Ok(ReviewOutcome::NeedsReview(Box::new(NeedsReview {
             closest,
             diff,
             diff_unavailable,
             expired_exemptions: expired,
+            chain_limit,
         })))
     }
 

@@ -238,9 +238,18 @@ const DELEGATOR_WORKFLOWS: &[&str] = &[
     "delegator_generic_slsa3.yml",
     "delegator_lowperms-generic_slsa3.yml",
 ];
-/// npm CLI's builder on GitHub-hosted runners, v0.2 and v1 spellings.
+/// npm CLI's builder on GitHub-hosted runners, v0.2 and v1 spellings, and on self-hosted
+/// runners (slsa-verifier `common.NpmCLILegacyBuilderID`, `NpmCLIHostedBuilderID`,
+/// `NpmCLISelfHostedBuilderID`, verifiers/internal/gha/slsaprovenance/common/builders.go).
 const NPM_RUNNER_V02: &str = "https://github.com/actions/runner";
 const NPM_RUNNER_V1: &str = "https://github.com/actions/runner/github-hosted";
+const NPM_RUNNER_SELF_HOSTED: &str = "https://github.com/actions/runner/self-hosted";
+/// The only delegator slsa-verifier trusts for npm packages (`verifyNpmEnvAndCert` verifies
+/// the signer against `common.GenericLowPermsDelegatorBuilderID`).
+const NPM_DELEGATOR: &str = "delegator_lowperms-generic_slsa3.yml";
+/// Runner environments a Fulcio certificate names (OID 1.3.6.1.4.1.57264.1.11).
+const GITHUB_HOSTED: &str = "github-hosted";
+const SELF_HOSTED: &str = "self-hosted";
 
 fn split_ref(id: &str) -> (&str, Option<&str>) {
     match id.rsplit_once('@') {
@@ -276,6 +285,7 @@ fn check_builder_release_ref(signer: &str) -> Result<(), ProvenanceError> {
 fn evaluate_builder(
     flavor: Flavor,
     signer: &str,
+    runner: Option<&str>,
     provenance: &Provenance,
     expected: Option<&str>,
 ) -> Result<String, ProvenanceError> {
@@ -291,12 +301,49 @@ fn evaluate_builder(
     }
     let runner_builder = matches!(
         (provenance.version, provenance.builder_id.as_str()),
-        (slsa::SlsaVersion::V02, NPM_RUNNER_V02) | (slsa::SlsaVersion::V1, NPM_RUNNER_V1)
+        (slsa::SlsaVersion::V02, NPM_RUNNER_V02)
+            | (
+                slsa::SlsaVersion::V1,
+                NPM_RUNNER_V1 | NPM_RUNNER_SELF_HOSTED
+            )
     );
     if flavor == Flavor::Npm && runner_builder {
-        // npm CLI provenance: the builder is the GitHub-hosted runner. v0.2 predates the
-        // `/github-hosted` suffix, so for v0.2 both spellings name the same builder; v1 must
-        // be spelled in full.
+        // npm CLI provenance: the builder is the runner. v0.2 predates the `/github-hosted`
+        // suffix, so for v0.2 both spellings name the same builder; v1 must be spelled in
+        // full. slsa-verifier (`verifyNpmEnvAndCert`, verifiers/internal/gha/verifier.go)
+        // accepts only the three runner builder IDs here, and only when the certificate's
+        // runner environment agrees ("hosted status unknown" is not supported): the
+        // provenance's builder.id comes from the workflow and is forgeable, the certificate's
+        // claim is not.
+        if let Some(e) = expected
+            && ![NPM_RUNNER_V02, NPM_RUNNER_V1, NPM_RUNNER_SELF_HOSTED].contains(&e)
+        {
+            return Err(ProvenanceError::mismatch(
+                "builder-id",
+                format!(
+                    "one of {NPM_RUNNER_V1}, {NPM_RUNNER_SELF_HOSTED} (or {NPM_RUNNER_V02}) for npm CLI provenance"
+                ),
+                e,
+            ));
+        }
+        let want = if provenance.builder_id == NPM_RUNNER_SELF_HOSTED {
+            SELF_HOSTED
+        } else {
+            GITHUB_HOSTED
+        };
+        match runner {
+            Some(r) if r == want => {}
+            other => {
+                return Err(ProvenanceError::mismatch(
+                    "runner-environment",
+                    format!(
+                        "{want} in the certificate (builder.id {})",
+                        provenance.builder_id
+                    ),
+                    other.unwrap_or("none"),
+                ));
+            }
+        }
         if let Some(e) = expected {
             let ok = e == provenance.builder_id
                 || (provenance.version == slsa::SlsaVersion::V02 && e == NPM_RUNNER_V1);
@@ -313,6 +360,24 @@ fn evaluate_builder(
     let (name, _) = split_ref(signer);
     let workflow = name.strip_prefix(GENERATOR_WORKFLOWS);
     if workflow.is_some_and(|w| DELEGATOR_WORKFLOWS.contains(&w)) {
+        if flavor == Flavor::Npm {
+            // slsa-verifier `verifyNpmEnvAndCert`: npm trusts the low-permission delegator
+            // only, and not on a self-hosted runner.
+            if workflow != Some(NPM_DELEGATOR) {
+                return Err(ProvenanceError::mismatch(
+                    "builder-id",
+                    format!("{GENERATOR_WORKFLOWS}{NPM_DELEGATOR} (the delegator npm trusts)"),
+                    signer,
+                ));
+            }
+            if runner.is_some_and(|r| r != GITHUB_HOSTED) {
+                return Err(ProvenanceError::mismatch(
+                    "runner-environment",
+                    GITHUB_HOSTED,
+                    runner.unwrap_or_default(),
+                ));
+            }
+        }
         check_builder_release_ref(signer)?;
         let builder = &provenance.builder_id;
         match expected {
@@ -382,7 +447,13 @@ pub(crate) fn evaluate_slsa(
         .clone()
         .or_else(|| cert.identity.clone())
         .unwrap_or_default();
-    let builder = evaluate_builder(flavor, &signer, &provenance, policy.builder_id.as_deref())?;
+    let builder = evaluate_builder(
+        flavor,
+        &signer,
+        cert.runner_environment.as_deref(),
+        &provenance,
+        policy.builder_id.as_deref(),
+    )?;
 
     // Source: the policy against the provenance, then the provenance against the certificate,
     // whose claims come from the OIDC token rather than from the build.
@@ -590,12 +661,12 @@ mod tests {
     #[test]
     fn trusted_reusable_workflow_is_the_builder() {
         let p = prov(slsa::SlsaVersion::V02, GO);
-        assert!(evaluate_builder(Flavor::Artifact, GO, &p, None).is_ok());
+        assert!(evaluate_builder(Flavor::Artifact, GO, None, &p, None).is_ok());
         // The generator must be used at a release tag.
         let at_branch = GO.replace("refs/tags/v2.1.0", "refs/heads/main");
         let p = prov(slsa::SlsaVersion::V02, &at_branch);
         assert_eq!(
-            evaluate_builder(Flavor::Artifact, &at_branch, &p, None)
+            evaluate_builder(Flavor::Artifact, &at_branch, None, &p, None)
                 .expect_err("branch")
                 .check(),
             "builder-ref"
@@ -603,7 +674,7 @@ mod tests {
         // The provenance must name the certificate's signer as builder.
         let p = prov(slsa::SlsaVersion::V02, "https://example.com/other");
         assert_eq!(
-            evaluate_builder(Flavor::Artifact, GO, &p, None)
+            evaluate_builder(Flavor::Artifact, GO, None, &p, None)
                 .expect_err("inconsistent")
                 .check(),
             "builder-consistency"
@@ -612,7 +683,7 @@ mod tests {
         let other = "https://github.com/evil/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v2.1.0";
         let p = prov(slsa::SlsaVersion::V02, other);
         assert_eq!(
-            evaluate_builder(Flavor::Artifact, other, &p, None)
+            evaluate_builder(Flavor::Artifact, other, None, &p, None)
                 .expect_err("untrusted")
                 .check(),
             "builder-id"
@@ -623,11 +694,12 @@ mod tests {
     fn delegated_builder_is_named_by_the_provenance() {
         let trw = "https://github.com/o/trw/.github/workflows/b.yml@refs/tags/v1.0.0";
         let p = prov(slsa::SlsaVersion::V1, trw);
-        assert!(evaluate_builder(Flavor::Artifact, DELEGATOR, &p, None).is_err());
+        assert!(evaluate_builder(Flavor::Artifact, DELEGATOR, None, &p, None).is_err());
         assert!(
             evaluate_builder(
                 Flavor::Artifact,
                 DELEGATOR,
+                None,
                 &p,
                 Some("https://github.com/o/trw/.github/workflows/b.yml")
             )
@@ -648,12 +720,70 @@ mod tests {
             (&v02, "https://github.com/actions/runner2", false),
         ] {
             assert_eq!(
-                evaluate_builder(Flavor::Npm, san, p, Some(expected)).is_ok(),
+                evaluate_builder(Flavor::Npm, san, Some(GITHUB_HOSTED), p, Some(expected)).is_ok(),
                 ok,
                 "{expected}"
             );
         }
         // Outside npm, a GitHub-hosted runner signed by an arbitrary workflow is not a builder.
-        assert!(evaluate_builder(Flavor::Artifact, san, &v1, None).is_err());
+        assert!(evaluate_builder(Flavor::Artifact, san, None, &v1, None).is_err());
+    }
+
+    /// slsa-verifier `verifyNpmEnvAndCert` (verifiers/internal/gha/verifier.go): for npm CLI
+    /// provenance the certificate's runner environment must agree with the builder ID
+    /// (`--builder-id .../github-hosted` or the legacy spelling needs `github-hosted`,
+    /// `.../self-hosted` needs `self-hosted`), and an unknown hosted status is not supported.
+    #[test]
+    fn npm_runner_builder_forged_by_a_self_hosted_runner_is_rejected() {
+        let san = "https://github.com/a/b/.github/workflows/release.yml@refs/heads/main";
+        let v1 = prov(slsa::SlsaVersion::V1, NPM_RUNNER_V1);
+        let check = |runner, p: &Provenance, expected| {
+            evaluate_builder(Flavor::Npm, san, runner, p, Some(expected))
+                .err()
+                .map(|e| e.check())
+        };
+        assert_eq!(check(Some(GITHUB_HOSTED), &v1, NPM_RUNNER_V1), None);
+        // builder.id says github-hosted, the certificate says self-hosted: forged.
+        assert_eq!(
+            check(Some(SELF_HOSTED), &v1, NPM_RUNNER_V1),
+            Some("runner-environment")
+        );
+        // No runner environment in the certificate: hosted status unknown.
+        assert_eq!(check(None, &v1, NPM_RUNNER_V1), Some("runner-environment"));
+        let sh = prov(slsa::SlsaVersion::V1, NPM_RUNNER_SELF_HOSTED);
+        assert_eq!(check(Some(SELF_HOSTED), &sh, NPM_RUNNER_SELF_HOSTED), None);
+        assert_eq!(
+            check(Some(GITHUB_HOSTED), &sh, NPM_RUNNER_SELF_HOSTED),
+            Some("runner-environment")
+        );
+        // Naming the github-hosted builder does not accept self-hosted provenance.
+        assert_eq!(
+            check(Some(SELF_HOSTED), &sh, NPM_RUNNER_V1),
+            Some("builder-id")
+        );
+    }
+
+    /// slsa-verifier `verifyNpmEnvAndCert`: the signer is verified against
+    /// `common.GenericLowPermsDelegatorBuilderID` only, and a self-hosted delegator run is
+    /// rejected ("self hosted re-usable workflow").
+    #[test]
+    fn npm_provenance_from_the_generic_delegator_or_a_self_hosted_delegator_is_rejected() {
+        let trw = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_nodejs_slsa3.yml@refs/tags/v1.5.0";
+        let p = prov(slsa::SlsaVersion::V02, trw);
+        let low = DELEGATOR.replace("delegator_generic_slsa3.yml", NPM_DELEGATOR);
+        let named = Some(
+            "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_nodejs_slsa3.yml",
+        );
+        let run = |signer: &str, runner| {
+            evaluate_builder(Flavor::Npm, signer, runner, &p, named)
+                .err()
+                .map(|e| e.check())
+        };
+        assert_eq!(run(&low, Some(GITHUB_HOSTED)), None);
+        assert_eq!(run(&low, None), None);
+        assert_eq!(run(&low, Some(SELF_HOSTED)), Some("runner-environment"));
+        assert_eq!(run(DELEGATOR, Some(GITHUB_HOSTED)), Some("builder-id"));
+        // verify-artifact keeps accepting the generic delegator.
+        assert!(evaluate_builder(Flavor::Artifact, DELEGATOR, None, &p, named).is_ok());
     }
 }
