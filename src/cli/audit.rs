@@ -153,6 +153,7 @@ fn run_inner(args: AuditInstalledArgs) -> Result<Outcome, Failure> {
         crate::outln!(
             "{}",
             json!({
+                "schema": "vetted.audit-installed/v1",
                 "verdict": if ok { "match" } else { "mismatch" },
                 "path": args.path,
                 "criteria": args.criteria,

@@ -302,6 +302,7 @@ fn show_inner(args: &ShowArgs) -> Result<Outcome, Failure> {
             ),
         };
         let doc = serde_json::json!({
+            "schema": "vetted.show/v1",
             "path": args.path,
             "kind": entry.kind,
             "size": entry.size,

@@ -258,6 +258,7 @@ fn fetch(args: FetchArgs) -> Result<Outcome, Failure> {
             })
         });
         let doc = serde_json::json!({
+            "schema": "vetted.fetch/v1",
             "path": fetched.path,
             "output": copied,
             "from_cache": fetched.from_cache,

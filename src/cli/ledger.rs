@@ -507,7 +507,7 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
             if format == Format::Json {
                 crate::outln!(
                     "{}",
-                    json!({"verdict": "reviewed", "package": package.to_string(), "criteria": crit.as_str(), "basis": why})
+                    json!({"schema": "vetted.review/v1", "verdict": "reviewed", "package": package.to_string(), "criteria": crit.as_str(), "basis": why})
                 );
             } else {
                 crate::outln!("reviewed: {package} for {crit}: {why}");
@@ -578,7 +578,7 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
             if format == Format::Json {
                 crate::outln!(
                     "{}",
-                    json!({"verdict": "needs-review", "check": "ledger-review", "reason": reason, "diff": n.diff})
+                    json!({"schema": "vetted.review/v1", "verdict": "needs-review", "check": "ledger-review", "reason": reason, "diff": n.diff})
                 );
                 eprintln!("vetted: rejected: ledger-review: {reason}");
                 return Ok(Outcome::Rejected);
@@ -711,7 +711,7 @@ fn suggest_inner(args: &SuggestArgs) -> Result<Outcome, Failure> {
     if args.json {
         crate::outln!(
             "{}",
-            json!({"spec": args.spec, "artifacts": builds.builds.len(), "to_audit": suggestions,
+            json!({"schema": "vetted.suggest/v1", "spec": args.spec, "artifacts": builds.builds.len(), "to_audit": suggestions,
                    "failing_before_review": failures, "notes": builds.notes})
         );
     } else {

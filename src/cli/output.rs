@@ -11,6 +11,10 @@ macro_rules! outln {
 }
 use serde_json::json;
 
+/// The schema of the object `finish` prints with `--json` when a command fails before it has a
+/// result of its own (docs/json.md).
+pub const FAILURE_SCHEMA: &str = "vetted.failure/v1";
+
 /// How a command ended; maps one-to-one onto the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -72,7 +76,7 @@ pub fn finish(json: bool, result: Result<Outcome, Failure>) -> Outcome {
             if json {
                 crate::outln!(
                     "{}",
-                    json!({"verdict": "rejected", "check": check, "reason": reason})
+                    json!({"schema": FAILURE_SCHEMA, "verdict": "rejected", "check": check, "reason": reason})
                 );
             }
             Outcome::Rejected
@@ -80,7 +84,10 @@ pub fn finish(json: bool, result: Result<Outcome, Failure>) -> Outcome {
         Err(Failure::Operational(message)) => {
             eprintln!("vetted: error: {message}");
             if json {
-                crate::outln!("{}", json!({"verdict": "error", "error": message}));
+                crate::outln!(
+                    "{}",
+                    json!({"schema": FAILURE_SCHEMA, "verdict": "error", "error": message})
+                );
             }
             Outcome::Error
         }

@@ -390,7 +390,7 @@ fn print_stdout(value: &serde_json::Value) {
 fn report(accepted: &ProvenanceAccepted, output: &OutputArgs, what: &str) -> Outcome {
     let facts = accepted.facts();
     if output.json {
-        let mut value = serde_json::json!({"verdict": "verified", "facts": facts});
+        let mut value = serde_json::json!({"schema": "vetted.verify-provenance/v1", "verdict": "verified", "facts": facts});
         if output.print_provenance {
             value["statement"] = accepted.statement().clone();
         }

@@ -234,7 +234,7 @@ fn update(
     if as_json {
         crate::outln!(
             "{}",
-            json!({"verdict": "updated", "trust_dir": trust_dir.display().to_string(),
+            json!({"schema": "vetted.trust-root-update/v1", "verdict": "updated", "trust_dir": trust_dir.display().to_string(),
                 "state": outcome.state, "previous": outcome.previous})
         );
         return Ok(Outcome::Success);
@@ -355,7 +355,7 @@ fn list(trust: &TrustArgs, as_json: bool) -> Result<Outcome, Failure> {
     if as_json {
         crate::outln!(
             "{}",
-            json!({"source": source, "warnings": warnings, "sigstore": described, "npm_registry_keys": npm, "vendor_keys": vendor_keys})
+            json!({"schema": "vetted.trust-root-list/v1", "source": source, "warnings": warnings, "sigstore": described, "npm_registry_keys": npm, "vendor_keys": vendor_keys})
         );
         return Ok(Outcome::Success);
     }

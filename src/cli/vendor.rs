@@ -238,6 +238,7 @@ fn verify(args: VerifyVendorManifestArgs) -> Result<Outcome, Failure> {
     }
     if args.json {
         facts["verdict"] = "verified".into();
+        facts["schema"] = "vetted.verify-vendor-manifest/v1".into();
         crate::outln!("{facts}");
     } else {
         let s = verified.signature();

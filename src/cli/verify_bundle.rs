@@ -197,7 +197,7 @@ fn verify(args: VerifyBundleArgs) -> Result<Outcome, Failure> {
     let verified = sigstore::verify(&bundle, artifact, &signer, &roots)
         .map_err(|e| Failure::rejected(e.check(), e))?;
     if args.json {
-        let value = serde_json::json!({"verdict": "verified", "bundle": verified});
+        let value = serde_json::json!({"schema": "vetted.verify-bundle/v1", "verdict": "verified", "bundle": verified});
         crate::outln!("{value}");
     } else {
         let who = verified

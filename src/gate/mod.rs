@@ -295,6 +295,7 @@ impl Gate<'_> {
             }
         }
         Ok(AdmitReport {
+            schema: crate::report::ADMIT_SCHEMA,
             spec: spec.to_string(),
             verdict: if all_passed { "admitted" } else { "rejected" },
             artifacts: reports,

@@ -70,9 +70,14 @@ impl ArtifactReport {
     }
 }
 
+/// The schema of `admit --json` (docs/json.md).
+pub const ADMIT_SCHEMA: &str = "vetted.admit/v1";
+
 /// The verdict of one `admit` run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AdmitReport {
+    /// [`ADMIT_SCHEMA`]: the version of this JSON shape (docs/json.md).
+    pub schema: &'static str,
     /// What was asked for.
     pub spec: String,
     /// `admitted` or `rejected`.
