@@ -161,7 +161,11 @@ const PACKAGE_KEYS: &[&str] = &[
     "vendor-manifest",
 ];
 /// `claude-native`: Claude Code's native release channel (`vetted admit claude-native:V/P`).
-const ECOSYSTEMS: &[&str] = &["npm", crate::vendor::native::NATIVE_ECOSYSTEM];
+const ECOSYSTEMS: &[&str] = &[
+    "npm",
+    crate::vendor::native::NATIVE_ECOSYSTEM,
+    crate::gate::asset::ASSET_ECOSYSTEM,
+];
 
 /// Why a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]

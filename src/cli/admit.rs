@@ -45,6 +45,8 @@ pub struct AdmitArgs {
     #[arg(long)]
     markdown: bool,
     #[command(flatten)]
+    asset: AssetArgs,
+    #[command(flatten)]
     vendor: super::vendor::VendorSourceArgs,
     #[command(flatten)]
     closure_limits: ClosureLimitArgs,
@@ -132,6 +134,117 @@ impl GateParts {
     }
 }
 
+/// For an `https://` release asset: its Sigstore bundle, who must have signed it, and the name
+/// and version it has in the policy and the ledger (`release-asset:<name>@<version>`). All
+/// required with a URL spec (a usage error otherwise); none allowed with another spec.
+#[derive(Debug, Clone, clap::Args)]
+pub(super) struct AssetArgs {
+    /// The asset's Sigstore bundle: a file, or an https URL (at most limits.rs's bundle size).
+    #[arg(long, value_name = "FILE|URL")]
+    bundle: Option<String>,
+    /// The exact certificate identity (SAN URI or email) that must have signed the asset.
+    #[arg(
+        long,
+        value_name = "IDENTITY",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    certificate_identity: Option<String>,
+    /// A regular expression the whole certificate identity must match.
+    #[arg(long, value_name = "REGEXP")]
+    certificate_identity_regexp: Option<String>,
+    /// The exact OIDC issuer (e.g. https://token.actions.githubusercontent.com).
+    #[arg(
+        long,
+        value_name = "ISSUER",
+        conflicts_with = "certificate_oidc_issuer_regexp"
+    )]
+    certificate_oidc_issuer: Option<String>,
+    /// A regular expression the whole OIDC issuer must match.
+    #[arg(long, value_name = "REGEXP")]
+    certificate_oidc_issuer_regexp: Option<String>,
+    /// The asset's name in the policy and the ledger (e.g. codex-x86_64-unknown-linux-musl).
+    #[arg(long, value_name = "NAME")]
+    asset_name: Option<String>,
+    /// The asset's version (e.g. 0.63.0).
+    #[arg(long, value_name = "VERSION")]
+    asset_version: Option<String>,
+}
+
+impl AssetArgs {
+    fn any(&self) -> bool {
+        self.bundle.is_some()
+            || self.certificate_identity.is_some()
+            || self.certificate_identity_regexp.is_some()
+            || self.certificate_oidc_issuer.is_some()
+            || self.certificate_oidc_issuer_regexp.is_some()
+            || self.asset_name.is_some()
+            || self.asset_version.is_some()
+    }
+
+    /// The request for `url`; a missing flag is a usage error (exit 2).
+    fn request(&self, url: &str) -> Result<crate::gate::asset::AssetRequest, Failure> {
+        use crate::sigstore::{IdentityPolicy, StringMatch};
+        let missing = |flag: &str| {
+            Failure::operational(format!(
+                "admit of a URL needs {flag}: a release asset is admitted only with its Sigstore bundle, the identity that signed it, and its name and version"
+            ))
+        };
+        let regex = |s: &str| {
+            StringMatch::regex(s)
+                .map_err(|e| Failure::operational(format!("invalid regular expression {s:?}: {e}")))
+        };
+        let bundle = self.bundle.as_deref().ok_or_else(|| missing("--bundle"))?;
+        let identity = match (
+            &self.certificate_identity,
+            &self.certificate_identity_regexp,
+        ) {
+            (Some(exact), _) => StringMatch::Exact(exact.clone()),
+            (None, Some(re)) => regex(re)?,
+            (None, None) => {
+                return Err(missing(
+                    "--certificate-identity or --certificate-identity-regexp",
+                ));
+            }
+        };
+        let issuer = match (
+            &self.certificate_oidc_issuer,
+            &self.certificate_oidc_issuer_regexp,
+        ) {
+            (Some(exact), _) => StringMatch::Exact(exact.clone()),
+            (None, Some(re)) => regex(re)?,
+            (None, None) => {
+                return Err(missing(
+                    "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp",
+                ));
+            }
+        };
+        let name = self
+            .asset_name
+            .clone()
+            .ok_or_else(|| missing("--asset-name"))?;
+        crate::ledger::PackageName::new(&name)
+            .map_err(|e| Failure::operational(format!("--asset-name: {e}")))?;
+        let version = self
+            .asset_version
+            .as_deref()
+            .ok_or_else(|| missing("--asset-version"))?;
+        let version = version
+            .parse::<crate::source::Version>()
+            .map_err(|e| Failure::operational(format!("--asset-version: {e}")))?;
+        Ok(crate::gate::asset::AssetRequest {
+            url: url.to_string(),
+            name,
+            version,
+            bundle: crate::gate::asset::BundleSource::parse(bundle),
+            identity: IdentityPolicy {
+                identity: Some(identity),
+                issuer: Some(issuer),
+                claims: Vec::new(),
+            },
+        })
+    }
+}
+
 /// `--max-closure-packages` / `--max-closure-depth` over the defaults.
 #[derive(Debug, Clone, clap::Args)]
 pub(super) struct ClosureLimitArgs {
@@ -184,13 +297,22 @@ fn admit(args: AdmitArgs) -> Result<Outcome, Failure> {
         .map(AdmitTarget::open)
         .transpose()
         .map_err(Failure::operational)?;
-    let report = gate
-        .admit(&args.spec, store.as_ref())
-        .map_err(|e| match e {
-            GateError::NotNpm(_) | GateError::Operational(_) | GateError::Store(_) => {
-                Failure::operational(e)
-            }
-        })?;
+    let is_url = args.spec.starts_with("https://") || args.spec.starts_with("http://");
+    let report = if is_url {
+        let req = args.asset.request(&args.spec)?;
+        gate.admit_asset(&args.spec, &req, store.as_ref())
+    } else if args.asset.any() {
+        return Err(Failure::operational(
+            "--bundle, --certificate-identity*, --certificate-oidc-issuer*, --asset-name and --asset-version are for an https:// release asset only",
+        ));
+    } else {
+        gate.admit(&args.spec, store.as_ref())
+    };
+    let report = report.map_err(|e| match e {
+        GateError::NotNpm(_) | GateError::Operational(_) | GateError::Store(_) => {
+            Failure::operational(e)
+        }
+    })?;
     if args.json {
         crate::outln!(
             "{}",

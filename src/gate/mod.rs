@@ -20,6 +20,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+pub mod asset;
 pub mod certify;
 mod closure;
 pub mod metadata;

@@ -538,3 +538,18 @@ async fn fetch_attestations(
     persist(tmp, &dest)?;
     Ok(dest)
 }
+
+/// A small document (a Sigstore bundle) from `url`, at most `limit` bytes, enforced while it
+/// streams. Same transport rules as every other fetch (https, or http to loopback).
+pub fn fetch_document(
+    url: &str,
+    accept: &str,
+    limit: u64,
+    opts: &FetchOptions,
+) -> Result<Vec<u8>, FetchError> {
+    let rt = runtime()?;
+    let http = Http::new(opts)?;
+    let mut body = Vec::new();
+    rt.block_on(http.get(url, accept, limit, &mut Sink::Memory(&mut body), false))?;
+    Ok(body)
+}

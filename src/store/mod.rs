@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod asset;
 mod backend;
 mod object;
 pub use backend::{BlobStream, StoreBackend, open_backend};
@@ -43,6 +44,9 @@ pub struct Index {
     /// Vendor -> admitted native-channel releases (format owned by [`crate::vendor::release`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub native: BTreeMap<String, crate::vendor::release::NativeChannel>,
+    /// Name -> version -> an admitted release asset (format owned by [`asset`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub assets: BTreeMap<String, BTreeMap<String, asset::AssetEntry>>,
 }
 
 /// A version taken out of the served index.
