@@ -115,6 +115,7 @@ impl Gate<'_> {
         }
         let passed = r.passed();
         Ok(crate::report::AdmitReport {
+            schema: crate::report::ADMIT_SCHEMA,
             spec: spec.to_string(),
             verdict: if passed { "admitted" } else { "rejected" },
             artifacts: vec![r],
