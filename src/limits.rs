@@ -306,3 +306,7 @@ pub const OBJECT_UPLOAD_PART_BYTES: usize = 8 << 20;
 
 /// Parts of one upload in flight at once (memory: about this many parts plus one).
 pub const OBJECT_UPLOAD_PARTS_IN_FLIGHT: usize = 2;
+
+/// Tries of one conditional index write to an object store by `revoke` (each re-reads the
+/// index that won the race and applies the withdrawal again) before it gives up (exit 2).
+pub const OBJECT_INDEX_WRITE_ATTEMPTS: u32 = 5;

@@ -808,3 +808,156 @@ fn trusted_publisher_does_not_cover_a_revoked_version() {
     assert_eq!(code(&out), Some(1));
     assert_eq!(failed(&json(&out), "sigstore@1.3.0"), ["revoked"]);
 }
+
+// ------------------------------------------------ imports next to [[trusted]] and exemptions
+
+/// Pin `org_ledger` (another organisation's audits.toml) as `[imports.acme]` of `ws`.
+fn import_acme(ws: &Workspace, org_ledger: &str) {
+    let pin = vetted::digest::sha256(org_ledger.as_bytes());
+    std::fs::write(ws.path("ledger/acme.toml"), org_ledger).expect("write import");
+    ws.append_ledger(&format!(
+        "\n[imports.acme]\npath = \"acme.toml\"\nsha256 = \"{pin}\"\n"
+    ));
+}
+
+fn publish_app_lib_other(up: &Upstream) {
+    publish(up, "lib", "1.0.0", json!({}));
+    publish(up, "app", "1.0.0", json!({"dependencies": {"lib": "^1"}}));
+    publish(up, "other", "1.0.0", json!({}));
+}
+
+/// acme audited app's closure; our ledger has its own `[[trusted]]` entry and an exemption:
+/// acme's audits still admit app, our exemption still admits other.
+#[test]
+fn imported_audits_still_admit_next_to_local_trusted_entries_and_exemptions() {
+    let up = Upstream::start();
+    publish_app_lib_other(&up);
+    let acme = Workspace::new(up.clone(), STAR);
+    let out = certify_closure(&acme, "npm:app@1.0.0", &[]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let acme_ledger = std::fs::read_to_string(acme.path("ledger/audits.toml")).expect("acme");
+
+    let ws = Workspace::new(up, STAR);
+    let out = certify_closure(
+        &ws,
+        "npm:other@1.0.0",
+        &["--exempt", "--expires", "2999-01-01"],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    ws.append_ledger(&trusted_entry("release.yml", "refs/*", "2999-01-01"));
+    // Before the import nothing covers app.
+    let out = ws.admit("npm:app@1.0.0", &[]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    assert_eq!(failed(&json(&out), "app@1.0.0"), ["review"]);
+
+    import_acme(&ws, &acme_ledger);
+    let out = ws.admit("npm:app@1.0.0", &[]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let mut got = admitted(&json(&out));
+    got.sort();
+    assert_eq!(got, ["app@1.0.0", "lib@1.0.0"]);
+    let out = ws.admit("npm:other@1.0.0", &[]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+}
+
+/// An exemption or a `[[trusted]]` entry in acme's ledger is acme's decision, not ours: it
+/// covers nothing here (the rest of the import still counts).
+#[test]
+fn imported_exemptions_and_trusted_entries_grant_nothing() {
+    let up = Upstream::start();
+    publish_app_lib_other(&up);
+    let acme = Workspace::new(up.clone(), STAR);
+    let out = certify_closure(
+        &acme,
+        "npm:app@1.0.0",
+        &["--exempt", "--expires", "2999-01-01"],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let out = certify_closure(&acme, "npm:other@1.0.0", &[]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    acme.append_ledger(
+        r#"
+[[trusted]]
+ecosystem = "npm"
+name = "*"
+source-repository = "github.com/acme/everything"
+signer-workflow = "github.com/acme/everything/.github/workflows/release.yml"
+issuer = "https://token.actions.githubusercontent.com"
+criteria = ["safe-to-run"]
+who = "Acme <a@example.com>"
+when = 2026-01-01
+expires = 2999-01-01
+"#,
+    );
+    let acme_ledger = std::fs::read_to_string(acme.path("ledger/audits.toml")).expect("acme");
+    assert!(acme_ledger.contains("[[exemption]]") && acme_ledger.contains("[[trusted]]"));
+    // acme's own admission passes on its exemptions.
+    let out = acme.admit("npm:app@1.0.0", &[]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+
+    let ws = Workspace::new(up, STAR);
+    import_acme(&ws, &acme_ledger);
+    let out = ws.admit("npm:app@1.0.0", &[]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(failed(&report, "app@1.0.0"), ["review"], "{report}");
+    assert_eq!(failed(&report, "lib@1.0.0"), ["review"], "{report}");
+    // The import's audit of other still admits.
+    let out = ws.admit("npm:other@1.0.0", &[]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    // Loading the ledger says why the rest of the import was dropped.
+    let out = ws.vetted(&["review", "npm:app@1.0.0"]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(
+        text.contains("exemptions in an imported ledger are ignored")
+            && text.contains("trusted publishers in an imported ledger are ignored"),
+        "{text}"
+    );
+}
+
+/// A violation in acme's ledger revokes the version here even though our own exemption
+/// covers it (violations only ever restrict), and admit withdraws nothing else.
+#[test]
+fn imported_violation_revokes_a_locally_exempted_version() {
+    let up = Upstream::start();
+    publish_app_lib_other(&up);
+    let ws = Workspace::new(up.clone(), STAR);
+    let out = certify_closure(
+        &ws,
+        "npm:app@1.0.0",
+        &["--exempt", "--expires", "2999-01-01"],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let out = ws.admit("npm:app@1.0.0", &[]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    import_acme(
+        &ws,
+        "[[violation]]\necosystem = \"npm\"\nname = \"lib\"\nversion = \"1.0.0\"\nwho = \"Acme Sec <s@acme.example>\"\nwhen = 2026-01-01\nnotes = \"acme found a backdoor\"\n",
+    );
+    let out = ws.admit("npm:app@1.0.0", &[]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(failed(&report, "lib@1.0.0"), ["revoked"], "{report}");
+    assert!(failed(&report, "app@1.0.0").is_empty(), "{report}");
+    let index = vetted::store::Store::open(&ws.path("store"))
+        .index()
+        .expect("index");
+    assert!(index.withdrawn["lib"].contains_key("1.0.0"));
+    assert!(index.packages["app"].versions.contains_key("1.0.0"));
+}
+
+/// A violation in acme's ledger also beats our own `[[trusted]]` publisher entry.
+#[test]
+fn imported_violation_beats_a_local_trusted_publisher() {
+    let Some(ws) = trusted_workspace(&trusted_entry("release.yml", "refs/*", "2999-01-01")) else {
+        return;
+    };
+    import_acme(
+        &ws,
+        "[[violation]]\necosystem = \"npm\"\nname = \"sigstore\"\nversion = \"1.3.0\"\nwho = \"Acme Sec <s@acme.example>\"\nwhen = 2026-01-01\n",
+    );
+    let out = ws.admit("npm:sigstore@1.3.0", &[]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    assert_eq!(failed(&json(&out), "sigstore@1.3.0"), ["revoked"]);
+}

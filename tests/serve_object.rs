@@ -20,6 +20,7 @@ fn staged(name: &str, version: &str) -> StagedVersion {
         metadata: json!({"name": name, "version": version}),
         admitted_at: "2026-11-01T00:00:00Z".parse().expect("ts"),
         published: None,
+        dist_tags: Vec::new(),
     }
 }
 
@@ -174,4 +175,227 @@ fn store_locations_are_parsed() {
         vetted::store::open_backend("s3://"),
         Err(StoreError::BadLocation { .. })
     ));
+}
+
+fn tagged(name: &str, version: &str, tags: &[&str]) -> StagedVersion {
+    StagedVersion {
+        dist_tags: tags.iter().map(|t| t.to_string()).collect(),
+        ..staged(name, version)
+    }
+}
+
+/// Upstream's `latest` is 1.0.0 and 1.1.0 is only `next`: an object store must keep the tags
+/// admission recorded, or its registry would call the higher 1.1.0 `latest` (and a platform
+/// build, admitted on its own, could become `latest` just by being higher).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_store_keeps_upstream_dist_tags_so_a_higher_version_is_not_made_latest() {
+    let backend = ObjectBackend::in_memory();
+    backend
+        .admit_staged(&[
+            tagged("tags-pkg", "1.0.0", &["latest"]),
+            tagged("tags-pkg", "1.1.0", &["next"]),
+            tagged("tags-pkg", "1.2.0-linux-x64", &[]),
+        ])
+        .await
+        .expect("admit");
+    let index = backend.read_index().await.expect("index");
+    let tags = index.packages["tags-pkg"]
+        .tags
+        .clone()
+        .expect("tags recorded");
+    assert_eq!(
+        tags.into_iter().collect::<Vec<_>>(),
+        vec![
+            ("latest".to_string(), "1.0.0".to_string()),
+            ("next".to_string(), "1.1.0".to_string())
+        ]
+    );
+    let (base, stop, task) = start(backend).await;
+    let (status, body) = get(&base, "/tags-pkg").await;
+    assert_eq!(status, 200);
+    let doc = json_of(&body);
+    assert_eq!(
+        doc["dist-tags"],
+        json!({"latest": "1.0.0", "next": "1.1.0"})
+    );
+    let _ = stop.send(());
+    let _ = task.await;
+}
+
+/// `vetted revoke --store s3://…`: the version leaves the served index in one conditional
+/// write (its tags with it), is no longer served, and its blob stays for forensics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_store_revoke_withdraws_the_version_from_serving_and_keeps_its_blob() {
+    let backend = ObjectBackend::in_memory();
+    let bad = tagged("rv-pkg", "1.1.0", &["latest"]);
+    backend
+        .admit_staged(&[tagged("rv-pkg", "1.0.0", &[]), bad.clone()])
+        .await
+        .expect("admit");
+    let now: jiff::Timestamp = "2026-11-02T00:00:00Z".parse().expect("ts");
+    let targets = [("rv-pkg".to_string(), "1.1.0".to_string())];
+    let done = backend
+        .withdraw(&targets, "revoked by sec on 2026-11-02: compromised", now)
+        .await
+        .expect("withdraw");
+    assert_eq!(done, targets.to_vec());
+    let index = backend.read_index().await.expect("index");
+    assert_eq!(index.generation, 2);
+    let pkg = &index.packages["rv-pkg"];
+    assert!(!pkg.versions.contains_key("1.1.0"));
+    assert!(pkg.versions.contains_key("1.0.0"));
+    assert_eq!(pkg.tags.as_ref().and_then(|t| t.get("latest")), None);
+    let w = &index.withdrawn["rv-pkg"]["1.1.0"];
+    assert!(w.why.contains("compromised"), "{}", w.why);
+    // Kept at rest, byte for byte.
+    let key = blob_key(&Digests::of(&bad.bytes).sha512);
+    use futures_util::TryStreamExt as _;
+    let chunks: Vec<_> = backend
+        .read_blob(&key)
+        .await
+        .expect("blob kept")
+        .try_collect()
+        .await
+        .expect("bytes");
+    let kept: Vec<u8> = chunks.concat();
+    assert_eq!(kept, bad.bytes.to_vec());
+    // Withdrawing again changes nothing (no new generation).
+    let again = backend
+        .withdraw(&targets, "again", now)
+        .await
+        .expect("again");
+    assert!(again.is_empty());
+    assert_eq!(backend.read_index().await.expect("index").generation, 2);
+    // Never served.
+    let (base, stop, task) = start(backend).await;
+    let (status, body) = get(&base, "/rv-pkg").await;
+    assert_eq!(status, 200);
+    let doc = json_of(&body);
+    assert!(doc["versions"].get("1.1.0").is_none(), "{doc}");
+    assert!(doc["versions"].get("1.0.0").is_some(), "{doc}");
+    let (status, _) = get(&base, "/rv-pkg/-/rv-pkg-1.1.0.tgz").await;
+    assert_eq!(status, 404);
+    let _ = stop.send(());
+    let _ = task.await;
+}
+
+/// An object store whose next conditional write of `index.json` first lets another writer
+/// admit a version (a concurrent `vetted admit` on another machine).
+#[derive(Debug)]
+struct RacingStore {
+    inner: Arc<object_store::memory::InMemory>,
+    racer: std::sync::Mutex<Option<StagedVersion>>,
+}
+
+impl std::fmt::Display for RacingStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RacingStore")
+    }
+}
+
+#[async_trait::async_trait]
+impl object_store::ObjectStore for RacingStore {
+    async fn put_opts(
+        &self,
+        location: &object_store::path::Path,
+        payload: object_store::PutPayload,
+        opts: object_store::PutOptions,
+    ) -> object_store::Result<object_store::PutResult> {
+        let racer = if location.as_ref() == "index.json"
+            && matches!(opts.mode, object_store::PutMode::Update(_))
+        {
+            self.racer.lock().expect("lock").take()
+        } else {
+            None
+        };
+        if let Some(r) = racer {
+            ObjectBackend::new(self.inner.clone(), "racer")
+                .admit_staged(&[r])
+                .await
+                .expect("the racer admits");
+        }
+        self.inner.put_opts(location, payload, opts).await
+    }
+    async fn put_multipart_opts(
+        &self,
+        location: &object_store::path::Path,
+        opts: object_store::PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+    async fn get_opts(
+        &self,
+        location: &object_store::path::Path,
+        options: object_store::GetOptions,
+    ) -> object_store::Result<object_store::GetResult> {
+        self.inner.get_opts(location, options).await
+    }
+    async fn delete(&self, location: &object_store::path::Path) -> object_store::Result<()> {
+        self.inner.delete(location).await
+    }
+    fn list(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> futures_util::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>>
+    {
+        self.inner.list(prefix)
+    }
+    async fn list_with_delimiter(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> object_store::Result<object_store::ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+    async fn copy(
+        &self,
+        from: &object_store::path::Path,
+        to: &object_store::path::Path,
+    ) -> object_store::Result<()> {
+        self.inner.copy(from, to).await
+    }
+    async fn copy_if_not_exists(
+        &self,
+        from: &object_store::path::Path,
+        to: &object_store::path::Path,
+    ) -> object_store::Result<()> {
+        self.inner.copy_if_not_exists(from, to).await
+    }
+}
+
+/// A revoke that races an admission loses the conditional write once, then applies the
+/// withdrawal to the index that won: the version stays withdrawn and the racer's admission
+/// stays admitted (neither writer undoes the other).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_store_revoke_racing_an_admission_is_reapplied_to_the_index_that_won() {
+    let inner = Arc::new(object_store::memory::InMemory::new());
+    ObjectBackend::new(inner.clone(), "setup")
+        .admit_staged(&[staged("race-pkg", "1.0.0"), staged("race-pkg", "1.1.0")])
+        .await
+        .expect("admit");
+    let racing = Arc::new(RacingStore {
+        inner: inner.clone(),
+        racer: std::sync::Mutex::new(Some(staged("race-pkg", "1.2.0"))),
+    });
+    let revoker = ObjectBackend::new(racing.clone(), "revoker");
+    let now: jiff::Timestamp = "2026-11-02T00:00:00Z".parse().expect("ts");
+    let targets = [("race-pkg".to_string(), "1.1.0".to_string())];
+    let done = revoker
+        .withdraw(&targets, "compromised", now)
+        .await
+        .expect("withdraw after one lost race");
+    assert_eq!(done, targets.to_vec());
+    assert!(racing.racer.lock().expect("lock").is_none(), "the race ran");
+    let index = ObjectBackend::new(inner, "check")
+        .read_index()
+        .await
+        .expect("index");
+    // setup (1), racer (2), revoke (3).
+    assert_eq!(index.generation, 3);
+    let versions: Vec<_> = index.packages["race-pkg"]
+        .versions
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(versions, vec!["1.0.0".to_string(), "1.2.0".to_string()]);
+    assert!(index.withdrawn["race-pkg"].contains_key("1.1.0"));
 }

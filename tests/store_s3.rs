@@ -71,6 +71,7 @@ fn staged(version: &str) -> StagedVersion {
         metadata: serde_json::json!({"name": "s3-pkg", "version": version}),
         admitted_at: "2026-11-01T00:00:00Z".parse().expect("ts"),
         published: None,
+        dist_tags: Vec::new(),
     }
 }
 
@@ -386,4 +387,115 @@ provenance = "not-required"
     );
     let blobs = listed.matches("<Key>").count();
     assert_eq!(blobs, 1, "only 1.0.0's blob is an object: {listed}");
+}
+
+/// The `vetted` binary against the S3 server, with the standard AWS environment.
+fn vetted_s3(endpoint: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vetted"))
+        .args(args)
+        .env("AWS_ENDPOINT", endpoint)
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .expect("run vetted")
+}
+
+/// `vetted revoke --store s3://…` records the violation and withdraws the version from the
+/// bucket's index (conditional write); the blob stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_revoke_cli_withdraws_the_version_from_the_bucket_index() {
+    let Some((endpoint, b)) = bucket("revoke_cli") else {
+        return;
+    };
+    let store = backend(&endpoint, &b);
+    let bad = staged("1.1.0");
+    store
+        .admit_staged(&[staged("1.0.0"), bad.clone()])
+        .await
+        .expect("admit");
+    let ledger = tempfile::tempdir().expect("tmp");
+    let location = format!("s3://{b}");
+    let out = tokio::task::spawn_blocking({
+        let (endpoint, ledger, location) = (
+            endpoint.clone(),
+            ledger.path().to_path_buf(),
+            location.clone(),
+        );
+        move || {
+            vetted_s3(
+                &endpoint,
+                &[
+                    "revoke",
+                    "npm:s3-pkg@1.1.0",
+                    "--ledger",
+                    ledger.to_str().expect("utf-8"),
+                    "--store",
+                    &location,
+                    "--why",
+                    "compromised",
+                    "--who",
+                    "sec <sec@example.com>",
+                ],
+            )
+        }
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("withdrew s3-pkg@1.1.0"), "{stdout}");
+    let index = store.read_index().await.expect("index");
+    assert_eq!(index.generation, 2);
+    assert!(!index.packages["s3-pkg"].versions.contains_key("1.1.0"));
+    assert!(index.withdrawn["s3-pkg"].contains_key("1.1.0"));
+    let key = vetted::store::blob_key(&Digests::of(&bad.bytes).sha512);
+    assert!(
+        store.read_blob(&key).await.is_ok(),
+        "the blob is kept for forensics"
+    );
+    let audits = std::fs::read_to_string(ledger.path().join("audits.toml")).expect("ledger");
+    assert!(audits.contains("[[violation]]"), "{audits}");
+}
+
+/// A bucket with no index is not a store: `revoke` refuses it (exit 2) instead of reporting
+/// "nothing to withdraw" from a typo'd location.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_revoke_into_a_bucket_that_is_not_a_store_is_refused() {
+    let Some((endpoint, b)) = bucket("revoke_not_store") else {
+        return;
+    };
+    let ledger = tempfile::tempdir().expect("tmp");
+    let location = format!("s3://{b}/nothing-here");
+    let out = tokio::task::spawn_blocking({
+        let ledger = ledger.path().to_path_buf();
+        move || {
+            vetted_s3(
+                &endpoint,
+                &[
+                    "revoke",
+                    "npm:s3-pkg@1.1.0",
+                    "--ledger",
+                    ledger.to_str().expect("utf-8"),
+                    "--store",
+                    &location,
+                    "--why",
+                    "compromised",
+                    "--who",
+                    "sec",
+                ],
+            )
+        }
+    })
+    .await
+    .expect("join");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a vetted store"), "{stderr}");
 }

@@ -26,6 +26,7 @@ fn fixture() -> &'static Fixture {
             metadata: serde_json::json!({"name": "@s/p", "version": "1.0.0"}),
             admitted_at: "2026-11-01T00:00:00Z".parse().expect("ts"),
             published: None,
+            dist_tags: Vec::new(),
         };
         rt.block_on(backend.admit_staged(&[staged])).expect("admit");
         let config = vetted::serve::Config {

@@ -758,9 +758,10 @@ pub struct RevokeArgs {
     /// The ledger directory.
     #[arg(long, default_value = "ledger", value_name = "DIR")]
     ledger: PathBuf,
-    /// The store to withdraw it from (a directory).
-    #[arg(long, value_name = "DIR")]
-    store: Option<PathBuf>,
+    /// The store to withdraw it from: a directory or s3://bucket[/prefix] (the index is
+    /// rewritten conditionally on the one read, as `admit` does).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    store: Option<String>,
     /// Why (recorded in the violation and the store index).
     #[arg(long)]
     why: String,
@@ -787,8 +788,8 @@ fn revoke_inner(args: &RevokeArgs) -> Result<Outcome, Failure> {
         .filter(|w| !w.trim().is_empty())
         .ok_or_else(|| Failure::operational("--who is needed ($USER is not set)"))?;
     let store = match &args.store {
-        Some(dir) => {
-            let s = crate::store::Store::open(dir);
+        Some(location) => {
+            let s = crate::store::AdmitTarget::open(location).map_err(Failure::operational)?;
             s.check_is_store().map_err(Failure::operational)?;
             Some(s)
         }
@@ -826,14 +827,14 @@ fn revoke_inner(args: &RevokeArgs) -> Result<Outcome, Failure> {
                 "{}@{} is not served by {} (nothing to withdraw)",
                 package.name,
                 package.version,
-                store.root().display()
+                store.describe()
             );
         } else {
             crate::outln!(
                 "withdrew {}@{} from {} (blob kept, never served)",
                 package.name,
                 package.version,
-                store.root().display()
+                store.describe()
             );
         }
     }

@@ -287,8 +287,8 @@ impl Gate<'_> {
         }
         // Revocation reaches the mirror: whatever the verdict, versions the ledger revokes
         // leave the served index.
-        if let Some(AdmitTarget::Local(local)) = store {
-            let withdrawn = withdraw_revoked(self.ledger, local, self.clock)?;
+        if let Some(store) = store {
+            let withdrawn = withdraw_revoked(self.ledger, store, self.clock)?;
             for (n, v) in withdrawn {
                 notes.push(format!(
                     "withdrew {n}@{v} from the store: the ledger revokes it"
@@ -752,7 +752,7 @@ impl Gate<'_> {
 /// Withdraw from `store` every served version the ledger revokes (by version or by digest).
 pub fn withdraw_revoked(
     ledger: &Ledger,
-    store: &crate::store::Store,
+    store: &AdmitTarget,
     clock: &dyn Clock,
 ) -> Result<Vec<(String, String)>, GateError> {
     let index = store.index()?;

@@ -270,34 +270,7 @@ impl Store {
             crate::atomic::write(&path, &record).map_err(io_err(&path))?;
         }
         let mut index = self.index()?;
-        index.generation += 1;
-        for a in admissions {
-            let pkg = index.packages.entry(a.name().to_string()).or_default();
-            let tags = pkg.tags.get_or_insert_with(BTreeMap::new);
-            for t in a.dist_tags() {
-                tags.insert(t.clone(), a.version().to_string());
-            }
-            // Admitted again after a withdrawal: it is served again (the ledger allowed it).
-            if let Some(w) = index.withdrawn.get_mut(a.name()) {
-                w.remove(a.version());
-            }
-            index.withdrawn.retain(|_, v| !v.is_empty());
-            index
-                .packages
-                .entry(a.name().to_string())
-                .or_default()
-                .versions
-                .insert(
-                    a.version().to_string(),
-                    IndexedVersion {
-                        digests: a.digests().clone(),
-                        record: record_key(&a.digests().sha512),
-                        admitted_at: a.admitted_at(),
-                        metadata: a.registry_metadata().clone(),
-                        published: a.published(),
-                    },
-                );
-        }
+        admit_in(&mut index, admissions.iter().map(NewVersion::of));
         self.write_index(&index)?;
         Ok(index)
     }
@@ -379,6 +352,51 @@ impl Store {
             }
         }
         Ok(n)
+    }
+}
+
+/// One version to name in the index: where it is, and the upstream dist-tags it had.
+#[derive(Debug, Clone)]
+pub(crate) struct NewVersion {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) entry: IndexedVersion,
+    pub(crate) dist_tags: Vec<String>,
+}
+
+impl NewVersion {
+    fn of(a: &Admission) -> NewVersion {
+        NewVersion {
+            name: a.name().to_string(),
+            version: a.version().to_string(),
+            entry: IndexedVersion {
+                digests: a.digests().clone(),
+                record: record_key(&a.digests().sha512),
+                admitted_at: a.admitted_at(),
+                metadata: a.registry_metadata().clone(),
+                published: a.published(),
+            },
+            dist_tags: a.dist_tags().to_vec(),
+        }
+    }
+}
+
+/// Name `versions` in `index` (one generation more): each version with the dist-tags upstream
+/// gave it, and back in service if it had been withdrawn (admitted again: the ledger allows it
+/// now). The one index update of every backend, so a local and an S3 store agree.
+pub(crate) fn admit_in(index: &mut Index, versions: impl IntoIterator<Item = NewVersion>) {
+    index.generation += 1;
+    for v in versions {
+        let pkg = index.packages.entry(v.name.clone()).or_default();
+        let tags = pkg.tags.get_or_insert_with(BTreeMap::new);
+        for t in &v.dist_tags {
+            tags.insert(t.clone(), v.version.clone());
+        }
+        pkg.versions.insert(v.version.clone(), v.entry);
+        if let Some(w) = index.withdrawn.get_mut(&v.name) {
+            w.remove(&v.version);
+        }
+        index.withdrawn.retain(|_, w| !w.is_empty());
     }
 }
 
@@ -468,16 +486,61 @@ impl AdmitTarget {
     pub fn admit(&self, admissions: &[Admission]) -> Result<Index, StoreError> {
         match self {
             AdmitTarget::Local(store) => store.admit(admissions),
+            AdmitTarget::Object(backend) => block_on(backend.admit(admissions)),
+        }
+    }
+
+    /// The current index (empty when nothing was admitted yet).
+    pub fn index(&self) -> Result<Index, StoreError> {
+        match self {
+            AdmitTarget::Local(store) => store.index(),
             AdmitTarget::Object(backend) => {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| StoreError::Io {
-                        path: "(runtime)".into(),
-                        source: e,
-                    })?;
-                rt.block_on(backend.admit(admissions))
+                block_on(async { Ok(backend.index_versioned().await?.0) })
             }
         }
     }
+
+    /// Whether a store exists here (`revoke` refuses to "withdraw" from a store that is not one).
+    pub fn check_is_store(&self) -> Result<(), StoreError> {
+        match self {
+            AdmitTarget::Local(store) => store.check_is_store(),
+            AdmitTarget::Object(backend) => block_on(backend.check_is_store()),
+        }
+    }
+
+    /// Withdraw versions from the served index in one atomic index write (a rename locally, a
+    /// conditional put on an object store); see [`Store::withdraw`].
+    pub fn withdraw(
+        &self,
+        targets: &[(String, String)],
+        why: &str,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        match self {
+            AdmitTarget::Local(store) => store.withdraw(targets, why, now),
+            AdmitTarget::Object(backend) => block_on(backend.withdraw(targets, why, now)),
+        }
+    }
+
+    /// Where it is, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            AdmitTarget::Local(store) => store.root().display().to_string(),
+            AdmitTarget::Object(backend) => StoreBackend::describe(backend),
+        }
+    }
+}
+
+/// Run an object-store operation from synchronous code (admit and revoke are not async).
+fn block_on<T>(
+    fut: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StoreError::Io {
+            path: "(runtime)".into(),
+            source: e,
+        })?;
+    rt.block_on(fut)
 }

@@ -6,7 +6,10 @@
 //! `PutMode::Create` when there was none. A writer that lost a race gets
 //! [`StoreError::Conflict`] and nothing it wrote is named by the index. See `docs/store-s3.md`.
 use super::backend::{BlobStream, StoreBackend, is_blob_key};
-use super::{INDEX_FORMAT, Index, IndexedVersion, StoreError, blob_key, parse_index, record_key};
+use super::{
+    INDEX_FORMAT, Index, IndexedVersion, NewVersion, StoreError, admit_in, blob_key, parse_index,
+    record_key, withdraw_in,
+};
 use crate::digest::Digests;
 use crate::gate::Admission;
 use axum::body::Bytes;
@@ -47,6 +50,8 @@ pub struct StagedVersion {
     pub admitted_at: jiff::Timestamp,
     /// Registry publish time.
     pub published: Option<jiff::Timestamp>,
+    /// The dist-tags upstream had on this version (`latest`, `next`, ...).
+    pub dist_tags: Vec<String>,
 }
 
 fn backend_err(key: &str) -> impl FnOnce(object_store::Error) -> StoreError + '_ {
@@ -188,27 +193,20 @@ impl ObjectBackend {
                     message: e.to_string(),
                 })?;
             self.put(&record, Bytes::from(record_bytes)).await?;
-            entries.push((
-                s.name.clone(),
-                s.version.clone(),
-                IndexedVersion {
+            entries.push(NewVersion {
+                name: s.name.clone(),
+                version: s.version.clone(),
+                entry: IndexedVersion {
                     digests,
                     record,
                     admitted_at: s.admitted_at,
                     metadata: s.metadata.clone(),
                     published: s.published,
                 },
-            ));
+                dist_tags: s.dist_tags.clone(),
+            });
         }
-        index.generation += 1;
-        for (name, version, entry) in entries {
-            index
-                .packages
-                .entry(name)
-                .or_default()
-                .versions
-                .insert(version, entry);
-        }
+        admit_in(&mut index, entries);
         self.commit_index(&index, previous).await?;
         Ok(index)
     }
@@ -230,29 +228,57 @@ impl ObjectBackend {
                     message: e.to_string(),
                 })?;
             self.put(&record, Bytes::from(record_bytes)).await?;
-            entries.push((
-                a.name().to_string(),
-                a.version().to_string(),
-                IndexedVersion {
-                    digests,
-                    record,
-                    admitted_at: a.admitted_at(),
-                    metadata: a.registry_metadata().clone(),
-                    published: a.published(),
-                },
-            ));
+            let mut v = NewVersion::of(a);
+            v.entry.digests = digests;
+            v.entry.record = record;
+            entries.push(v);
         }
-        index.generation += 1;
-        for (name, version, entry) in entries {
-            index
-                .packages
-                .entry(name)
-                .or_default()
-                .versions
-                .insert(version, entry);
-        }
+        admit_in(&mut index, entries);
         self.commit_index(&index, previous).await?;
         Ok(index)
+    }
+
+    /// Whether there is a store here: an index that parses. An empty bucket or prefix is not
+    /// a store (a typo in `--store s3://...` must not look like a store with nothing in it).
+    pub async fn check_is_store(&self) -> Result<(), StoreError> {
+        match self.index_versioned().await? {
+            (_, Some(_)) => Ok(()),
+            (_, None) => Err(StoreError::BadLocation {
+                location: self.label.clone(),
+                reason: format!(
+                    "not a vetted store (no {INDEX_KEY}; `vetted admit --store {}` creates one)",
+                    self.label
+                ),
+            }),
+        }
+    }
+
+    /// Withdraw versions from the served index (see [`super::Store::withdraw`]): the index is
+    /// read, changed and written back conditionally on the e-tag read. A concurrent writer
+    /// makes the write fail; then the withdrawal is applied again to the index that won, up
+    /// to [`crate::limits::OBJECT_INDEX_WRITE_ATTEMPTS`] times (withdrawing is idempotent, and
+    /// a concurrent admission must not undo it). Blobs and records are kept.
+    pub async fn withdraw(
+        &self,
+        targets: &[(String, String)],
+        why: &str,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let attempts = crate::limits::OBJECT_INDEX_WRITE_ATTEMPTS;
+        let mut attempt = 1;
+        loop {
+            let (mut index, previous) = self.index_versioned().await?;
+            let done = withdraw_in(&mut index, targets, why, now);
+            if done.is_empty() {
+                return Ok(done);
+            }
+            index.generation += 1;
+            match self.commit_index(&index, previous).await {
+                Ok(()) => return Ok(done),
+                Err(StoreError::Conflict { .. }) if attempt < attempts => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Stream the file at `path` to `blobs/sha512/<expected>`, checking it is those bytes.
