@@ -1051,3 +1051,69 @@ fn name_field_with_a_newline_after_its_nul_is_rejected() {
     .unwrap();
     assert_eq!(keys(&m), vec!["package/a.js", "package/package.json"]);
 }
+
+#[test]
+fn repeated_path_with_identical_bytes_is_listed_once_as_npm_installs_it() {
+    // As published in https-proxy-agent@7.0.6: `package/./dist/index.js`, then
+    // `package/dist/index.js`, the same bytes. node-tar writes the file twice; one file lands.
+    let m = inspect(&with_pkg(&[
+        M(b"package/./dist/a.js", b'0', b"exports.a = 1;\n", b""),
+        M(b"package/dist/a.js", b'0', b"exports.a = 1;\n", b""),
+    ]))
+    .expect("an identical repeat installs one file");
+    let keys: Vec<_> = m.entries.keys().cloned().collect();
+    assert_eq!(keys, ["package/dist/a.js", "package/package.json"]);
+    assert_eq!(m.totals.files, 2);
+    assert_eq!(
+        m.entries["package/dist/a.js"].sha256.as_ref(),
+        Some(&vetted::digest::sha256(b"exports.a = 1;\n"))
+    );
+}
+
+#[test]
+fn repeated_path_whose_second_copy_differs_is_rejected() {
+    // The second copy is what npm leaves on disk: a listing of the first would hide it.
+    assert_rejected!(
+        with_pkg(&[
+            M(b"package/./dist/a.js", b'0', b"exports.a = 1;\n", b""),
+            M(b"package/dist/a.js", b'0', b"exports.a = 2;\n", b""),
+        ]),
+        ArchiveRejection::DuplicatePath { .. }
+    );
+}
+
+/// A tar of package.json plus one file whose uid field is `uid` (8 raw bytes).
+fn with_uid(uid: [u8; 8]) -> Vec<u8> {
+    let mut t = tar(&[
+        M(b"package/package.json", b'0', PKG, b""),
+        M(b"package/a.js", b'0', b"1", b""),
+    ]);
+    let h = &mut t[1024..1536];
+    h[108..116].copy_from_slice(&uid);
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    gz(&t)
+}
+
+#[test]
+fn base256_uid_is_read_as_node_tar_reads_it() {
+    // buffer-equal-constant-time@1.0.1: uid 718322462, too large for 7 octal digits.
+    let mut uid = [0u8; 8];
+    uid[0] = 0x80;
+    uid[4..].copy_from_slice(&718_322_462u32.to_be_bytes());
+    let m = inspect(&with_uid(uid)).expect("a valid base-256 uid");
+    assert!(m.entries.contains_key("package/a.js"));
+    // Two's complement (0xff prefix) is valid too.
+    inspect(&with_uid([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe])).expect("uid -2");
+}
+
+#[test]
+fn base256_uid_node_tar_would_throw_on_is_rejected() {
+    // large-numbers.js throws on a prefix other than 0x80 / 0xff, and node-tar then skips the
+    // header and reads the entry's data as headers.
+    assert_rejected!(
+        with_uid([0x81, 0, 0, 0, 0, 0, 0, 1]),
+        ArchiveRejection::CorruptTar { .. }
+    );
+}

@@ -152,6 +152,8 @@ pub(crate) struct FileSink {
     js: Option<Vec<u8>>,
     js_over: bool,
     js_limit: u64,
+    /// A repeat of a file already listed: the sha256 its bytes must have.
+    repeat_of: Option<Digest>,
 }
 
 impl FileSink {
@@ -389,6 +391,22 @@ impl Builder {
             key = format!("{}.npmignore", &key[..key.len() - ".gitignore".len()]);
         }
         if let Some(other) = layout.origin.get(&key) {
+            // The same path twice (`package/./dist/a.js` then `package/dist/a.js`, as some
+            // published tarballs have): node-tar writes both, the second over the first
+            // (`[CHECKFS2]` reuses the file, keeping the first one's mode). Installed, that is
+            // one file whatever the order when both copies have the same bytes and mode, so such
+            // a repeat is read and compared; any difference is refused.
+            if *other == whole {
+                let first = self
+                    .entries
+                    .get(&key)
+                    .filter(|e| e.kind == EntryKind::File && e.mode == npm_file_mode(mode))
+                    .and_then(|e| e.sha256.clone());
+                return match first {
+                    Some(sha256) => self.repeat_entry(key, size, sha256).map(Some),
+                    None => Err(ArchiveRejection::DuplicatePath { path: whole }),
+                };
+            }
             return Err(if *other == whole {
                 ArchiveRejection::DuplicatePath { path: whole }
             } else {
@@ -429,6 +447,40 @@ impl Builder {
         self.file_entry(key, size, npm_file_mode(mode)).map(Some)
     }
 
+    /// A second copy of a file already read: its bytes are hashed and must equal the first's
+    /// ([`Self::finish_file`]); nothing new is listed.
+    fn repeat_entry(
+        &mut self,
+        path: String,
+        size: u64,
+        first: Digest,
+    ) -> Result<FileSink, ArchiveRejection> {
+        LimitExceeded::check("file size", self.limits.file_bytes, size)
+            .map_err(|l| ArchiveRejection::limit(Some(&path), l))?;
+        LimitExceeded::check(
+            "unpacked bytes",
+            self.limits.unpacked_bytes,
+            self.totals.unpacked_bytes.saturating_add(size),
+        )
+        .map_err(|l| ArchiveRejection::limit(Some(&path), l))?;
+        self.totals.unpacked_bytes += size;
+        Ok(FileSink {
+            path,
+            declared: size,
+            seen: 0,
+            limit: size.min(self.limits.file_bytes),
+            sha: Sha256::new(),
+            inspector: Inspector::new(),
+            package_json: None,
+            spool_limit: 0,
+            spool: None,
+            js: None,
+            js_over: false,
+            js_limit: 0,
+            repeat_of: Some(first),
+        })
+    }
+
     /// Record a regular file and return the sink for its bytes.
     fn file_entry(
         &mut self,
@@ -457,6 +509,7 @@ impl Builder {
             js: super::js::wants(&path).then(Vec::new),
             js_over: false,
             js_limit: self.limits.js.source_bytes,
+            repeat_of: None,
         };
         self.totals.files += 1;
         self.totals.unpacked_bytes += size;
@@ -490,6 +543,12 @@ impl Builder {
             });
         }
         let digest = Digest::new(Algorithm::Sha256, sink.sha.finalize().to_vec()).ok();
+        if let Some(first) = sink.repeat_of {
+            if digest.as_ref() != Some(&first) {
+                return Err(ArchiveRejection::DuplicatePath { path: sink.path });
+            }
+            return Ok(());
+        }
         if let Some(bytes) = sink.package_json {
             self.package_jsons.push((sink.path.clone(), bytes));
         }

@@ -174,14 +174,33 @@ fn number(
 /// A number field node-tar decodes but whose value does not change what is written (uid, gid,
 /// times, device numbers): only base-256 is rejected, because node-tar throws on a bad one and
 /// then skips the header.
-fn no_base256(block: &[u8], off: usize, what: &str, at: u64) -> Result<(), WalkError> {
-    if block[off] & 0x80 != 0 {
-        return Err(corrupt(
-            at,
-            format!("{what} field is base-256 encoded; expected octal digits"),
-        ));
+///
+/// A valid base-256 value is accepted (registry tarballs carry uids too large for octal, e.g.
+/// `buffer-equal-constant-time@1.0.1`'s 718322462): `large-numbers.js` `parse` takes a 0x80
+/// prefix (positive, big-endian) or 0xff (two's complement) and throws on any other prefix or
+/// on a value outside JavaScript's safe-integer range, and only those are rejected.
+fn no_base256(block: &[u8], off: usize, len: usize, what: &str, at: u64) -> Result<(), WalkError> {
+    let f = &block[off..off + len];
+    if f[0] & 0x80 == 0 {
+        return Ok(());
     }
-    Ok(())
+    const MAX_SAFE: u128 = (1 << 53) - 1;
+    let be = |b: &[u8]| b.iter().fold(0u128, |v, x| (v << 8) | u128::from(*x));
+    let safe = match f[0] {
+        0x80 => be(&f[1..]) <= MAX_SAFE,
+        // The value is raw - 256^len; its magnitude must be a safe integer.
+        0xff => (1u128 << (8 * len as u32)) - be(f) <= MAX_SAFE,
+        _ => false,
+    };
+    if safe {
+        return Ok(());
+    }
+    Err(corrupt(
+        at,
+        format!(
+            "{what} field is base-256 encoded with a prefix or value node-tar refuses (it would skip the header)"
+        ),
+    ))
 }
 
 /// What the extension headers before an entry said.
@@ -415,9 +434,9 @@ pub(crate) fn walk<R: Read>(reader: R, builder: &mut Builder) -> Result<(), Walk
         }
         let mode = number(&block, 100, 8, "mode", false, at)?;
         let header_size = number(&block, 124, 12, "size", false, at)?;
-        no_base256(&block, 108, "uid", at)?;
-        no_base256(&block, 116, "gid", at)?;
-        no_base256(&block, 136, "mtime", at)?;
+        no_base256(&block, 108, 8, "uid", at)?;
+        no_base256(&block, 116, 8, "gid", at)?;
+        no_base256(&block, 136, 12, "mtime", at)?;
         // node-tar reads the ustar prefix only with the POSIX magic `ustar\0` + version `00`:
         // all 155 bytes when byte 475 is not NUL (and then always joins with `/`, even to an
         // empty prefix), else 130 bytes (the rest are star's atime and ctime).
@@ -425,13 +444,13 @@ pub(crate) fn walk<R: Read>(reader: R, builder: &mut Builder) -> Result<(), Walk
         let name = cut(&block[..100], "name", at)?;
         let mut header_path = name.to_vec();
         if posix {
-            no_base256(&block, 329, "devmajor", at)?;
-            no_base256(&block, 337, "devminor", at)?;
+            no_base256(&block, 329, 8, "devmajor", at)?;
+            no_base256(&block, 337, 8, "devminor", at)?;
             let prefix = if block[475] != 0 {
                 Some(cut(&block[345..500], "prefix", at)?)
             } else {
-                no_base256(&block, 476, "atime", at)?;
-                no_base256(&block, 488, "ctime", at)?;
+                no_base256(&block, 476, 12, "atime", at)?;
+                no_base256(&block, 488, 12, "ctime", at)?;
                 Some(cut(&block[345..475], "prefix", at)?).filter(|p| !p.is_empty())
             };
             if let Some(prefix) = prefix {

@@ -133,6 +133,29 @@ pub fn fixtures_with(pkg_json: impl Fn(&str) -> Vec<u8>) -> Vec<(&'static str, V
     let long = format!("package/{}.js", "l".repeat(120));
     let mut f = vec![
         ("benign", gz(&tar(&[pkg_of("benign"), setup()])), true),
+        // As https-proxy-agent@7.0.6 is published: one file twice, `./` in the second path
+        // segment of the first copy, identical bytes. npm writes one file.
+        (
+            "repeated-path-identical-bytes",
+            gz(&tar(&[
+                pkg_of("repeated-path-identical-bytes"),
+                Member::file("package/./dist/index.js", b"exports.x = 1;\n"),
+                Member::file("package/dist/index.js", b"exports.x = 1;\n"),
+            ])),
+            true,
+        ),
+        // As buffer-equal-constant-time@1.0.1 is published: a uid too large for octal, written
+        // in base-256 (node-tar decodes it; npm does not use it).
+        (
+            "base256-uid",
+            {
+                let mut m = setup();
+                m.header[108..116].copy_from_slice(&[0x80, 0, 0, 0, 0x2a, 0xd0, 0x9a, 0x1e]);
+                reseal(&mut m.header);
+                gz(&tar(&[pkg_of("base256-uid"), m]))
+            },
+            true,
+        ),
         (
             "pax-newline-smuggles-path",
             gz(&tar(&[
