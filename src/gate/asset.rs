@@ -255,30 +255,14 @@ impl Gate<'_> {
         if let Some(min_age) = policy.min_age {
             // No registry publish time: the verified signing time (log integration or RFC 3161
             // timestamp) is the earliest the asset provably existed.
-            match signed_at {
-                None => r.push(
-                    "min-age",
-                    Status::Fail,
-                    "the bundle has no verified signing time, so the cooldown cannot be checked",
-                ),
-                Some(t) if now.duration_since(t) < min_age => r.push(
-                    "min-age",
-                    Status::Fail,
-                    format!(
-                        "signed {t}, {} ago; policy requires at least {}",
-                        super::human_duration(now.duration_since(t)),
-                        super::human_duration(min_age)
-                    ),
-                ),
-                Some(t) => r.push(
-                    "min-age",
-                    Status::Pass,
-                    format!(
-                        "signed {t}, {} ago",
-                        super::human_duration(now.duration_since(t))
-                    ),
-                ),
-            }
+            super::check_min_age(
+                r,
+                min_age,
+                now,
+                signed_at,
+                "the bundle has no verified signing time, so the cooldown cannot be checked",
+                |t| format!("signed {t}"),
+            );
         }
         match policy.provenance {
             crate::policy::ProvenanceRequirement::Required => r.push(
@@ -292,45 +276,11 @@ impl Gate<'_> {
                 "no SLSA provenance is read for release assets; the Sigstore identity stands for origin",
             ),
         }
-        let opts = crate::content::InspectOptions {
-            limits: self.limits,
-            expect_archive: false,
+        let Some(manifest) = self.contents(r, &fetched.path, false)? else {
+            return Ok(None);
         };
-        let manifest = match crate::content::inspect_file(&fetched.path, &opts) {
-            Ok(m) => m,
-            Err(crate::content::ContentError::Rejected(why)) => {
-                r.push("contents", Status::Fail, format!("{}: {why}", why.rule()));
-                return Ok(None);
-            }
-            Err(e) => return Err(GateError::Operational(e.to_string())),
-        };
-        r.push(
-            "contents",
-            Status::Pass,
-            format!(
-                "{} entries, {} bytes unpacked",
-                manifest.totals.entries, manifest.totals.unpacked_bytes
-            ),
-        );
         let id = asset_id(&req.name, &req.version)?;
-        let mut reviewed = Vec::new();
-        for crit in &policy.criteria {
-            let Some(criterion) = self.ledger.criterion(crit).cloned() else {
-                r.push(
-                    "review",
-                    Status::Fail,
-                    format!("criterion '{crit}' is not defined in the ledger"),
-                );
-                continue;
-            };
-            match self
-                .ledger
-                .review(&id, &fetched.digests, &manifest, &criterion, self.clock)
-            {
-                Ok(outcome) => self.record_review(r, &criterion, outcome, &mut reviewed),
-                Err(e) => r.push("review", Status::Fail, e.to_string()),
-            }
-        }
+        let reviewed = self.review_criteria(r, &id, &fetched.digests, &manifest, &policy.criteria);
         if !r.passed() || reviewed.is_empty() {
             return Ok(None);
         }

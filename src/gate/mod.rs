@@ -368,61 +368,21 @@ impl Gate<'_> {
         // 2. Cooldown.
         let now = self.clock.now();
         if let Some(min_age) = c.policy.min_age {
-            match meta.publish_time {
-                None => r.push(
-                    "min-age",
-                    Status::Fail,
-                    "the registry gives no publish time, so the cooldown cannot be checked",
-                ),
-                Some(t) => {
-                    let age = now.duration_since(t);
-                    if age < min_age {
-                        r.push(
-                            "min-age",
-                            Status::Fail,
-                            format!(
-                                "published {t}, {} ago; policy requires at least {}",
-                                human_duration(age),
-                                human_duration(min_age)
-                            ),
-                        );
-                    } else {
-                        r.push(
-                            "min-age",
-                            Status::Pass,
-                            format!("published {t}, {} ago", human_duration(age)),
-                        );
-                    }
-                }
-            }
+            check_min_age(
+                &mut r,
+                min_age,
+                now,
+                meta.publish_time,
+                "the registry gives no publish time, so the cooldown cannot be checked",
+                |t| format!("published {t}"),
+            );
         }
 
         // 3. Provenance.
         let provenance = self.provenance(c, &meta, &fetched, &mut r);
 
         // 4. Contents.
-        let opts = InspectOptions {
-            limits: self.limits,
-            expect_archive: true,
-        };
-        let manifest = match crate::content::inspect_file(&fetched.path, &opts) {
-            Ok(m) => {
-                r.push(
-                    "contents",
-                    Status::Pass,
-                    format!(
-                        "{} entries, {} bytes unpacked",
-                        m.totals.entries, m.totals.unpacked_bytes
-                    ),
-                );
-                Some(m)
-            }
-            Err(crate::content::ContentError::Rejected(why)) => {
-                r.push("contents", Status::Fail, format!("{}: {why}", why.rule()));
-                None
-            }
-            Err(e) => return Err(GateError::Operational(e.to_string())),
-        };
+        let manifest = self.contents(&mut r, &fetched.path, true)?;
 
         // 4b. The vendor's own signature over the binary, when the policy asks for it.
         let vendor_evidence = vendor::check(
@@ -618,6 +578,69 @@ impl Gate<'_> {
         }
     }
 
+    /// The content manifest of a fetched artifact, recorded as the `contents` check; `None`
+    /// when the archive was rejected (the reason is in the report).
+    fn contents(
+        &self,
+        r: &mut ArtifactReport,
+        path: &std::path::Path,
+        expect_archive: bool,
+    ) -> Result<Option<ContentManifest>, GateError> {
+        let opts = InspectOptions {
+            limits: self.limits,
+            expect_archive,
+        };
+        match crate::content::inspect_file(path, &opts) {
+            Ok(m) => {
+                r.push(
+                    "contents",
+                    Status::Pass,
+                    format!(
+                        "{} entries, {} bytes unpacked",
+                        m.totals.entries, m.totals.unpacked_bytes
+                    ),
+                );
+                Ok(Some(m))
+            }
+            Err(crate::content::ContentError::Rejected(why)) => {
+                r.push("contents", Status::Fail, format!("{}: {why}", why.rule()));
+                Ok(None)
+            }
+            Err(e) => Err(GateError::Operational(e.to_string())),
+        }
+    }
+
+    /// The ledger review for every criterion, for an artifact no trusted publisher can cover
+    /// (native releases, release assets): the reviewed builds, each check in the report.
+    fn review_criteria(
+        &self,
+        r: &mut ArtifactReport,
+        id: &PackageId,
+        digests: &crate::digest::Digests,
+        manifest: &ContentManifest,
+        criteria: &[String],
+    ) -> Vec<ReviewedBuild> {
+        let mut reviewed = Vec::new();
+        for crit in criteria {
+            let Some(criterion) = self.ledger.criterion(crit).cloned() else {
+                r.push(
+                    "review",
+                    Status::Fail,
+                    format!("criterion '{crit}' is not defined in the ledger"),
+                );
+                continue;
+            };
+            match self
+                .ledger
+                .review(id, digests, manifest, &criterion, self.clock)
+            {
+                Ok(outcome) => self.record_review(r, &criterion, outcome, &mut reviewed),
+                Err(e) => r.push("review", Status::Fail, e.to_string()),
+            }
+        }
+        reviewed
+    }
+
     /// The policy's `signer-workflow` and `issuer`, matched against the verified facts.
     fn signer_mismatch(&self, c: &Candidate, accepted: &ProvenanceAccepted) -> Option<String> {
         let f = accepted.facts();
@@ -790,6 +813,37 @@ fn package_id(meta: &NpmVersionMeta) -> Result<PackageId, GateError> {
         meta.version.as_str()
     ))
     .map_err(|e| GateError::Operational(format!("{e}")))
+}
+
+/// The cooldown check: `at` is the earliest time the artifact provably existed (the registry's
+/// publish time, a verified signing time, a signed build date); `missing` says why there is
+/// none; `what(t)` describes it ("published T").
+fn check_min_age(
+    r: &mut ArtifactReport,
+    min_age: jiff::SignedDuration,
+    now: jiff::Timestamp,
+    at: Option<jiff::Timestamp>,
+    missing: &str,
+    what: impl Fn(jiff::Timestamp) -> String,
+) {
+    match at {
+        None => r.push("min-age", Status::Fail, missing),
+        Some(t) if now.duration_since(t) < min_age => r.push(
+            "min-age",
+            Status::Fail,
+            format!(
+                "{}, {} ago; policy requires at least {}",
+                what(t),
+                human_duration(now.duration_since(t)),
+                human_duration(min_age)
+            ),
+        ),
+        Some(t) => r.push(
+            "min-age",
+            Status::Pass,
+            format!("{}, {} ago", what(t), human_duration(now.duration_since(t))),
+        ),
+    }
 }
 
 fn human_duration(d: jiff::SignedDuration) -> String {

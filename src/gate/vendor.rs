@@ -373,30 +373,14 @@ impl Gate<'_> {
                 .build_date
                 .as_deref()
                 .and_then(|d| d.parse::<jiff::Timestamp>().ok());
-            match built {
-                None => r.push(
-                    "min-age",
-                    Status::Fail,
-                    "the signed manifest has no usable buildDate, so the cooldown cannot be checked",
-                ),
-                Some(t) if now.duration_since(t) < min_age => r.push(
-                    "min-age",
-                    Status::Fail,
-                    format!(
-                        "built {t} (signed buildDate), {} ago; policy requires at least {}",
-                        super::human_duration(now.duration_since(t)),
-                        super::human_duration(min_age)
-                    ),
-                ),
-                Some(t) => r.push(
-                    "min-age",
-                    Status::Pass,
-                    format!(
-                        "built {t} (signed buildDate), {} ago",
-                        super::human_duration(now.duration_since(t))
-                    ),
-                ),
-            }
+            super::check_min_age(
+                r,
+                min_age,
+                now,
+                built,
+                "the signed manifest has no usable buildDate, so the cooldown cannot be checked",
+                |t| format!("built {t} (signed buildDate)"),
+            );
         }
         match policy.provenance {
             crate::policy::ProvenanceRequirement::Required => r.push(
@@ -410,48 +394,17 @@ impl Gate<'_> {
                 "the native channel publishes no provenance; the vendor signature stands for origin",
             ),
         }
-        let opts = crate::content::InspectOptions {
-            limits: self.limits,
-            expect_archive: false,
+        let Some(manifest) = self.contents(r, &release.fetched.path, false)? else {
+            return Ok(None);
         };
-        let manifest = match crate::content::inspect_file(&release.fetched.path, &opts) {
-            Ok(m) => m,
-            Err(crate::content::ContentError::Rejected(why)) => {
-                r.push("contents", Status::Fail, format!("{}: {why}", why.rule()));
-                return Ok(None);
-            }
-            Err(e) => return Err(GateError::Operational(e.to_string())),
-        };
-        r.push(
-            "contents",
-            Status::Pass,
-            format!(
-                "{} entries, {} bytes unpacked",
-                manifest.totals.entries, manifest.totals.unpacked_bytes
-            ),
-        );
         let id = native_id(version)?;
-        let mut reviewed = Vec::new();
-        for crit in &policy.criteria {
-            let Some(criterion) = self.ledger.criterion(crit).cloned() else {
-                r.push(
-                    "review",
-                    Status::Fail,
-                    format!("criterion '{crit}' is not defined in the ledger"),
-                );
-                continue;
-            };
-            match self.ledger.review(
-                &id,
-                &release.fetched.digests,
-                &manifest,
-                &criterion,
-                self.clock,
-            ) {
-                Ok(outcome) => self.record_review(r, &criterion, outcome, &mut reviewed),
-                Err(e) => r.push("review", Status::Fail, e.to_string()),
-            }
-        }
+        let reviewed = self.review_criteria(
+            r,
+            &id,
+            &release.fetched.digests,
+            &manifest,
+            &policy.criteria,
+        );
         if !r.passed() || reviewed.is_empty() {
             return Ok(None);
         }
