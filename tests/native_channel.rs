@@ -5,9 +5,10 @@
 //! admitted release is served in the vendor's layout and fetched the way the installer does;
 //! audit-installed checks a native install against the signed checksums.
 mod common;
+mod static_server;
 mod vendor_support;
 
-use std::io::{Read as _, Write as _};
+use static_server::StaticServer;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use vendor_support::*;
@@ -225,66 +226,6 @@ fn cache_blobs(ws: &Ws) -> usize {
                 .count()
         })
         .unwrap_or(0)
-}
-
-/// A loopback HTTP server for the files under `root` (GET only; 404 for anything missing).
-struct StaticServer {
-    port: u16,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl StaticServer {
-    fn start(root: &Path) -> StaticServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        listener.set_nonblocking(true).expect("nonblocking");
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (root, flag) = (root.to_path_buf(), stop.clone());
-        std::thread::spawn(move || {
-            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                let Ok((mut conn, _)) = listener.accept() else {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                    continue;
-                };
-                let _ = conn.set_nonblocking(false);
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
-                    head.push(byte[0]);
-                }
-                let line = String::from_utf8_lossy(&head).to_string();
-                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let file = root.join(path.trim_start_matches('/'));
-                let resp = match (path.contains(".."), std::fs::read(&file)) {
-                    (false, Ok(body)) => {
-                        let mut r = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                            body.len()
-                        )
-                        .into_bytes();
-                        r.extend(body);
-                        r
-                    }
-                    _ => {
-                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                            .to_vec()
-                    }
-                };
-                let _ = conn.write_all(&resp);
-            }
-        });
-        StaticServer { port, stop }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for StaticServer {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
 }
 
 // ---- fetch, inspect, admit from a directory source ----------------------------------------
@@ -547,13 +488,13 @@ fn native_release_over_loopback_http_is_admitted_and_a_tampered_binary_is_not() 
     let root = ws.release("rel", &ws.key, &manifest(V, &[entry(&bin)]), &bin);
     let server = StaticServer::start(&root);
     ws.certify(&root.display().to_string());
-    let out = ws.admit(&server.url(), "store");
+    let out = ws.admit(&server.base(), "store");
     assert_eq!(out.status.code(), Some(0), "{}", err(&out));
     let report = json(&out);
     assert!(
         report.to_string().contains(&format!(
             "{}/{V}/linux-x64/claude matches the signed linux-x64 entry",
-            server.url()
+            server.base()
         )),
         "{report}"
     );
@@ -562,7 +503,7 @@ fn native_release_over_loopback_http_is_admitted_and_a_tampered_binary_is_not() 
     let mut bad = bin.clone();
     bad[60_000] ^= 1;
     std::fs::write(root.join(V).join("linux-x64/claude"), &bad).expect("tamper");
-    let out = ws.admit(&server.url(), "store2");
+    let out = ws.admit(&server.base(), "store2");
     assert_eq!(out.status.code(), Some(1), "{}", err(&out));
     assert!(
         err(&out).contains(&vetted::digest::sha256(&bad).hex()),

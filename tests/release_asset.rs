@@ -4,8 +4,9 @@
 //! (artifact `a.txt`, signed by the conformance beacon workflow, public-good root), so the
 //! verification is the real one; the ledger review is the project's own.
 mod common;
-use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
+mod static_server;
+use static_server::StaticServer;
+use std::path::PathBuf;
 use std::process::Output;
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
@@ -20,66 +21,6 @@ name = "conformance-a-txt"
 criteria = ["safe-to-run"]
 provenance = "not-required"
 "#;
-
-/// A loopback HTTP server for the files under `root` (GET only; 404 for anything missing).
-struct StaticServer {
-    port: u16,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl StaticServer {
-    fn start(root: &Path) -> StaticServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        listener.set_nonblocking(true).expect("nonblocking");
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (root, flag) = (root.to_path_buf(), stop.clone());
-        std::thread::spawn(move || {
-            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                let Ok((mut conn, _)) = listener.accept() else {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                    continue;
-                };
-                let _ = conn.set_nonblocking(false);
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
-                    head.push(byte[0]);
-                }
-                let line = String::from_utf8_lossy(&head).to_string();
-                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let file = root.join(path.trim_start_matches('/'));
-                let resp = match (path.contains(".."), std::fs::read(&file)) {
-                    (false, Ok(body)) => {
-                        let mut r = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                            body.len()
-                        )
-                        .into_bytes();
-                        r.extend(body);
-                        r
-                    }
-                    _ => {
-                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                            .to_vec()
-                    }
-                };
-                let _ = conn.write_all(&resp);
-            }
-        });
-        StaticServer { port, stop }
-    }
-
-    fn url(&self, file: &str) -> String {
-        format!("http://127.0.0.1:{}/{file}", self.port)
-    }
-}
-
-impl Drop for StaticServer {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-}
 
 /// A workspace: policy, empty ledger, a served `rel/` directory, a cache.
 struct Ws {
