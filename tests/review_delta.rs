@@ -534,3 +534,114 @@ fn re_export_chunks_are_not_cross_paired_by_name_order() {
         }
     }
 }
+
+/// A chunk of many functions, re-minified, with one function added at the top: every later
+/// binding is renumbered, and the reviewer must still see only the added function, not every
+/// line of the chunk as removed and added again.
+#[test]
+fn an_added_declaration_does_not_renumber_the_rest_of_the_chunk() {
+    let b = Build::new();
+    let body = |names: &[String], extra: &str| {
+        let mut s = String::from("// @bun\n");
+        s.push_str(extra);
+        for (i, n) in names.iter().enumerate() {
+            s.push_str(&format!(
+                "function {n}(a,b){{let c=a.k{i}+b;if(c>{i})return c*2;return a.m{i}(c)}}"
+            ));
+        }
+        s.push_str(&format!("export{{{}}};\n", names.join(",")));
+        s.into_bytes()
+    };
+    let old_names: Vec<String> = (0..40).map(|i| format!("o{i}")).collect();
+    let new_names: Vec<String> = (0..40).map(|i| format!("N{i}x")).collect();
+    let write = |name: &str, chunk: &str, code: &[u8], v: &str| {
+        let exe = executable(&[
+            (
+                "/$bunfs/root/cli.js",
+                format!("import\"/$bunfs/root/{chunk}\";").as_bytes(),
+            ),
+            (&format!("/$bunfs/root/{chunk}"), code),
+        ]);
+        b.write(
+            name,
+            &tgz(&[("package/package.json", &pkg(v)), ("package/tool", &exe)]),
+        )
+    };
+    let old = write("a.tgz", "big-aaaa1111.js", &body(&old_names, ""), "1.0.0");
+    let new = write(
+        "b.tgz",
+        "big-bbbb2222.js",
+        &body(
+            &new_names,
+            "var Q7=globalThis.fetch;function Zz(u){return Q7(u)}",
+        ),
+        "1.0.1",
+    );
+    let r = diff_files(&old, &new);
+    let big = r
+        .files
+        .changed
+        .iter()
+        .find(|c| c.new_path.ends_with("big-bbbb2222.js"))
+        .expect("paired");
+    let code = big.code.as_ref().expect("compared");
+    assert_eq!(code.status, CodeStatus::Changed);
+    // The added `var` and function (a few pretty-printed lines), and the export list; not the
+    // 40 functions (over 200 lines) that were only renumbered.
+    assert!(
+        code.diff.added_lines <= 8 && code.diff.removed_lines <= 2,
+        "{code:#?}"
+    );
+    let lines: Vec<&String> = code.diff.hunks.iter().flat_map(|h| &h.lines).collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with('+') && l.contains("Q7")),
+        "{lines:?}"
+    );
+}
+
+/// The library's exports were re-drawn and one was added in front (every export position
+/// shifted): the app importing the same binding under its new name is no semantic change.
+#[test]
+fn importing_the_same_binding_under_a_redrawn_export_name_is_no_change() {
+    let b = Build::new();
+    let old = v1(&b);
+    let lib2 = "// @bun\n// Version: 1.0.1\nimport {rmSync as Xe} from \"node:fs\";function Pp(){return 1}function Zq(n){return n.trim().split(\",\")}function Yw(p){Xe(p,{recursive:true})}export{Pp,Zq,Yw};\n";
+    let exe = executable(&[
+        (
+            "/$bunfs/root/cli.js",
+            b"import\"/$bunfs/root/app-cccc3333.js\";",
+        ),
+        ("/$bunfs/root/lib-dddd4444.js", lib2.as_bytes()),
+        (
+            "/$bunfs/root/app-cccc3333.js",
+            &app("1.0.1", "lib-dddd4444.js", "Zq", URL),
+        ),
+        (
+            "/$bunfs/root/README-1a2b3c4d.md.zst",
+            &zst("# Tool\n\nUse it well.\n"),
+        ),
+    ]);
+    let new = b.write(
+        "v5.tgz",
+        &tgz(&[
+            ("package/package.json", &pkg("1.0.1")),
+            ("package/tool", &exe),
+        ]),
+    );
+    let r = diff_files(&old, &new);
+    let find = |suffix: &str| {
+        r.files
+            .changed
+            .iter()
+            .find(|c| c.new_path.ends_with(suffix))
+            .and_then(|c| c.code.as_ref())
+            .map(|c| c.status)
+    };
+    assert_eq!(find("lib-dddd4444.js"), Some(CodeStatus::Changed));
+    assert_eq!(
+        find("app-cccc3333.js"),
+        Some(CodeStatus::NoSemanticChange),
+        "{:#?}",
+        r.files.changed
+    );
+}

@@ -119,6 +119,129 @@ pub fn line_diff(
     d
 }
 
+/// A name the canonical printing introduced that a consistent renaming may change: a
+/// binding (`@@12`, class 0) or an export position (`@@E3`, class 1). Other marks (`@@I`,
+/// `@@M`, `@@=`) are not renamed.
+fn mark_at(line: &[u8], i: usize) -> Option<(usize, u8, u32)> {
+    if line.get(i..i + 2) != Some(b"@@") {
+        return None;
+    }
+    let (class, from) = match line.get(i + 2) {
+        Some(b'E') => (1u8, i + 3),
+        _ => (0u8, i + 2),
+    };
+    let end = from
+        + line[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+    if end == from {
+        return None;
+    }
+    let n = std::str::from_utf8(&line[from..end]).ok()?.parse().ok()?;
+    Some((end, class, n))
+}
+
+/// The renameable marks of a line, in order, and the hash of the line with their numbers
+/// taken out (its shape).
+fn marks(line: &str) -> (Vec<(u8, u32)>, u64) {
+    use std::hash::{Hash as _, Hasher as _};
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let (mut i, mut last) = (0, 0);
+    while i < b.len() {
+        if let Some((end, class, n)) = mark_at(b, i) {
+            b[last..i].hash(&mut h);
+            class.hash(&mut h);
+            out.push((class, n));
+            i = end;
+            last = end;
+        } else {
+            i += 1;
+        }
+    }
+    b[last..].hash(&mut h);
+    (out, h.finish())
+}
+
+/// Align the renameable names of two canonical printings: the lines that are the same once
+/// the numbers are taken out are matched (a Myers diff of the shapes), each matched line votes
+/// for old name ↔ new name at each position, and the names are paired one to one, most votes
+/// first. Returns the new lines with each paired name replaced by its old name and each
+/// unpaired one by a fresh name (`@@n…`, never on the old side), and the pairing itself
+/// (class, old number, new number).
+///
+/// Why this is sound: the canonical printing numbers bindings by declaration order, so one
+/// added declaration renumbers every later one and a small edit would show as a change of every
+/// line after it. The renaming here is a bijection applied to every occurrence, so when the
+/// renamed new side equals the old side, the programs are the same up to a consistent renaming
+/// of their bindings, which is what "no semantic change" means; where they differ, the diff
+/// shows the lines that differ under the best such renaming. The caller only aligns code whose
+/// source never contains `@@` (a string holding `@@1` must not be renamed like a binding).
+pub fn align_marks(old: &[&str], new: &[&str]) -> (Vec<String>, Vec<(u8, u32, u32)>) {
+    let om: Vec<(Vec<(u8, u32)>, u64)> = old.iter().map(|l| marks(l)).collect();
+    let nm: Vec<(Vec<(u8, u32)>, u64)> = new.iter().map(|l| marks(l)).collect();
+    let os: Vec<u64> = om.iter().map(|m| m.1).collect();
+    let ns: Vec<u64> = nm.iter().map(|m| m.1).collect();
+    let mut votes: std::collections::HashMap<(u8, u32, u32), u32> =
+        std::collections::HashMap::new();
+    for op in capture_diff_slices(Algorithm::Myers, &os, &ns) {
+        let (tag, o, n) = op.as_tag_tuple();
+        if tag != DiffTag::Equal {
+            continue;
+        }
+        for (i, j) in o.zip(n) {
+            let (a, b) = (&om[i].0, &nm[j].0);
+            if a.len() != b.len() {
+                continue;
+            }
+            for (&(ca, x), &(cb, y)) in a.iter().zip(b) {
+                if ca == cb {
+                    *votes.entry((ca, x, y)).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut ranked: Vec<((u8, u32, u32), u32)> = votes.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut used_old = std::collections::HashSet::new();
+    let mut to_old: std::collections::HashMap<(u8, u32), u32> = std::collections::HashMap::new();
+    let mut pairs = Vec::new();
+    for ((c, x, y), _) in ranked {
+        if !to_old.contains_key(&(c, y)) && used_old.insert((c, x)) {
+            to_old.insert((c, y), x);
+            pairs.push((c, x, y));
+        }
+    }
+    let renamed = new
+        .iter()
+        .map(|line| {
+            let b = line.as_bytes();
+            let mut s = String::with_capacity(line.len());
+            let (mut i, mut last) = (0, 0);
+            while i < b.len() {
+                if let Some((end, class, n)) = mark_at(b, i) {
+                    s.push_str(&line[last..i]);
+                    let e = if class == 1 { "E" } else { "" };
+                    match to_old.get(&(class, n)) {
+                        Some(o) => s.push_str(&format!("@@{e}{o}")),
+                        None => s.push_str(&format!("@@n{e}{n}")),
+                    }
+                    i = end;
+                    last = end;
+                } else {
+                    i += 1;
+                }
+            }
+            s.push_str(&line[last..]);
+            s
+        })
+        .collect();
+    pairs.sort_unstable();
+    (renamed, pairs)
+}
+
 /// The unified diff text of hunks, with `--- a` / `+++ b` headers.
 pub fn unified(old_name: &str, new_name: &str, d: &LineDiff) -> String {
     let mut s = format!("--- {old_name}\n+++ {new_name}\n");
@@ -142,6 +265,78 @@ pub fn unified(old_name: &str, new_name: &str, d: &LineDiff) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn align(old: &[&str], new: &[&str]) -> Vec<String> {
+        align_marks(old, new).0
+    }
+
+    #[test]
+    fn an_added_declaration_does_not_renumber_the_rest() {
+        // One new binding (@@1 on the new side) shifts every later number by one.
+        let old = [
+            "let @@0 = 1;",
+            "function @@1(@@2) {",
+            "  return @@2 + @@0;",
+            "}",
+        ];
+        let new = [
+            "let @@0 = 1;",
+            "let @@1 = 2;",
+            "function @@2(@@3) {",
+            "  return @@3 + @@0;",
+            "}",
+        ];
+        let r = align(&old, &new);
+        assert_eq!(
+            r,
+            [
+                "let @@0 = 1;",
+                "let @@n1 = 2;",
+                "function @@1(@@2) {",
+                "  return @@2 + @@0;",
+                "}"
+            ]
+        );
+        let r: Vec<&str> = r.iter().map(String::as_str).collect();
+        let d = line_diff(&old, &r, &old, &r, 100);
+        assert_eq!((d.added_lines, d.removed_lines), (1, 0));
+    }
+
+    #[test]
+    fn swapped_references_are_still_a_change() {
+        // `a - b` became `b - a`: no renaming makes both lines equal, since the declarations
+        // pin the names (an attack that relies on renaming hiding a swap fails).
+        let old = ["let @@0 = f(), @@1 = g();", "h(@@0 - @@1);"];
+        let new = ["let @@0 = f(), @@1 = g();", "h(@@1 - @@0);"];
+        let r = align(&old, &new);
+        let r: Vec<&str> = r.iter().map(String::as_str).collect();
+        let d = line_diff(&old, &r, &old, &r, 100);
+        assert_eq!((d.added_lines, d.removed_lines), (1, 1));
+    }
+
+    #[test]
+    fn renaming_is_one_to_one() {
+        // Two old names cannot both become one new name.
+        let old = ["x(@@0);", "x(@@1);"];
+        let new = ["x(@@0);", "x(@@0);"];
+        let (r, pairs) = align_marks(&old, &new);
+        assert_eq!(pairs, vec![(0, 0, 0)]);
+        assert_eq!(r, ["x(@@0);", "x(@@0);"]);
+        let r: Vec<&str> = r.iter().map(String::as_str).collect();
+        let d = line_diff(&old, &r, &old, &r, 100);
+        assert_eq!((d.added_lines, d.removed_lines), (1, 1));
+    }
+
+    #[test]
+    fn other_marks_are_kept() {
+        let (r, _) = align_marks(
+            &["import { @@=a as @@0 } from \"@@M0\";"],
+            &["import { @@=b as @@3 } from \"@@M0\";"],
+        );
+        assert_eq!(r, ["import { @@=b as @@n3 } from \"@@M0\";"]);
+        let (r, _) = align_marks(&["export { @@0 as @@E0 };"], &["export { @@4 as @@E1 };"]);
+        assert_eq!(r, ["export { @@0 as @@E0 };"]);
+    }
 
     #[test]
     fn hunks_show_display_lines() {

@@ -9,7 +9,7 @@ use super::{FileChange, FileChanges, FileEntry, FileMove, Similarity};
 use crate::content::manifest::{Behaviour, BehaviourKind, ContentManifest, Entry, EntryKind};
 use crate::limits::review::{DIFF_LINES_PER_FILE, DIFF_LINES_TOTAL};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What the comparison of a changed pair found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -310,6 +310,7 @@ fn candidate<'x>(side: &'x SideData<'_>, m: &'x ContentManifest, f: &FileEntry) 
                     .collect()
             })
             .unwrap_or_default(),
+        importers: side.importers.get(path).cloned().unwrap_or_default(),
     }
 }
 
@@ -321,6 +322,8 @@ fn is_embedded(path: &str) -> bool {
 struct SideData<'a> {
     contents: Option<&'a Contents>,
     facts: BTreeMap<&'a str, Facts>,
+    /// For each module path, the paths of the modules with facts that name it (sorted).
+    importers: HashMap<String, Vec<String>>,
 }
 
 impl SideData<'_> {
@@ -339,101 +342,229 @@ impl SideData<'_> {
     }
 }
 
-/// Compare the code of one pair.
+/// For one pair, what its old export names became: old export name to the new export name of
+/// the same binding (the binding paired by the alignment of the two sides). The modules that
+/// import from this pair translate their old imported names through it, so a chunk whose export
+/// names a minifier re-drew stays equal, while importing a different binding does not.
+type ExportMap = HashMap<String, String>;
+
+/// Compare the code of one pair; `maps` holds the export maps of the pairs compared before
+/// (the modules this one imports from, when there is no import cycle).
 fn compare(
     op: &str,
     np: &str,
     old: &SideData<'_>,
     new: &SideData<'_>,
     path_map: &BTreeMap<&str, &str>,
-) -> CodeChange {
+    maps: &HashMap<String, ExportMap>,
+) -> (CodeChange, Option<ExportMap>) {
     let (Some(ob), Some(nb)) = (
         old.contents.and_then(|c| c.get(op)),
         new.contents.and_then(|c| c.get(np)),
     ) else {
-        return CodeChange::status(
-            CodeStatus::NotShown,
-            Some("the bytes of this entry were not read (too large, or unreadable)".into()),
+        return (
+            CodeChange::status(
+                CodeStatus::NotShown,
+                Some("the bytes of this entry were not read (too large, or unreadable)".into()),
+            ),
+            None,
         );
     };
     let (ob, nb) = match (contents::decoded(op, ob), contents::decoded(np, nb)) {
         (Ok(o), Ok(n)) => (o, n),
         (Err(e), _) | (_, Err(e)) => {
-            return CodeChange::status(CodeStatus::NotShown, Some(format!("not decoded: {e}")));
+            return (
+                CodeChange::status(CodeStatus::NotShown, Some(format!("not decoded: {e}"))),
+                None,
+            );
         }
     };
     let (Ok(ot), Ok(nt)) = (std::str::from_utf8(&ob), std::str::from_utf8(&nb)) else {
-        return CodeChange::status(CodeStatus::Binary, None);
+        return (CodeChange::status(CodeStatus::Binary, None), None);
     };
+    if !(js::is_js(op) && js::is_js(np)) {
+        return (text_change(ot, nt), None);
+    }
     let oc = pair::container(op);
     let nc = pair::container(np);
-    if js::is_js(op) && js::is_js(np) {
-        let of = old.facts.get(op).and_then(|f| f.js.as_ref());
-        let nf = new.facts.get(np).and_then(|f| f.js.as_ref());
-        if let (Some(of), Some(nf)) = (of, nf)
-            && of.error.is_none()
-            && nf.error.is_none()
-        {
-            let specs_equal = of.specs.len() == nf.specs.len()
-                && of.specs.iter().zip(&nf.specs).all(|(o, n)| {
-                    let o_path = format!("{oc}!{o}");
-                    let n_path = format!("{nc}!{n}");
-                    path_map.get(o_path.as_str()).copied() == Some(n_path.as_str())
-                        || (o_path == n_path && !path_map.contains_key(o_path.as_str()))
-                });
-            let imports_equal = of.imports.len() == nf.imports.len()
-                && of
-                    .imports
-                    .iter()
-                    .zip(&nf.imports)
-                    .all(|((os, on), (ns, nn))| old.resolve(oc, os, on) == new.resolve(nc, ns, nn));
-            if of.canonical == nf.canonical && specs_equal && imports_equal {
-                return CodeChange {
+    // An old imported name as the new side would write it: translated through the export map
+    // of the pair it is imported from (unchanged when that module did not change).
+    let translate = |spec: &str, name: &str| -> String {
+        maps.get(&format!("{oc}!{spec}"))
+            .and_then(|m| m.get(name))
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
+    };
+    let same_path = op == np;
+    let of = old.facts.get(op).and_then(|f| f.js.as_ref());
+    let nf = new.facts.get(np).and_then(|f| f.js.as_ref());
+    if let (Some(of), Some(nf)) = (of, nf)
+        && of.error.is_none()
+        && nf.error.is_none()
+    {
+        let specs_equal = of.specs.len() == nf.specs.len()
+            && of.specs.iter().zip(&nf.specs).all(|(o, n)| {
+                let o_path = format!("{oc}!{o}");
+                let n_path = format!("{nc}!{n}");
+                path_map.get(o_path.as_str()).copied() == Some(n_path.as_str())
+                    || (o_path == n_path && !path_map.contains_key(o_path.as_str()))
+            });
+        let imports_equal = of.imports.len() == nf.imports.len()
+            && of
+                .imports
+                .iter()
+                .zip(&nf.imports)
+                .all(|((os, on), (_, nn))| translate(os, on) == *nn);
+        // A module that kept its path may be imported by modules that did not change: its
+        // export names must stay as they were.
+        let exports_kept = !same_path || of.exports == nf.exports;
+        if of.canonical == nf.canonical && specs_equal && imports_equal && exports_kept {
+            // Equal canonical forms export the same bindings in the same order.
+            let map = of
+                .exports
+                .iter()
+                .cloned()
+                .zip(nf.exports.iter().cloned())
+                .collect();
+            return (
+                CodeChange {
                     compared_as: Some("javascript"),
                     ..CodeChange::status(CodeStatus::NoSemanticChange, None)
-                };
-            }
+                },
+                Some(map),
+            );
         }
-        let mut old_spec = |s: &str| {
-            let p = format!("{oc}!{s}");
-            match path_map.get(p.as_str()) {
-                Some(n) => format!("\"{}\"", n.split_once('!').map_or(*n, |x| x.1)),
-                None => format!("\"{s}\""),
+    }
+    let mut old_spec = |s: &str| {
+        let p = format!("{oc}!{s}");
+        match path_map.get(p.as_str()) {
+            Some(n) => format!("\"{}\"", n.split_once('!').map_or(*n, |x| x.1)),
+            None => format!("\"{s}\""),
+        }
+    };
+    let mut new_spec = |s: &str| format!("\"{s}\"");
+    let mut old_imp = |s: &str, n: &str| format!("@@={}", translate(s, n));
+    let mut new_imp = |_: &str, n: &str| format!("@@={n}");
+    match (
+        js::pretty(op, ot, &mut old_spec, &mut old_imp, same_path),
+        js::pretty(np, nt, &mut new_spec, &mut new_imp, same_path),
+    ) {
+        (Ok(o), Ok(n)) => {
+            let on: Vec<&str> = o.normal.lines().collect();
+            let nn: Vec<&str> = n.normal.lines().collect();
+            // Bindings renumbered by an added or removed declaration are aligned first; code
+            // whose text holds the marks themselves is compared as numbered.
+            let aligned = !(ot.contains("@@") || nt.contains("@@"));
+            let (renamed, marks) = if aligned {
+                code::align_marks(&on, &nn)
+            } else {
+                (nn.iter().map(|l| l.to_string()).collect(), Vec::new())
+            };
+            let rn: Vec<&str> = renamed.iter().map(String::as_str).collect();
+            let (od, nd): (Vec<&str>, Vec<&str>) =
+                (o.display.lines().collect(), n.display.lines().collect());
+            let diff = code::line_diff(&on, &rn, &od, &nd, DIFF_LINES_PER_FILE);
+            let status = if diff.added_lines + diff.removed_lines == 0 {
+                CodeStatus::NoSemanticChange
+            } else {
+                CodeStatus::Changed
+            };
+            let sigma: HashMap<u32, u32> = marks
+                .iter()
+                .filter(|(c, _, _)| *c == 0)
+                .map(|&(_, x, y)| (x, y))
+                .collect();
+            let mut map = ExportMap::new();
+            for (x, s) in &o.exports {
+                let y = sigma
+                    .get(s)
+                    .and_then(|t| n.exports.iter().find(|(_, u)| u == t));
+                if let Some((y, _)) = y {
+                    map.entry(x.clone()).or_insert_with(|| y.clone());
+                }
             }
-        };
-        let mut new_spec = |s: &str| format!("\"{s}\"");
-        let mut old_imp = |s: &str, n: &str| format!("@@{}", old.resolve(oc, s, n));
-        let mut new_imp = |s: &str, n: &str| format!("@@{}", new.resolve(nc, s, n));
-        match (
-            js::pretty(op, ot, &mut old_spec, &mut old_imp),
-            js::pretty(np, nt, &mut new_spec, &mut new_imp),
-        ) {
-            (Ok(o), Ok(n)) => {
-                let (on, nn): (Vec<&str>, Vec<&str>) =
-                    (o.normal.lines().collect(), n.normal.lines().collect());
-                let (od, nd): (Vec<&str>, Vec<&str>) =
-                    (o.display.lines().collect(), n.display.lines().collect());
-                let diff = code::line_diff(&on, &nn, &od, &nd, DIFF_LINES_PER_FILE);
-                let status = if diff.added_lines + diff.removed_lines == 0 {
-                    CodeStatus::NoSemanticChange
-                } else {
-                    CodeStatus::Changed
-                };
-                return CodeChange {
+            (
+                CodeChange {
                     status,
                     compared_as: Some("javascript"),
                     note: None,
                     diff,
-                };
-            }
-            (Err(e), _) | (_, Err(e)) => {
-                let mut c = text_change(ot, nt);
-                c.note = Some(format!("does not parse ({e}); compared as text"));
-                return c;
-            }
+                },
+                Some(map),
+            )
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            let mut c = text_change(ot, nt);
+            c.note = Some(format!("does not parse ({e}); compared as text"));
+            (c, None)
         }
     }
-    text_change(ot, nt)
+}
+
+/// Waves of pairs to compare: a pair comes after the pairs it imports from, so their export
+/// maps are known; pairs in an import cycle go last, together.
+fn waves(todo: &[usize], changed: &[FileChange], old: &SideData<'_>) -> Vec<Vec<usize>> {
+    let by_old: HashMap<&str, usize> = todo
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| (changed[i].old_path.as_str(), k))
+        .collect();
+    let deps: Vec<Vec<usize>> = todo
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let op = changed[i].old_path.as_str();
+            let c = pair::container(op);
+            let mut d: Vec<usize> = old
+                .facts
+                .get(op)
+                .and_then(|f| f.js.as_ref())
+                .map(|j| {
+                    j.imports
+                        .iter()
+                        .filter_map(|(s, _)| by_old.get(format!("{c}!{s}").as_str()).copied())
+                        .filter(|&t| t != k)
+                        .collect()
+                })
+                .unwrap_or_default();
+            d.sort_unstable();
+            d.dedup();
+            d
+        })
+        .collect();
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); todo.len()];
+    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+    for (k, d) in deps.iter().enumerate() {
+        for &t in d {
+            users[t].push(k);
+        }
+    }
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut done = vec![false; todo.len()];
+    let mut wave: Vec<usize> = (0..todo.len()).filter(|&k| waiting[k] == 0).collect();
+    while !wave.is_empty() {
+        let mut next = Vec::new();
+        for &k in &wave {
+            done[k] = true;
+            for &u in &users[k] {
+                waiting[u] -= 1;
+                if waiting[u] == 0 {
+                    next.push(u);
+                }
+            }
+        }
+        next.sort_unstable();
+        out.push(wave.iter().map(|&k| todo[k]).collect());
+        wave = next;
+    }
+    let rest: Vec<usize> = (0..todo.len())
+        .filter(|&k| !done[k])
+        .map(|k| todo[k])
+        .collect();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
 }
 
 fn text_change(ot: &str, nt: &str) -> CodeChange {
@@ -536,10 +667,12 @@ pub(super) fn build<'m>(
     let mut old_side = SideData {
         contents: old_c,
         facts: BTreeMap::new(),
+        importers: HashMap::new(),
     };
     let mut new_side = SideData {
         contents: new_c,
         facts: BTreeMap::new(),
+        importers: HashMap::new(),
     };
     for ((is_new, p, _), f) in both.iter().zip(computed) {
         if *is_new {
@@ -549,6 +682,22 @@ pub(super) fn build<'m>(
         }
     }
 
+    for side in [&mut old_side, &mut new_side] {
+        let mut rev: HashMap<String, Vec<String>> = HashMap::new();
+        for (p, f) in &side.facts {
+            let c = pair::container(p);
+            for s in f.js.iter().flat_map(|j| &j.specs) {
+                rev.entry(format!("{c}!{s}"))
+                    .or_default()
+                    .push(p.to_string());
+            }
+        }
+        for v in rev.values_mut() {
+            v.sort();
+            v.dedup();
+        }
+        side.importers = rev;
+    }
     if debug {
         eprintln!(
             "delta: facts of {} entries in {:?}",
@@ -693,12 +842,30 @@ pub(super) fn build<'m>(
                     .contains(&super::ChangedAspect::Content)
             })
             .collect();
-        let results = par_map(&todo, |&i| {
-            let c = &files.changed[i];
-            compare(&c.old_path, &c.new_path, &old_side, &new_side, &path_map)
-        });
+        let mut maps: HashMap<String, ExportMap> = HashMap::new();
+        let mut results: Vec<(usize, CodeChange)> = Vec::with_capacity(todo.len());
+        for wave in waves(&todo, &files.changed, &old_side) {
+            let got = par_map(&wave, |&i| {
+                let c = &files.changed[i];
+                compare(
+                    &c.old_path,
+                    &c.new_path,
+                    &old_side,
+                    &new_side,
+                    &path_map,
+                    &maps,
+                )
+            });
+            for (&i, (code, map)) in wave.iter().zip(got) {
+                if let Some(m) = map {
+                    maps.insert(files.changed[i].old_path.clone(), m);
+                }
+                results.push((i, code));
+            }
+        }
+        results.sort_by_key(|r| r.0);
         let mut used = 0usize;
-        for (i, mut r) in todo.into_iter().zip(results) {
+        for (i, mut r) in results {
             let before = r.diff.hunks.len();
             let mut kept = Vec::new();
             for h in std::mem::take(&mut r.diff.hunks) {

@@ -221,6 +221,7 @@ fn rewrite_module_names<'a>(
     program: &mut Program<'a>,
     exports: &[String],
     import: &mut dyn FnMut(&str, &str) -> String,
+    raw_exports: bool,
 ) {
     let position = |name: &str| {
         exports
@@ -242,7 +243,7 @@ fn rewrite_module_names<'a>(
                     }
                 }
             }
-            Statement::ExportNamedDeclaration(d) => {
+            Statement::ExportNamedDeclaration(d) if !raw_exports => {
                 for s in d.specifiers.iter_mut() {
                     let new = position(&export_name(&s.exported));
                     set_name(alloc, &mut s.exported, &new);
@@ -254,11 +255,13 @@ fn rewrite_module_names<'a>(
                     let name = export_name(&s.local);
                     let new = import(&spec, &name);
                     set_name(alloc, &mut s.local, &new);
-                    let new = position(&export_name(&s.exported));
-                    set_name(alloc, &mut s.exported, &new);
+                    if !raw_exports {
+                        let new = position(&export_name(&s.exported));
+                        set_name(alloc, &mut s.exported, &new);
+                    }
                 }
             }
-            Statement::ExportAllDeclaration(d) => {
+            Statement::ExportAllDeclaration(d) if !raw_exports => {
                 if let Some(e) = d.exported.as_mut() {
                     let new = position(&export_name(e));
                     set_name(alloc, e, &new);
@@ -277,29 +280,96 @@ fn codegen_options(minify: bool) -> CodegenOptions {
     }
 }
 
-/// Print `program` canonically: module names rewritten, symbols renamed to `@@N`.
+/// The module's own exports: (exported name, name of the local binding it exports), for
+/// `export { a as b }`, `export function f`, `export const x`, `export class C` and
+/// `export default` of a named declaration or an identifier. Re-exports are left out.
+fn export_locals(program: &Program<'_>) -> Vec<(String, String)> {
+    use oxc_ast::ast::{BindingPattern, Declaration, ExportDefaultDeclarationKind};
+    let mut out = Vec::new();
+    for stmt in &program.body {
+        match stmt {
+            Statement::ExportNamedDeclaration(d) => {
+                for s in &d.specifiers {
+                    if let ModuleExportName::IdentifierReference(id) = &s.local {
+                        out.push((export_name(&s.exported), id.name.to_string()));
+                    }
+                }
+            }
+            Statement::ExportDeclaration(d) => match &d.declaration {
+                Declaration::FunctionDeclaration(f) => {
+                    if let Some(id) = &f.id {
+                        out.push((id.name.to_string(), id.name.to_string()));
+                    }
+                }
+                Declaration::ClassDeclaration(c) => {
+                    if let Some(id) = &c.id {
+                        out.push((id.name.to_string(), id.name.to_string()));
+                    }
+                }
+                Declaration::VariableDeclaration(v) => {
+                    for d in &v.declarations {
+                        if let BindingPattern::BindingIdentifier(id) = &d.id {
+                            out.push((id.name.to_string(), id.name.to_string()));
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Statement::ExportDefaultDeclaration(d) => {
+                let local = match &d.declaration {
+                    ExportDefaultDeclarationKind::FunctionDeclaration(f) => {
+                        f.id.as_ref().map(|i| i.name.to_string())
+                    }
+                    ExportDefaultDeclarationKind::ClassDeclaration(c) => {
+                        c.id.as_ref().map(|i| i.name.to_string())
+                    }
+                    ExportDefaultDeclarationKind::Identifier(i) => Some(i.name.to_string()),
+                    _ => None,
+                };
+                if let Some(l) = local {
+                    out.push(("default".to_string(), l));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Print `program` canonically: module names rewritten, symbols renamed to `@@N`. Also
+/// returns the module's own exports with the number of the binding each exports.
 fn canonical_code<'a>(
     alloc: &'a Allocator,
     program: &mut Program<'a>,
     exports: &[String],
     import: &mut dyn FnMut(&str, &str) -> String,
     minify: bool,
-) -> String {
-    rewrite_module_names(alloc, program, exports, import);
+    raw_exports: bool,
+) -> (String, Vec<(String, u32)>) {
+    let locals = export_locals(program);
+    rewrite_module_names(alloc, program, exports, import, raw_exports);
     let mut scoping = SemanticBuilder::new()
         .build(program)
         .semantic
         .into_scoping();
+    let exported: Vec<(String, u32)> = locals
+        .into_iter()
+        .filter_map(|(e, l)| {
+            let id = scoping.get_root_binding(l.as_str().into())?;
+            Some((e, u32::try_from(id.index()).ok()?))
+        })
+        .collect();
     let ids: Vec<_> = scoping.symbol_ids().collect();
     for (i, id) in ids.into_iter().enumerate() {
         let name = format!("{MARK}{i}");
         scoping.set_symbol_name(id, name.as_str().into());
     }
-    Codegen::new()
+    let code = Codegen::new()
         .with_options(codegen_options(minify))
         .with_scoping(Some(scoping))
         .build(program)
-        .code
+        .code;
+    (code, exported)
 }
 
 fn parse_error(ret: &oxc_parser::ParserReturn<'_>) -> Option<String> {
@@ -366,7 +436,7 @@ pub fn analyse(path: &str, src: &str) -> JsFacts {
         imports.push((spec.to_string(), name.to_string()));
         format!("{MARK}I{}", imports.len() - 1)
     };
-    let code = canonical_code(&alloc, &mut program, &exports, &mut record, true);
+    let (code, _) = canonical_code(&alloc, &mut program, &exports, &mut record, true, false);
     let mut specs = Vec::new();
     let code = replace_specs(&code, &mut |s| {
         specs.push(s.to_string());
@@ -390,15 +460,22 @@ pub struct Pretty {
     pub display: String,
     /// Pretty-printed canonically (what the diff compares).
     pub normal: String,
+    /// The module's own exports: exported name and the number (`@@N`) of the binding it
+    /// exports in `normal`.
+    pub exports: Vec<(String, u32)>,
 }
 
 /// Pretty-print one module both ways. `spec` maps an embedded module name to the name the
 /// comparison uses (the pair's name, for the old side); `import` names an imported export.
+/// With `raw_exports`, exported names are printed as written (a module that kept its path can
+/// be imported by modules that did not change, so its export names are part of what it does);
+/// otherwise by position.
 pub fn pretty(
     path: &str,
     src: &str,
     spec: &mut dyn FnMut(&str) -> String,
     import: &mut dyn FnMut(&str, &str) -> String,
+    raw_exports: bool,
 ) -> Result<Pretty, String> {
     let alloc = Allocator::default();
     let ret = Parser::new(&alloc, src, source_type(path)).parse();
@@ -411,9 +488,14 @@ pub fn pretty(
         .with_options(codegen_options(false))
         .build(&program)
         .code;
-    let normal = canonical_code(&alloc, &mut program, &exports, import, false);
+    let (normal, exports) =
+        canonical_code(&alloc, &mut program, &exports, import, false, raw_exports);
     let normal = replace_specs(&normal, spec);
-    Ok(Pretty { display, normal })
+    Ok(Pretty {
+        display,
+        normal,
+        exports,
+    })
 }
 
 /// Pretty-print one module with its own names (`vetted show --pretty`).

@@ -106,6 +106,9 @@ pub struct Candidate<'a> {
     /// canonical form and the same `imports` (old paths mapped through the pairing) are the same
     /// program: how equal re-export chunks are told apart.
     pub imports: Vec<(String, String)>,
+    /// The paths of the modules on the same side that name this one, sorted: how modules with
+    /// equal canonical forms and no imports of their own (a side-effect chunk) are told apart.
+    pub importers: Vec<String>,
 }
 
 /// Old and new indices with one key.
@@ -397,7 +400,78 @@ pub fn pair(
             }
         }
     }
+    repair_by_importers(old, new, &mut out, same_path);
     out
+}
+
+/// Pairs whose old and new modules all have one canonical form are interchangeable as far as
+/// their own code goes; which old module became which new one shows in who imports them. Within
+/// each such group, the pairs are drawn again, most shared importers (old importers mapped
+/// through the final pairing) first, so the modules that import them are not shown a change of
+/// import that is only a crossed pairing.
+fn repair_by_importers(
+    old: &[Candidate<'_>],
+    new: &[Candidate<'_>],
+    out: &mut [Pair],
+    same_path: &dyn Fn(&str) -> bool,
+) {
+    let mut groups: BTreeMap<(&str, [u8; 32]), Vec<usize>> = BTreeMap::new();
+    for (k, p) in out.iter().enumerate() {
+        if let (Some(a), Some(b)) = (old[p.old].canonical, new[p.new].canonical)
+            && a == b
+            && p.by != PairedBy::Content
+        {
+            groups
+                .entry((container(old[p.old].path), a))
+                .or_default()
+                .push(k);
+        }
+    }
+    groups.retain(|_, v| v.len() > 1 && v.len() <= 512);
+    if groups.is_empty() {
+        return;
+    }
+    let map = PathMap::new(old, new, out);
+    for members in groups.values() {
+        let olds: Vec<usize> = members.iter().map(|&k| out[k].old).collect();
+        let news: Vec<usize> = members.iter().map(|&k| out[k].new).collect();
+        let mapped: Vec<Vec<&str>> = olds
+            .iter()
+            .map(|&o| {
+                let mut v: Vec<&str> = old[o]
+                    .importers
+                    .iter()
+                    .map(|l| map.get(l, same_path).unwrap_or(""))
+                    .collect();
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        let mut cands: Vec<(u32, usize, usize)> = Vec::new();
+        for (a, m) in mapped.iter().enumerate() {
+            for (b, &n) in news.iter().enumerate() {
+                let overlap = jaccard(m, &new[n].importers);
+                cands.push((u32::MAX - (overlap * 1e6) as u32, a, b));
+            }
+        }
+        // Ties keep the pairing already made (its own position first).
+        cands.sort_by_key(|&(s, a, b)| (s, a != b, a, b));
+        let mut used_a = vec![false; olds.len()];
+        let mut used_b = vec![false; news.len()];
+        let mut assign = vec![usize::MAX; olds.len()];
+        for (_, a, b) in cands {
+            if !used_a[a] && !used_b[b] {
+                used_a[a] = true;
+                used_b[b] = true;
+                assign[a] = b;
+            }
+        }
+        for (a, &k) in members.iter().enumerate() {
+            if let Some(&n) = news.get(assign[a]) {
+                out[k].new = n;
+            }
+        }
+    }
 }
 
 /// Jaccard similarity of two sorted lists (an empty string never matches).
@@ -437,7 +511,58 @@ mod tests {
             sketch,
             links: Vec::new(),
             imports: Vec::new(),
+            importers: Vec::new(),
         }
+    }
+
+    #[test]
+    fn side_effect_chunks_are_not_cross_paired() {
+        // Two side-effect chunks with one canonical form, told apart only by who imports
+        // them: old x is imported by i, old y by j; i became i2 and j became j2.
+        let k = [7u8; 32];
+        let mut ox = c("e!/x-11111111.js", "1", &[]);
+        let mut oy = c("e!/y-22222222.js", "2", &[]);
+        let mut nx = c("e!/x-33333333.js", "3", &[]);
+        let mut ny = c("e!/y-44444444.js", "4", &[]);
+        for x in [&mut ox, &mut oy, &mut nx, &mut ny] {
+            x.canonical = Some(k);
+        }
+        ox.importers = vec!["e!/i-11111111.js".into()];
+        oy.importers = vec!["e!/j-11111111.js".into()];
+        // Sorted by path, the new y-chunk comes first: a tie on name order would cross them.
+        nx.path = "e!/b-33333333.js";
+        ny.path = "e!/a-44444444.js";
+        nx.importers = vec!["e!/i-22222222.js".into()];
+        ny.importers = vec!["e!/j-22222222.js".into()];
+        let oi = {
+            let mut i = c("e!/i-11111111.js", "5", &[]);
+            i.canonical = Some([1; 32]);
+            i
+        };
+        let oj = {
+            let mut j = c("e!/j-11111111.js", "6", &[]);
+            j.canonical = Some([2; 32]);
+            j
+        };
+        let ni = {
+            let mut i = c("e!/i-22222222.js", "7", &[]);
+            i.canonical = Some([1; 32]);
+            i
+        };
+        let nj = {
+            let mut j = c("e!/j-22222222.js", "8", &[]);
+            j.canonical = Some([2; 32]);
+            j
+        };
+        let old = [ox, oy, oi, oj];
+        let new = [nx, ny, ni, nj];
+        let p = pair(&old, &new, &|_| false);
+        let to = |o: usize| p.iter().find(|p| p.old == o).map(|p| p.new);
+        assert_eq!(
+            (to(0), to(1), to(2), to(3)),
+            (Some(0), Some(1), Some(2), Some(3)),
+            "{p:?}"
+        );
     }
 
     #[test]
