@@ -645,3 +645,50 @@ fn importing_the_same_binding_under_a_redrawn_export_name_is_no_change() {
         r.files.changed
     );
 }
+
+/// Strings that look like the names the canonical printing introduces (`@@0`, `@@1`) must not
+/// be renamed like bindings: an attacker who changes such a string, and re-minifies, is still
+/// shown the change.
+#[test]
+fn strings_shaped_like_canonical_names_are_not_renamed_away() {
+    let b = Build::new();
+    let write = |name: &str, chunk: &str, code: &str, v: &str| {
+        let exe = executable(&[
+            (
+                "/$bunfs/root/cli.js",
+                format!("import\"/$bunfs/root/{chunk}\";").as_bytes(),
+            ),
+            (&format!("/$bunfs/root/{chunk}"), code.as_bytes()),
+        ]);
+        b.write(
+            name,
+            &tgz(&[("package/package.json", &pkg(v)), ("package/tool", &exe)]),
+        )
+    };
+    let old = write(
+        "a.tgz",
+        "m-aaaa1111.js",
+        "let a=1,b=2;function f(x){return x+a}export{f};f(\"@@7\");f(\"@@q1\");\n",
+        "1.0.0",
+    );
+    let new = write(
+        "b.tgz",
+        "m-bbbb2222.js",
+        "let c=1,d=2;function g(y){return y+c}export{g};g(\"@@8\");g(\"@@q1\");\n",
+        "1.0.1",
+    );
+    let r = diff_files(&old, &new);
+    let m = r
+        .files
+        .changed
+        .iter()
+        .find(|c| c.new_path.ends_with("m-bbbb2222.js"))
+        .expect("paired");
+    let code = m.code.as_ref().expect("compared");
+    assert_eq!(code.status, CodeStatus::Changed, "{code:#?}");
+    assert_eq!(
+        (code.diff.added_lines, code.diff.removed_lines),
+        (1, 1),
+        "{code:#?}"
+    );
+}

@@ -122,13 +122,14 @@ pub fn line_diff(
 /// A name the canonical printing introduced that a consistent renaming may change: a
 /// binding (`@@12`, class 0) or an export position (`@@E3`, class 1). Other marks (`@@I`,
 /// `@@M`, `@@=`) are not renamed.
-fn mark_at(line: &[u8], i: usize) -> Option<(usize, u8, u32)> {
-    if line.get(i..i + 2) != Some(b"@@") {
+fn mark_at(line: &[u8], i: usize, mark: &[u8]) -> Option<(usize, u8, u32)> {
+    let m = mark.len();
+    if line.get(i..i + m) != Some(mark) {
         return None;
     }
-    let (class, from) = match line.get(i + 2) {
-        Some(b'E') => (1u8, i + 3),
-        _ => (0u8, i + 2),
+    let (class, from) = match line.get(i + m) {
+        Some(b'E') => (1u8, i + m + 1),
+        _ => (0u8, i + m),
     };
     let end = from
         + line[from..]
@@ -144,14 +145,14 @@ fn mark_at(line: &[u8], i: usize) -> Option<(usize, u8, u32)> {
 
 /// The renameable marks of a line, in order, and the hash of the line with their numbers
 /// taken out (its shape).
-fn marks(line: &str) -> (Vec<(u8, u32)>, u64) {
+fn marks(line: &str, mark: &[u8]) -> (Vec<(u8, u32)>, u64) {
     use std::hash::{Hash as _, Hasher as _};
     let b = line.as_bytes();
     let mut out = Vec::new();
     let mut h = std::collections::hash_map::DefaultHasher::new();
     let (mut i, mut last) = (0, 0);
     while i < b.len() {
-        if let Some((end, class, n)) = mark_at(b, i) {
+        if let Some((end, class, n)) = mark_at(b, i, mark) {
             b[last..i].hash(&mut h);
             class.hash(&mut h);
             out.push((class, n));
@@ -177,11 +178,13 @@ fn marks(line: &str) -> (Vec<(u8, u32)>, u64) {
 /// line after it. The renaming here is a bijection applied to every occurrence, so when the
 /// renamed new side equals the old side, the programs are the same up to a consistent renaming
 /// of their bindings, which is what "no semantic change" means; where they differ, the diff
-/// shows the lines that differ under the best such renaming. The caller only aligns code whose
-/// source never contains `@@` (a string holding `@@1` must not be renamed like a binding).
-pub fn align_marks(old: &[&str], new: &[&str]) -> (Vec<String>, Vec<(u8, u32, u32)>) {
-    let om: Vec<(Vec<(u8, u32)>, u64)> = old.iter().map(|l| marks(l)).collect();
-    let nm: Vec<(Vec<(u8, u32)>, u64)> = new.iter().map(|l| marks(l)).collect();
+/// shows the lines that differ under the best such renaming. `mark` is the prefix of the names
+/// the printing introduced; the caller picks one that the code's own printing never contains
+/// (a string holding `@@1` must not be renamed like a binding).
+pub fn align_marks(old: &[&str], new: &[&str], mark: &str) -> (Vec<String>, Vec<(u8, u32, u32)>) {
+    let mk = mark.as_bytes();
+    let om: Vec<(Vec<(u8, u32)>, u64)> = old.iter().map(|l| marks(l, mk)).collect();
+    let nm: Vec<(Vec<(u8, u32)>, u64)> = new.iter().map(|l| marks(l, mk)).collect();
     let os: Vec<u64> = om.iter().map(|m| m.1).collect();
     let ns: Vec<u64> = nm.iter().map(|m| m.1).collect();
     let mut votes: std::collections::HashMap<(u8, u32, u32), u32> =
@@ -221,12 +224,12 @@ pub fn align_marks(old: &[&str], new: &[&str]) -> (Vec<String>, Vec<(u8, u32, u3
             let mut s = String::with_capacity(line.len());
             let (mut i, mut last) = (0, 0);
             while i < b.len() {
-                if let Some((end, class, n)) = mark_at(b, i) {
+                if let Some((end, class, n)) = mark_at(b, i, mk) {
                     s.push_str(&line[last..i]);
                     let e = if class == 1 { "E" } else { "" };
                     match to_old.get(&(class, n)) {
-                        Some(o) => s.push_str(&format!("@@{e}{o}")),
-                        None => s.push_str(&format!("@@n{e}{n}")),
+                        Some(o) => s.push_str(&format!("{mark}{e}{o}")),
+                        None => s.push_str(&format!("{mark}n{e}{n}")),
                     }
                     i = end;
                     last = end;
@@ -266,8 +269,12 @@ pub fn unified(old_name: &str, new_name: &str, d: &LineDiff) -> String {
 mod tests {
     use super::*;
 
+    fn align_marks_at(old: &[&str], new: &[&str]) -> (Vec<String>, Vec<(u8, u32, u32)>) {
+        align_marks(old, new, "@@")
+    }
+
     fn align(old: &[&str], new: &[&str]) -> Vec<String> {
-        align_marks(old, new).0
+        align_marks(old, new, "@@").0
     }
 
     #[test]
@@ -319,7 +326,7 @@ mod tests {
         // Two old names cannot both become one new name.
         let old = ["x(@@0);", "x(@@1);"];
         let new = ["x(@@0);", "x(@@0);"];
-        let (r, pairs) = align_marks(&old, &new);
+        let (r, pairs) = align_marks(&old, &new, "@@");
         assert_eq!(pairs, vec![(0, 0, 0)]);
         assert_eq!(r, ["x(@@0);", "x(@@0);"]);
         let r: Vec<&str> = r.iter().map(String::as_str).collect();
@@ -329,12 +336,12 @@ mod tests {
 
     #[test]
     fn other_marks_are_kept() {
-        let (r, _) = align_marks(
+        let (r, _) = align_marks_at(
             &["import { @@=a as @@0 } from \"@@M0\";"],
             &["import { @@=b as @@3 } from \"@@M0\";"],
         );
         assert_eq!(r, ["import { @@=b as @@n3 } from \"@@M0\";"]);
-        let (r, _) = align_marks(&["export { @@0 as @@E0 };"], &["export { @@4 as @@E1 };"]);
+        let (r, _) = align_marks_at(&["export { @@0 as @@E0 };"], &["export { @@4 as @@E1 };"]);
         assert_eq!(r, ["export { @@0 as @@E0 };"]);
     }
 

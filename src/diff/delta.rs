@@ -443,22 +443,39 @@ fn compare(
         }
     };
     let mut new_spec = |s: &str| format!("\"{s}\"");
-    let mut old_imp = |s: &str, n: &str| format!("@@={}", translate(s, n));
-    let mut new_imp = |_: &str, n: &str| format!("@@={n}");
-    match (
-        js::pretty(op, ot, &mut old_spec, &mut old_imp, same_path),
-        js::pretty(np, nt, &mut new_spec, &mut new_imp, same_path),
-    ) {
-        (Ok(o), Ok(n)) => {
+    // The first prefix neither printing contains (the code's own strings never hold it).
+    let mut printed = None;
+    for mark in js::MARKS {
+        let mut old_imp = |s: &str, n: &str| format!("{mark}={}", translate(s, n));
+        let mut new_imp = |_: &str, n: &str| format!("{mark}={n}");
+        let got = match (
+            js::pretty(op, ot, &mut old_spec, &mut old_imp, same_path, mark),
+            js::pretty(np, nt, &mut new_spec, &mut new_imp, same_path, mark),
+        ) {
+            (Ok(o), Ok(n)) => Ok((o, n)),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        let clean = match &got {
+            Ok((o, n)) => !(o.display.contains(mark) || n.display.contains(mark)),
+            Err(_) => true,
+        };
+        printed = Some((got, clean.then_some(*mark)));
+        if clean {
+            break;
+        }
+    }
+    let Some((printed, mark)) = printed else {
+        return (text_change(ot, nt), None);
+    };
+    match printed {
+        Ok((o, n)) => {
             let on: Vec<&str> = o.normal.lines().collect();
             let nn: Vec<&str> = n.normal.lines().collect();
-            // Bindings renumbered by an added or removed declaration are aligned first; code
-            // whose text holds the marks themselves is compared as numbered.
-            let aligned = !(ot.contains("@@") || nt.contains("@@"));
-            let (renamed, marks) = if aligned {
-                code::align_marks(&on, &nn)
-            } else {
-                (nn.iter().map(|l| l.to_string()).collect(), Vec::new())
+            // Bindings renumbered by an added or removed declaration are aligned first (with
+            // no safe prefix, compared as numbered).
+            let (renamed, marks) = match mark {
+                Some(m) => code::align_marks(&on, &nn, m),
+                None => (nn.iter().map(|l| l.to_string()).collect(), Vec::new()),
             };
             let rn: Vec<&str> = renamed.iter().map(String::as_str).collect();
             let (od, nd): (Vec<&str>, Vec<&str>) =
@@ -474,14 +491,25 @@ fn compare(
                 .filter(|(c, _, _)| *c == 0)
                 .map(|&(_, x, y)| (x, y))
                 .collect();
+            let mut by_binding: HashMap<u32, &str> = HashMap::new();
+            for (y, t) in &n.exports {
+                by_binding.entry(*t).or_insert(y.as_str());
+            }
             let mut map = ExportMap::new();
             for (x, s) in &o.exports {
-                let y = sigma
-                    .get(s)
-                    .and_then(|t| n.exports.iter().find(|(_, u)| u == t));
-                if let Some((y, _)) = y {
-                    map.entry(x.clone()).or_insert_with(|| y.clone());
+                if let Some(y) = sigma.get(s).and_then(|t| by_binding.get(t)) {
+                    map.entry(x.clone()).or_insert_with(|| y.to_string());
                 }
+            }
+            if std::env::var("VETTED_DEBUG_PAIR").is_ok_and(|p| !p.is_empty() && np.contains(&p)) {
+                eprintln!(
+                    "pair {op} -> {np}: exports {} / {}, aligned {}, map {}: {:?}",
+                    o.exports.len(),
+                    n.exports.len(),
+                    sigma.len(),
+                    map.len(),
+                    o.exports.iter().take(5).collect::<Vec<_>>()
+                );
             }
             (
                 CodeChange {
@@ -493,7 +521,7 @@ fn compare(
                 Some(map),
             )
         }
-        (Err(e), _) | (_, Err(e)) => {
+        Err(e) => {
             let mut c = text_change(ot, nt);
             c.note = Some(format!("does not parse ({e}); compared as text"));
             (c, None)
@@ -503,7 +531,11 @@ fn compare(
 
 /// Waves of pairs to compare: a pair comes after the pairs it imports from, so their export
 /// maps are known; pairs in an import cycle go last, together.
-fn waves(todo: &[usize], changed: &[FileChange], old: &SideData<'_>) -> Vec<Vec<usize>> {
+fn waves(
+    todo: &[usize],
+    changed: &[FileChange],
+    old: &SideData<'_>,
+) -> (Vec<Vec<usize>>, Vec<usize>) {
     let by_old: HashMap<&str, usize> = todo
         .iter()
         .enumerate()
@@ -562,9 +594,9 @@ fn waves(todo: &[usize], changed: &[FileChange], old: &SideData<'_>) -> Vec<Vec<
         .map(|k| todo[k])
         .collect();
     if !rest.is_empty() {
-        out.push(rest);
+        out.push(rest.clone());
     }
-    out
+    (out, rest)
 }
 
 fn text_change(ot: &str, nt: &str) -> CodeChange {
@@ -844,7 +876,9 @@ pub(super) fn build<'m>(
             .collect();
         let mut maps: HashMap<String, ExportMap> = HashMap::new();
         let mut results: Vec<(usize, CodeChange)> = Vec::with_capacity(todo.len());
-        for wave in waves(&todo, &files.changed, &old_side) {
+        let (all_waves, cycle) = waves(&todo, &files.changed, &old_side);
+        let all_waves_len = all_waves.len();
+        for wave in all_waves {
             let got = par_map(&wave, |&i| {
                 let c = &files.changed[i];
                 compare(
@@ -862,6 +896,45 @@ pub(super) fn build<'m>(
                 }
                 results.push((i, code));
             }
+        }
+        // The pairs in import cycles were compared before the maps of the members they import
+        // from were known: the changed ones are compared again now that they are.
+        let changed_now: BTreeSet<usize> = results
+            .iter()
+            .filter(|(_, c)| c.status == CodeStatus::Changed)
+            .map(|(i, _)| *i)
+            .collect();
+        let again: Vec<usize> = cycle
+            .iter()
+            .copied()
+            .filter(|i| changed_now.contains(i))
+            .collect();
+        if !again.is_empty() {
+            let got = par_map(&again, |&i| {
+                let c = &files.changed[i];
+                compare(
+                    &c.old_path,
+                    &c.new_path,
+                    &old_side,
+                    &new_side,
+                    &path_map,
+                    &maps,
+                )
+                .0
+            });
+            let redo: HashMap<usize, CodeChange> = again.into_iter().zip(got).collect();
+            for (i, code) in results.iter_mut() {
+                if let Some(c) = redo.get(i) {
+                    *code = c.clone();
+                }
+            }
+        }
+        if debug {
+            eprintln!(
+                "delta: {} waves; {} pairs in import cycles",
+                all_waves_len,
+                cycle.len()
+            );
         }
         results.sort_by_key(|r| r.0);
         let mut used = 0usize;

@@ -35,6 +35,11 @@ const SHINGLE: usize = 4;
 /// cannot collide with a name in the source.
 const MARK: &str = "@@";
 
+/// The prefixes the diff tries for its printing, in turn: the first that the code's own
+/// printing (strings, regular expressions, templates) does not contain, so every occurrence of
+/// it in the canonical printing is a name the printing introduced and can be renamed safely.
+pub const MARKS: &[&str] = &["@@", "@@q", "@@qz", "@@qzx"];
+
 /// Whether a path is JavaScript the review parses.
 pub fn is_js(path: &str) -> bool {
     let p = path.strip_suffix(".zst").unwrap_or(path);
@@ -222,12 +227,13 @@ fn rewrite_module_names<'a>(
     exports: &[String],
     import: &mut dyn FnMut(&str, &str) -> String,
     raw_exports: bool,
+    mark: &str,
 ) {
     let position = |name: &str| {
         exports
             .iter()
             .position(|e| e == name)
-            .map_or_else(|| format!("{MARK}E?{name}"), |i| format!("{MARK}E{i}"))
+            .map_or_else(|| format!("{mark}E?{name}"), |i| format!("{mark}E{i}"))
     };
     for stmt in program.body.iter_mut() {
         match stmt {
@@ -345,9 +351,10 @@ fn canonical_code<'a>(
     import: &mut dyn FnMut(&str, &str) -> String,
     minify: bool,
     raw_exports: bool,
+    mark: &str,
 ) -> (String, Vec<(String, u32)>) {
     let locals = export_locals(program);
-    rewrite_module_names(alloc, program, exports, import, raw_exports);
+    rewrite_module_names(alloc, program, exports, import, raw_exports, mark);
     let mut scoping = SemanticBuilder::new()
         .build(program)
         .semantic
@@ -361,7 +368,7 @@ fn canonical_code<'a>(
         .collect();
     let ids: Vec<_> = scoping.symbol_ids().collect();
     for (i, id) in ids.into_iter().enumerate() {
-        let name = format!("{MARK}{i}");
+        let name = format!("{mark}{i}");
         scoping.set_symbol_name(id, name.as_str().into());
     }
     let code = Codegen::new()
@@ -436,7 +443,15 @@ pub fn analyse(path: &str, src: &str) -> JsFacts {
         imports.push((spec.to_string(), name.to_string()));
         format!("{MARK}I{}", imports.len() - 1)
     };
-    let (code, _) = canonical_code(&alloc, &mut program, &exports, &mut record, true, false);
+    let (code, _) = canonical_code(
+        &alloc,
+        &mut program,
+        &exports,
+        &mut record,
+        true,
+        false,
+        MARK,
+    );
     let mut specs = Vec::new();
     let code = replace_specs(&code, &mut |s| {
         specs.push(s.to_string());
@@ -469,13 +484,15 @@ pub struct Pretty {
 /// comparison uses (the pair's name, for the old side); `import` names an imported export.
 /// With `raw_exports`, exported names are printed as written (a module that kept its path can
 /// be imported by modules that did not change, so its export names are part of what it does);
-/// otherwise by position.
+/// otherwise by position. `mark` prefixes the names the canonical printing introduces (see
+/// [`MARKS`]).
 pub fn pretty(
     path: &str,
     src: &str,
     spec: &mut dyn FnMut(&str) -> String,
     import: &mut dyn FnMut(&str, &str) -> String,
     raw_exports: bool,
+    mark: &str,
 ) -> Result<Pretty, String> {
     let alloc = Allocator::default();
     let ret = Parser::new(&alloc, src, source_type(path)).parse();
@@ -488,8 +505,15 @@ pub fn pretty(
         .with_options(codegen_options(false))
         .build(&program)
         .code;
-    let (normal, exports) =
-        canonical_code(&alloc, &mut program, &exports, import, false, raw_exports);
+    let (normal, exports) = canonical_code(
+        &alloc,
+        &mut program,
+        &exports,
+        import,
+        false,
+        raw_exports,
+        mark,
+    );
     let normal = replace_specs(&normal, spec);
     Ok(Pretty {
         display,
