@@ -92,7 +92,10 @@ fn run_inner(args: &DiffArgs, format: Format) -> Result<Outcome, Failure> {
     });
     let (old, new) = (old?, new?);
     if std::env::var_os("VETTED_DEBUG_DELTA").is_some() {
-        eprintln!("delta: operands loaded");
+        eprintln!(
+            "delta: operands loaded; statm {}",
+            std::fs::read_to_string("/proc/self/statm").unwrap_or_default()
+        );
     }
     let report = diff_operands(&args.old, &old, &args.new, &new);
     let mut md_link = None;
@@ -163,7 +166,13 @@ pub(crate) fn diff_operands(
         (oc, h.join().ok().flatten())
     });
     if std::env::var_os("VETTED_DEBUG_DELTA").is_some() {
-        eprintln!("delta: contents read in {:?}", t0.elapsed());
+        eprintln!(
+            "delta: contents read in {:?} ({} + {} bytes held); statm {}",
+            t0.elapsed(),
+            oc.as_ref().map_or(0, |c| c.held_bytes()),
+            nc.as_ref().map_or(0, |c| c.held_bytes()),
+            std::fs::read_to_string("/proc/self/statm").unwrap_or_default()
+        );
     }
     let mut report = crate::diff::diff_with(
         old_label,

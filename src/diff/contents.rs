@@ -25,6 +25,11 @@ impl Contents {
         self.bytes.get(path).map(Vec::as_slice)
     }
 
+    /// Bytes held, all entries together.
+    pub fn held_bytes(&self) -> u64 {
+        self.bytes.values().map(|b| b.len() as u64).sum()
+    }
+
     /// Number of entries held.
     pub fn len(&self) -> usize {
         self.bytes.len()

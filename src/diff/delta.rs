@@ -281,7 +281,7 @@ fn candidate<'x>(side: &'x SideData<'_>, m: &'x ContentManifest, f: &FileEntry) 
             let c = pair::container(path);
             let mut l: Vec<String> = facts
                 .and_then(|x| x.js.as_ref())
-                .map(|j| j.specs.iter().map(|s| format!("{c}!{s}")).collect())
+                .map(|j| j.spec_names().iter().map(|s| format!("{c}!{s}")).collect())
                 .unwrap_or_default();
             l.sort();
             l.dedup();
@@ -292,20 +292,31 @@ fn candidate<'x>(side: &'x SideData<'_>, m: &'x ContentManifest, f: &FileEntry) 
             .filter(|j| j.error.is_none())
             .map(|j| {
                 let c = pair::container(path);
-                let module = |s: &str| {
-                    if s.starts_with("/$bunfs/") {
-                        format!("{c}!{s}")
-                    } else {
-                        s.to_string()
-                    }
+                // Each module named once, shared by its occurrences.
+                let modules: Vec<std::sync::Arc<str>> = j
+                    .names
+                    .iter()
+                    .map(|s| {
+                        if s.starts_with("/$bunfs/") {
+                            format!("{c}!{s}").into()
+                        } else {
+                            s.as_str().into()
+                        }
+                    })
+                    .collect();
+                let module = |i: u32| {
+                    modules
+                        .get(i as usize)
+                        .cloned()
+                        .unwrap_or_else(|| "".into())
                 };
                 j.specs
                     .iter()
-                    .map(|s| (module(s), String::new()))
+                    .map(|&i| (module(i), String::new()))
                     .chain(
                         j.imports
                             .iter()
-                            .map(|(s, n)| (module(s), side.resolve(c, s, n))),
+                            .map(|(i, n)| (module(*i), side.resolve(c, &j.names[*i as usize], n))),
                     )
                     .collect()
             })
@@ -323,7 +334,7 @@ struct SideData<'a> {
     contents: Option<&'a Contents>,
     facts: BTreeMap<&'a str, Facts>,
     /// For each module path, the paths of the modules with facts that name it (sorted).
-    importers: HashMap<String, Vec<String>>,
+    importers: HashMap<String, Vec<&'a str>>,
 }
 
 impl SideData<'_> {
@@ -403,7 +414,7 @@ fn compare(
         && nf.error.is_none()
     {
         let specs_equal = of.specs.len() == nf.specs.len()
-            && of.specs.iter().zip(&nf.specs).all(|(o, n)| {
+            && of.specs().zip(nf.specs()).all(|(o, n)| {
                 let o_path = format!("{oc}!{o}");
                 let n_path = format!("{nc}!{n}");
                 path_map.get(o_path.as_str()).copied() == Some(n_path.as_str())
@@ -411,10 +422,9 @@ fn compare(
             });
         let imports_equal = of.imports.len() == nf.imports.len()
             && of
-                .imports
-                .iter()
-                .zip(&nf.imports)
-                .all(|((os, on), (_, nn))| translate(os, on) == *nn);
+                .imports()
+                .zip(nf.imports())
+                .all(|((os, on), (_, nn))| translate(os, on) == nn);
         // A module that kept its path may be imported by modules that did not change: its
         // export names must stay as they were.
         let exports_kept = !same_path || of.exports == nf.exports;
@@ -445,7 +455,12 @@ fn compare(
     let mut new_spec = |s: &str| format!("\"{s}\"");
     // The first prefix neither printing contains (the code's own strings never hold it).
     let mut printed = None;
-    for mark in js::MARKS {
+    // Prefixes the sources hold are skipped without printing (the printing holds what the
+    // source does, and sometimes more: an escape printed as the character it stands for).
+    for mark in js::MARKS
+        .iter()
+        .filter(|m| !(ot.contains(**m) || nt.contains(**m)))
+    {
         let mut old_imp = |s: &str, n: &str| format!("{mark}={}", translate(s, n));
         let mut new_imp = |_: &str, n: &str| format!("{mark}={n}");
         let got = match (
@@ -552,8 +567,7 @@ fn waves(
                 .get(op)
                 .and_then(|f| f.js.as_ref())
                 .map(|j| {
-                    j.imports
-                        .iter()
+                    j.imports()
                         .filter_map(|(s, _)| by_old.get(format!("{c}!{s}").as_str()).copied())
                         .filter(|&t| t != k)
                         .collect()
@@ -714,23 +728,44 @@ pub(super) fn build<'m>(
         }
     }
 
+    if debug {
+        eprintln!(
+            "delta: facts computed in {:?}; statm {}",
+            t0.elapsed(),
+            std::fs::read_to_string("/proc/self/statm").unwrap_or_default()
+        );
+    }
     for side in [&mut old_side, &mut new_side] {
-        let mut rev: HashMap<String, Vec<String>> = HashMap::new();
+        let mut rev: HashMap<String, Vec<&'m str>> = HashMap::new();
         for (p, f) in &side.facts {
             let c = pair::container(p);
-            for s in f.js.iter().flat_map(|j| &j.specs) {
-                rev.entry(format!("{c}!{s}"))
-                    .or_default()
-                    .push(p.to_string());
+            for s in f.js.iter().flat_map(|j| j.spec_names()) {
+                rev.entry(format!("{c}!{s}")).or_default().push(p);
             }
         }
         for v in rev.values_mut() {
-            v.sort();
+            v.sort_unstable();
             v.dedup();
         }
         side.importers = rev;
     }
     if debug {
+        let (mut im, mut sp, mut ex, mut sk, mut rv) = (0usize, 0usize, 0usize, 0usize, 0usize);
+        for side in [&old_side, &new_side] {
+            for f in side.facts.values() {
+                sk += f.sketch.len();
+                if let Some(j) = &f.js {
+                    im += j.imports.len();
+                    sp += j.specs.len();
+                    ex += j.exports.len();
+                }
+            }
+            rv += side.importers.values().map(Vec::len).sum::<usize>();
+        }
+        let rss = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+        eprintln!(
+            "delta: facts hold {im} imports, {sp} specs, {ex} exports, {sk} sketch values, {rv} importer links; statm {rss}"
+        );
         eprintln!(
             "delta: facts of {} entries in {:?}",
             both.len(),

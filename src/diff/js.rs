@@ -141,10 +141,14 @@ pub struct JsFacts {
     pub sketch: Vec<u64>,
     /// SHA-256 of the canonical form (see the module doc).
     pub canonical: [u8; 32],
-    /// The embedded module names the canonical form replaced, in order.
-    pub specs: Vec<String>,
-    /// The imported names the canonical form replaced, in order: (module specifier, name).
-    pub imports: Vec<(String, String)>,
+    /// The embedded module names the canonical form replaced, in order, as positions in
+    /// `names` (a chunk names the same module hundreds of times: each name is held once).
+    pub specs: Vec<u32>,
+    /// The imported names the canonical form replaced, in order: (module specifier as a
+    /// position in `names`, imported name).
+    pub imports: Vec<(u32, String)>,
+    /// The module specifiers named, each once.
+    pub names: Vec<String>,
     /// The module's exported names, in source order.
     pub exports: Vec<String>,
     /// Why the module could not be parsed (then only the sketch is set, over its text).
@@ -439,8 +443,19 @@ pub fn analyse(path: &str, src: &str) -> JsFacts {
     let exports = exports_of(&ret);
     let mut program = ret.program;
     let mut imports = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let mut intern = |s: &str, names: &mut Vec<String>| -> u32 {
+        if let Some(&i) = index.get(s) {
+            return i;
+        }
+        let i = names.len() as u32;
+        names.push(s.to_string());
+        index.insert(s.to_string(), i);
+        i
+    };
     let mut record = |spec: &str, name: &str| {
-        imports.push((spec.to_string(), name.to_string()));
+        imports.push((intern(spec, &mut names), name.to_string()));
         format!("{MARK}I{}", imports.len() - 1)
     };
     let (code, _) = canonical_code(
@@ -454,7 +469,7 @@ pub fn analyse(path: &str, src: &str) -> JsFacts {
     );
     let mut specs = Vec::new();
     let code = replace_specs(&code, &mut |s| {
-        specs.push(s.to_string());
+        specs.push(intern(s, &mut names));
         format!("{MARK}M{}", specs.len() - 1)
     });
     JsFacts {
@@ -462,8 +477,40 @@ pub fn analyse(path: &str, src: &str) -> JsFacts {
         canonical: Sha256::digest(code.as_bytes()).into(),
         specs,
         imports,
+        names,
         exports,
         error: None,
+    }
+}
+
+impl JsFacts {
+    /// The embedded module names, in order.
+    pub fn specs(&self) -> impl Iterator<Item = &str> + '_ {
+        self.specs.iter().map(|&i| self.name(i))
+    }
+
+    /// The imports, in order: (module specifier, imported name).
+    pub fn imports(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.imports
+            .iter()
+            .map(|(i, n)| (self.name(*i), n.as_str()))
+    }
+
+    /// The embedded module names, each once, in first-use order.
+    pub fn spec_names(&self) -> Vec<&str> {
+        let mut seen = vec![false; self.names.len()];
+        self.specs
+            .iter()
+            .filter(|&&i| {
+                seen.get_mut(i as usize)
+                    .is_some_and(|s| !std::mem::replace(s, true))
+            })
+            .map(|&i| self.name(i))
+            .collect()
+    }
+
+    fn name(&self, i: u32) -> &str {
+        self.names.get(i as usize).map_or("", String::as_str)
     }
 }
 
@@ -582,10 +629,10 @@ mod tests {
         let a = analyse("a.js", "import{x,y}from'/$bunfs/root/c.js';x()");
         let b = analyse("a.js", "import{p,q}from'/$bunfs/root/d.js';p()");
         assert_eq!(a.canonical, b.canonical);
-        assert_eq!(a.specs, vec!["/$bunfs/root/c.js"]);
-        assert_eq!(b.specs, vec!["/$bunfs/root/d.js"]);
-        assert_eq!(a.imports[0], ("/$bunfs/root/c.js".into(), "x".into()));
-        assert_eq!(b.imports[0], ("/$bunfs/root/d.js".into(), "p".into()));
+        assert_eq!(a.specs().collect::<Vec<_>>(), vec!["/$bunfs/root/c.js"]);
+        assert_eq!(b.specs().collect::<Vec<_>>(), vec!["/$bunfs/root/d.js"]);
+        assert_eq!(a.imports().next(), Some(("/$bunfs/root/c.js", "x")));
+        assert_eq!(b.imports().next(), Some(("/$bunfs/root/d.js", "p")));
     }
 
     #[test]

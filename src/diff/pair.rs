@@ -80,7 +80,7 @@ fn mapped_imports<'a>(
 fn imports_of<'a>(c: &'a Candidate<'_>) -> Vec<(&'a str, &'a str)> {
     c.imports
         .iter()
-        .map(|(p, e)| (p.as_str(), e.as_str()))
+        .map(|(p, e)| (p.as_ref(), e.as_str()))
         .collect()
 }
 
@@ -105,10 +105,10 @@ pub struct Candidate<'a> {
     /// `#<position among that module's exports>`, or `=<name>`). Two modules with the same
     /// canonical form and the same `imports` (old paths mapped through the pairing) are the same
     /// program: how equal re-export chunks are told apart.
-    pub imports: Vec<(String, String)>,
+    pub imports: Vec<(std::sync::Arc<str>, String)>,
     /// The paths of the modules on the same side that name this one, sorted: how modules with
     /// equal canonical forms and no imports of their own (a side-effect chunk) are told apart.
-    pub importers: Vec<String>,
+    pub importers: Vec<&'a str>,
 }
 
 /// Old and new indices with one key.
@@ -168,14 +168,31 @@ pub fn pair(
     let mut out = Vec::new();
     let mut old_used = vec![false; old.len()];
     let mut new_used = vec![false; new.len()];
-    let stems_old: Vec<String> = old.iter().map(|c| stem(c.path)).collect();
-    let stems_new: Vec<String> = new.iter().map(|c| stem(c.path)).collect();
+    // Ties are broken by (different stem, size difference, old path, new path); stems and
+    // paths are compared as numbers (their ranks), since the sorts compare millions of pairs.
+    let mut stem_ids: HashMap<String, u32> = HashMap::new();
+    let mut stem_id = |p: &str| {
+        let n = stem_ids.len() as u32;
+        *stem_ids.entry(stem(p)).or_insert(n)
+    };
+    let stems_old: Vec<u32> = old.iter().map(|c| stem_id(c.path)).collect();
+    let stems_new: Vec<u32> = new.iter().map(|c| stem_id(c.path)).collect();
+    let rank = |cs: &[Candidate<'_>]| {
+        let mut order: Vec<usize> = (0..cs.len()).collect();
+        order.sort_by(|&a, &b| cs[a].path.cmp(cs[b].path));
+        let mut r = vec![0usize; cs.len()];
+        for (k, i) in order.into_iter().enumerate() {
+            r[i] = k;
+        }
+        r
+    };
+    let (rank_old, rank_new) = (rank(old), rank(new));
     let tiebreak = |o: usize, n: usize| {
         (
             stems_old[o] != stems_new[n],
             old[o].size.abs_diff(new[n].size),
-            old[o].path,
-            new[n].path,
+            rank_old[o],
+            rank_new[n],
         )
     };
 
@@ -427,7 +444,7 @@ fn repair_by_importers(
                 .push(k);
         }
     }
-    groups.retain(|_, v| v.len() > 1 && v.len() <= 512);
+    groups.retain(|_, v| v.len() > 1 && v.len() <= REPAIR_GROUP);
     if groups.is_empty() {
         return;
     }
@@ -450,7 +467,7 @@ fn repair_by_importers(
         let mut cands: Vec<(u32, usize, usize)> = Vec::new();
         for (a, m) in mapped.iter().enumerate() {
             for (b, &n) in news.iter().enumerate() {
-                let overlap = jaccard(m, &new[n].importers);
+                let overlap = jaccard_str(m, &new[n].importers);
                 cands.push((u32::MAX - (overlap * 1e6) as u32, a, b));
             }
         }
@@ -474,11 +491,24 @@ fn repair_by_importers(
     }
 }
 
+/// Largest group of interchangeable pairs drawn again by their importers (its cost is the
+/// square of its size).
+const REPAIR_GROUP: usize = 128;
+
 /// Jaccard similarity of two sorted lists (an empty string never matches).
 fn jaccard(a: &[&str], b: &[String]) -> f64 {
+    jaccard_of(a, b)
+}
+
+/// [`jaccard`] of two lists of borrowed strings.
+fn jaccard_str(a: &[&str], b: &[&str]) -> f64 {
+    jaccard_of(a, b)
+}
+
+fn jaccard_of<B: AsRef<str>>(a: &[&str], b: &[B]) -> f64 {
     let (mut i, mut j, mut both) = (0, 0, 0usize);
     while i < a.len() && j < b.len() {
-        match a[i].cmp(b[j].as_str()) {
+        match a[i].cmp(b[j].as_ref()) {
             std::cmp::Ordering::Equal => {
                 if !a[i].is_empty() {
                     both += 1;
@@ -527,13 +557,13 @@ mod tests {
         for x in [&mut ox, &mut oy, &mut nx, &mut ny] {
             x.canonical = Some(k);
         }
-        ox.importers = vec!["e!/i-11111111.js".into()];
-        oy.importers = vec!["e!/j-11111111.js".into()];
+        ox.importers = vec!["e!/i-11111111.js"];
+        oy.importers = vec!["e!/j-11111111.js"];
         // Sorted by path, the new y-chunk comes first: a tie on name order would cross them.
         nx.path = "e!/b-33333333.js";
         ny.path = "e!/a-44444444.js";
-        nx.importers = vec!["e!/i-22222222.js".into()];
-        ny.importers = vec!["e!/j-22222222.js".into()];
+        nx.importers = vec!["e!/i-22222222.js"];
+        ny.importers = vec!["e!/j-22222222.js"];
         let oi = {
             let mut i = c("e!/i-11111111.js", "5", &[]);
             i.canonical = Some([1; 32]);
