@@ -19,20 +19,23 @@ dict_for() {
   esac
 }
 mkdir -p logs artifacts
-printf '%-16s %12s %8s %8s %8s\n' target execs corpus edges crashes
+printf '%-16s %8s %12s %8s %8s %8s\n' target cpu_s execs corpus edges crashes
 for t in "${TARGETS[@]}"; do
   mkdir -p "$CORPUS_DIR/$t" "artifacts/$t"
   d=$(dict_for "$t"); dflag=(); [ -n "$d" ] && dflag=(-dict="$d")
   if [ -n "${FUZZ_BIN_DIR:-}" ]; then run=("$FUZZ_BIN_DIR/$t"); else run=(cargo +nightly fuzz run -s none "$t" --); fi
-  "${run[@]}" "$CORPUS_DIR/$t" -max_total_time="$SECS" -timeout=10 \
+  # CPU seconds (user + system) as well as wall seconds: on a shared machine at nice 19 they differ.
+  /usr/bin/time -f '%U %S' -o "logs/$t.cpu" "${run[@]}" "$CORPUS_DIR/$t" -max_total_time="$SECS" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="artifacts/$t/" "${dflag[@]}" \
     > "logs/$t.log" 2>&1
+  cpu=$(awk '{ printf "%d", $1 + $2 }' "logs/$t.cpu" 2>/dev/null)
   execs=$(grep -a 'stat::number_of_executed_units' "logs/$t.log" | awk '{print $2}' | tail -1)
   edges=$(grep -aoE 'cov: [0-9]+' "logs/$t.log" | tail -1 | awk '{print $2}')
   corpus=$(ls "$CORPUS_DIR/$t" | wc -l)
   crashes=$(ls "artifacts/$t" | wc -l)
-  printf '%-16s %12s %8s %8s %8s\n' "$t" "${execs:-?}" "$corpus" "${edges:-?}" "$crashes"
-  # One line per run, to add up the seconds per target across sessions (fuzz/README.md).
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$SECS" "${execs:-?}" "$corpus" "${edges:-?}" "$crashes" \
+  printf '%-16s %8s %12s %8s %8s %8s\n' "$t" "${cpu:-?}" "${execs:-?}" "$corpus" "${edges:-?}" "$crashes"
+  # One line per run, to add up the seconds per target across sessions (fuzz/README.md):
+  # time, target, wall seconds asked, executions, corpus, edges, crashes, CPU seconds used.
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$SECS" "${execs:-?}" "$corpus" "${edges:-?}" "$crashes" "${cpu:-?}" \
     >> "${FUZZ_RUNS:-logs/runs.tsv}"
 done

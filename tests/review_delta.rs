@@ -692,3 +692,48 @@ fn strings_shaped_like_canonical_names_are_not_renamed_away() {
         "{code:#?}"
     );
 }
+
+/// `vetted diff` takes the bytes it shows from what the inspection kept instead of inflating
+/// the artifact again: the review must be the same as from the bytes read again, and a kept
+/// byte that does not match the manifest (a reader that saw the archive differently) is refused.
+#[test]
+fn kept_bytes_give_the_review_of_the_bytes_read_again() {
+    use vetted::content::{InspectOptions, inspect_file_keeping};
+    let b = Build::new();
+    let (old, new) = (v1(&b), v2_reminified(&b));
+    let opts = InspectOptions {
+        limits: vetted::limits::Limits::default(),
+        expect_archive: true,
+    };
+    let (om, ok) = inspect_file_keeping(Path::new(&old), &opts).expect("inspect old");
+    let (nm, nk) = inspect_file_keeping(Path::new(&new), &opts).expect("inspect new");
+    let (mut ok, mut nk) = (ok.expect("tgz keeps"), nk.expect("tgz keeps"));
+    let (wo, wn) = diff::delta::wanted_paths(&om, &nm);
+    let oc = diff::contents::from_kept(&om, &mut ok, &wo).expect("everything kept");
+    let nc = diff::contents::from_kept(&nm, &mut nk, &wn).expect("everything kept");
+    assert!(
+        oc.notes.is_empty() && nc.notes.is_empty(),
+        "{:?} {:?}",
+        oc.notes,
+        nc.notes
+    );
+    assert!(oc.len() >= 3 && nc.len() >= 3, "{} {}", oc.len(), nc.len());
+    let kept = diff::diff_with(&old, &om, Some(&oc), &new, &nm, Some(&nc));
+    let read = diff_files(&old, &new);
+    assert_eq!(kept.digest(), read.digest());
+    // A manifest that lists other bytes for the package.json: the kept bytes are refused.
+    let (_, k2) = inspect_file_keeping(Path::new(&new), &opts).expect("inspect new");
+    let mut k2 = k2.expect("tgz keeps");
+    let mut forged = nm.clone();
+    let pj = "package/package.json";
+    let other = inspect(&old).entries.get(pj).expect("package.json").clone();
+    forged.entries.insert(pj.to_string(), other);
+    let want: std::collections::BTreeSet<&str> = [pj].into_iter().collect();
+    let c = diff::contents::from_kept(&forged, &mut k2, &want).expect("kept");
+    assert!(c.get(pj).is_none());
+    assert!(
+        c.notes.iter().any(|n| n.contains("do not match")),
+        "{:?}",
+        c.notes
+    );
+}

@@ -111,10 +111,23 @@ fn run_inner(args: &DiffArgs, format: Format) -> Result<Outcome, Failure> {
     Ok(Outcome::Success)
 }
 
-/// A loaded operand: its manifest, and the artifact its bytes can be read from (if any).
+/// A loaded operand: its manifest, and the artifact its bytes can be read from (if any), and
+/// what its inspection kept of them.
 pub(crate) struct Operand {
     pub(crate) manifest: ContentManifest,
     pub(crate) artifact: Option<PathBuf>,
+    pub(crate) kept: std::sync::Mutex<Option<crate::content::Kept>>,
+}
+
+impl Operand {
+    /// A stored manifest, with its artifact when the fetch cache holds it.
+    pub(crate) fn cached(manifest: ContentManifest, source: &super::fetch::SourceArgs) -> Self {
+        Operand {
+            artifact: cached_artifact(&manifest, source),
+            manifest,
+            kept: std::sync::Mutex::new(None),
+        }
+    }
 }
 
 /// Load an operand (see [`load_manifest`]), keeping where its artifact is.
@@ -126,13 +139,13 @@ pub(crate) fn load_operand(
     let path = Path::new(operand);
     if operand.starts_with("ledger:") || path.extension().is_some_and(|e| e == "json") {
         let manifest = load_manifest(operand, ledger_dir, source)?;
-        let artifact = cached_artifact(&manifest, source);
-        return Ok(Operand { manifest, artifact });
+        return Ok(Operand::cached(manifest, source));
     }
-    let (fetched, manifest) = super::fetch::fetch_and_inspect(operand, source)?;
+    let (fetched, manifest, kept) = super::fetch::fetch_and_inspect_keeping(operand, source)?;
     Ok(Operand {
         manifest,
         artifact: Some(fetched.path),
+        kept: std::sync::Mutex::new(kept),
     })
 }
 
@@ -155,9 +168,18 @@ pub(crate) fn diff_operands(
     use crate::diff::{contents, delta};
     let (wo, wn) = delta::wanted_paths(&old.manifest, &new.manifest);
     let read = |op: &Operand, want: &std::collections::BTreeSet<&str>| {
-        op.artifact
-            .as_deref()
-            .map(|a| contents::read(a, &op.manifest, want))
+        // What the inspection kept, else the artifact read again.
+        let from_kept = op
+            .kept
+            .lock()
+            .ok()
+            .and_then(|mut k| k.take())
+            .and_then(|mut k| contents::from_kept(&op.manifest, &mut k, want));
+        from_kept.or_else(|| {
+            op.artifact
+                .as_deref()
+                .map(|a| contents::read(a, &op.manifest, want))
+        })
     };
     let t0 = std::time::Instant::now();
     let (oc, nc) = std::thread::scope(|s| {

@@ -159,17 +159,51 @@ pub(super) fn fetch_and_inspect(
     let fetched = source::fetch(&parsed, &opts).map_err(failure)?;
     let inspect = crate::content::InspectOptions {
         limits,
-        expect_archive: match &parsed {
-            ArtifactSpec::Npm { .. } => true,
-            ArtifactSpec::Url(u) => crate::content::archive_by_name(u).is_some(),
-            ArtifactSpec::Path(_) | ArtifactSpec::ClaudeNative { .. } => false,
-        },
+        expect_archive: expect_archive(&parsed),
     };
-    let manifest = crate::content::inspect_file(&fetched.path, &inspect).map_err(|e| match e {
+    let manifest =
+        crate::content::inspect_file(&fetched.path, &inspect).map_err(inspect_failure)?;
+    Ok((fetched, manifest))
+}
+
+fn inspect_failure(e: crate::content::ContentError) -> Failure {
+    match e {
         crate::content::ContentError::Rejected(why) => Failure::rejected(why.rule(), why),
         other => Failure::operational(other),
-    })?;
-    Ok((fetched, manifest))
+    }
+}
+
+/// [`fetch_and_inspect`], keeping what a review reads of the artifact's bytes.
+pub(super) fn fetch_and_inspect_keeping(
+    spec: &str,
+    source: &SourceArgs,
+) -> Result<
+    (
+        source::Fetched,
+        crate::content::ContentManifest,
+        Option<crate::content::Kept>,
+    ),
+    Failure,
+> {
+    let parsed: ArtifactSpec = spec.parse().map_err(Failure::operational)?;
+    let limits = Limits::default();
+    let opts = source.options(limits)?;
+    let fetched = source::fetch(&parsed, &opts).map_err(failure)?;
+    let inspect = crate::content::InspectOptions {
+        limits,
+        expect_archive: expect_archive(&parsed),
+    };
+    let (manifest, kept) =
+        crate::content::inspect_file_keeping(&fetched.path, &inspect).map_err(inspect_failure)?;
+    Ok((fetched, manifest, kept))
+}
+
+fn expect_archive(parsed: &ArtifactSpec) -> bool {
+    match parsed {
+        ArtifactSpec::Npm { .. } => true,
+        ArtifactSpec::Url(u) => crate::content::archive_by_name(u).is_some(),
+        ArtifactSpec::Path(_) | ArtifactSpec::ClaudeNative { .. } => false,
+    }
 }
 
 /// Map a fetch error onto the CLI's failure (rejection vs operational).

@@ -538,14 +538,8 @@ fn review_inner(args: &ReviewArgs, format: Format) -> Result<Outcome, Failure> {
                 && let Ok(old) = ledger::load_manifest(&args.ledger, &b.manifest)
             {
                 let old_label = format!("ledger:{}@{}", b.package.name, b.package.version);
-                let old = super::diff::Operand {
-                    artifact: super::diff::cached_artifact(&old, &args.source),
-                    manifest: old,
-                };
-                let new = super::diff::Operand {
-                    artifact: super::diff::cached_artifact(&manifest, &args.source),
-                    manifest: manifest.clone(),
-                };
+                let old = super::diff::Operand::cached(old, &args.source);
+                let new = super::diff::Operand::cached(manifest.clone(), &args.source);
                 let new_label = format!("{}@{}", package.name, package.version);
                 n.diff = Some(super::diff::diff_operands(
                     &old_label, &old, &new_label, &new,
@@ -627,14 +621,8 @@ fn check_review_digests(
                 .map_err(|e| Failure::operational(format!("{}: {e}", a.package)))
         };
         let (om, nm) = (load(from)?, load(to)?);
-        let old = super::diff::Operand {
-            artifact: super::diff::cached_artifact(&om, source),
-            manifest: om,
-        };
-        let new = super::diff::Operand {
-            artifact: super::diff::cached_artifact(&nm, source),
-            manifest: nm,
-        };
+        let old = super::diff::Operand::cached(om, source);
+        let new = super::diff::Operand::cached(nm, source);
         let label = |a: &ledger::Audit| format!("ledger:{}@{}", a.package.name, a.package.version);
         let report = super::diff::diff_operands(&label(from), &old, &label(to), &new);
         let got = report.digest();

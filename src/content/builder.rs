@@ -34,6 +34,8 @@ pub(crate) struct Builder {
     /// The npm layout (tar and tgz): entries are read as npm installs them (see
     /// [`Builder::add_npm`] and `docs/archive-rules.md`).
     npm: Option<NpmLayout>,
+    /// The bytes kept for a review (see [`super::Kept`]), when asked for.
+    pub(crate) keep: Option<super::Kept>,
 }
 
 /// State of the npm layout rules.
@@ -154,6 +156,8 @@ pub(crate) struct FileSink {
     js_limit: u64,
     /// A repeat of a file already listed: the sha256 its bytes must have.
     repeat_of: Option<Digest>,
+    /// The bytes of a file that is not JavaScript, kept for a review.
+    kept: Option<Vec<u8>>,
 }
 
 impl FileSink {
@@ -191,6 +195,9 @@ impl FileSink {
                 buf.extend_from_slice(bytes);
             }
         }
+        if let Some(buf) = self.kept.as_mut() {
+            buf.extend_from_slice(bytes);
+        }
         if let Some(buf) = self.package_json.as_mut() {
             if buf.len() + bytes.len() > PACKAGE_JSON_MAX {
                 self.package_json = None;
@@ -218,6 +225,7 @@ impl Builder {
             notes: Vec::new(),
             npm: None,
             package_text: None,
+            keep: None,
         }
     }
 
@@ -478,6 +486,7 @@ impl Builder {
             js_over: false,
             js_limit: 0,
             repeat_of: Some(first),
+            kept: None,
         })
     }
 
@@ -510,6 +519,9 @@ impl Builder {
             js_over: false,
             js_limit: self.limits.js.source_bytes,
             repeat_of: None,
+            kept: (!super::js::wants(&path)
+                && self.keep.as_ref().is_some_and(|k| k.room_for(size)))
+            .then(Vec::new),
         };
         self.totals.files += 1;
         self.totals.unpacked_bytes += size;
@@ -532,7 +544,7 @@ impl Builder {
     }
 
     /// A file's bytes are complete.
-    pub(crate) fn finish_file(&mut self, sink: FileSink) -> Result<(), ArchiveRejection> {
+    pub(crate) fn finish_file(&mut self, mut sink: FileSink) -> Result<(), ArchiveRejection> {
         if sink.seen != sink.declared {
             return Err(ArchiveRejection::CorruptTar {
                 offset: 0,
@@ -566,6 +578,11 @@ impl Builder {
             }
             e.behaviours
                 .extend(super::js::executable_behaviour(&sink.path, e));
+        }
+        if let Some(k) = self.keep.as_mut()
+            && let Some(b) = sink.js.take().or(sink.kept.take())
+        {
+            k.add_file(&sink.path, b);
         }
         if let Some(spool) = sink.spool {
             let before = self.entries.len();
@@ -619,6 +636,13 @@ impl Builder {
                         " (only the last {kept} of its {size} bytes were kept: limit \
                          embedded_graph_bytes)"
                     ));
+                }
+                if let Some(k) = self.keep.as_mut() {
+                    k.spools.push(super::KeptTail {
+                        path: path.to_string(),
+                        file: f,
+                        start,
+                    });
                 }
                 g
             }

@@ -155,11 +155,67 @@ pub fn archive_by_name(name: &str) -> Option<&'static str> {
     .find_map(|(ext, fmt)| lower.ends_with(ext).then_some(fmt))
 }
 
+/// What an inspection kept of an artifact's bytes for a review (`vetted diff`), so they are
+/// not read and inflated a second time: the regular files of at most
+/// [`crate::limits::review::FILE_BYTES`] (within [`crate::limits::review::SIDE_BYTES`] in all), and the
+/// kept tails of executables, where their module graphs are. The manifest stays the authority:
+/// `diff::contents` keeps a file or module only when its SHA-256 is the manifest's.
+#[derive(Debug, Default)]
+pub struct Kept {
+    pub(crate) files: std::collections::HashMap<String, Vec<u8>>,
+    pub(crate) spools: Vec<KeptTail>,
+    held: u64,
+    /// Some file was not kept (over the budget): the review reads the artifact again.
+    pub(crate) incomplete: bool,
+}
+
+/// The kept tail of an executable: `file` holds its bytes from offset `start` on.
+#[derive(Debug)]
+pub(crate) struct KeptTail {
+    pub(crate) path: String,
+    pub(crate) file: std::fs::File,
+    pub(crate) start: u64,
+}
+
+impl Kept {
+    pub(crate) fn room_for(&self, size: u64) -> bool {
+        size <= crate::limits::review::FILE_BYTES
+            && self.held + size <= crate::limits::review::SIDE_BYTES
+    }
+
+    pub(crate) fn add_file(&mut self, path: &str, bytes: Vec<u8>) {
+        let size = bytes.len() as u64;
+        if self.room_for(size) {
+            self.held += size;
+            self.files.insert(path.to_string(), bytes);
+        } else if size <= crate::limits::review::FILE_BYTES {
+            self.incomplete = true;
+        }
+    }
+}
+
 /// Build the content manifest of the artifact at `path` in one streaming pass.
 ///
 /// An empty file is rejected (there is nothing to verify). A file whose name promises an
 /// archive ([`archive_by_name`]) must be one, as when `opts.expect_archive` is set.
 pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifest, ContentError> {
+    inspect_inner(path, opts, false).map(|(m, _)| m)
+}
+
+/// [`inspect_file`], keeping the bytes a review reads (tar and tgz; `None` for other formats,
+/// whose review reads the artifact again).
+pub fn inspect_file_keeping(
+    path: &Path,
+    opts: &InspectOptions,
+) -> Result<(ContentManifest, Option<Kept>), ContentError> {
+    inspect_inner(path, opts, true)
+}
+
+fn inspect_inner(
+    path: &Path,
+    opts: &InspectOptions,
+    keep: bool,
+) -> Result<(ContentManifest, Option<Kept>), ContentError> {
     let io_err = |source| ContentError::Io {
         path: path.display().to_string(),
         source,
@@ -184,6 +240,9 @@ pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifes
     let (mut src, reader) = pipeline::spawn_reader(file, limits).map_err(io_err)?;
     let format = Format::detect(src.peek(512));
     let mut builder = Builder::new(limits);
+    if keep && matches!(format, Format::Gzip | Format::Tar) {
+        builder.keep = Some(Kept::default());
+    }
     let mut single_file = None;
     let (walk, inflate): (Result<(), WalkError>, Option<Result<(), StageError>>) = match format {
         Format::Gzip => match pipeline::spawn_inflate(src, limits) {
@@ -339,15 +398,18 @@ pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifes
         }
         None => (std::mem::take(&mut builder.entries), builder.totals.clone()),
     };
-    Ok(ContentManifest {
-        format: MANIFEST_FORMAT,
-        artifact,
-        archive: archive.into(),
-        entries,
-        totals,
-        package,
-        notes: std::mem::take(&mut builder.notes),
-    })
+    Ok((
+        ContentManifest {
+            format: MANIFEST_FORMAT,
+            artifact,
+            archive: archive.into(),
+            entries,
+            totals,
+            package,
+            notes: std::mem::take(&mut builder.notes),
+        },
+        builder.keep.take(),
+    ))
 }
 
 fn drain(src: &mut ChanReader) {

@@ -169,6 +169,56 @@ pub fn read(artifact: &Path, manifest: &ContentManifest, paths: &BTreeSet<&str>)
     out
 }
 
+/// The bytes of `paths` from what the inspection of the artifact kept ([`crate::content::Kept`]),
+/// checked against the manifest as [`read`] checks them; `None` when something wanted was not
+/// kept (then the artifact is read again with [`read`]).
+pub fn from_kept(
+    manifest: &ContentManifest,
+    kept: &mut crate::content::Kept,
+    paths: &BTreeSet<&str>,
+) -> Option<Contents> {
+    let wanted = Wanted::new(manifest, paths);
+    if wanted.files.iter().any(|p| !kept.files.contains_key(*p))
+        || wanted
+            .embedded
+            .keys()
+            .any(|c| !kept.spools.iter().any(|t| t.path == *c))
+    {
+        return None;
+    }
+    let mut out = Contents::default();
+    for p in &wanted.files {
+        if let Some(bytes) = kept.files.remove(*p) {
+            keep(&mut out, manifest, p, bytes);
+        }
+    }
+    for (container, modules) in &wanted.embedded {
+        let (Some(t), Some(e)) = (
+            kept.spools.iter().find(|t| t.path == *container),
+            manifest.entries.get(*container),
+        ) else {
+            continue;
+        };
+        let Ok(file) = t.file.try_clone() else {
+            return None;
+        };
+        let tail = Tail {
+            file,
+            base: t.start,
+        };
+        read_embedded(&tail, e.size, container, modules, manifest, &mut out);
+    }
+    kept.files.clear();
+    let total: u64 = out.bytes.values().map(|b| b.len() as u64).sum();
+    if total > SIDE_BYTES {
+        out.notes.push(format!(
+            "contents add up to {total} bytes, more than {SIDE_BYTES}; code not shown"
+        ));
+        out.bytes.clear();
+    }
+    Some(out)
+}
+
 fn keep(out: &mut Contents, manifest: &ContentManifest, path: &str, bytes: Vec<u8>) {
     match manifest.entries.get(path) {
         Some(e) if sha256_matches(e, &bytes) => {
