@@ -516,16 +516,6 @@ fn compare(
                     map.entry(x.clone()).or_insert_with(|| y.to_string());
                 }
             }
-            if std::env::var("VETTED_DEBUG_PAIR").is_ok_and(|p| !p.is_empty() && np.contains(&p)) {
-                eprintln!(
-                    "pair {op} -> {np}: exports {} / {}, aligned {}, map {}: {:?}",
-                    o.exports.len(),
-                    n.exports.len(),
-                    sigma.len(),
-                    map.len(),
-                    o.exports.iter().take(5).collect::<Vec<_>>()
-                );
-            }
             (
                 CodeChange {
                     status,
