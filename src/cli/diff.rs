@@ -92,10 +92,7 @@ fn run_inner(args: &DiffArgs, format: Format) -> Result<Outcome, Failure> {
     });
     let (old, new) = (old?, new?);
     if std::env::var_os("VETTED_DEBUG_DELTA").is_some() {
-        eprintln!(
-            "delta: operands loaded; statm {}",
-            std::fs::read_to_string("/proc/self/statm").unwrap_or_default()
-        );
+        eprintln!("delta: operands loaded; statm {}", crate::diff::statm());
     }
     let report = diff_operands(&args.old, &old, &args.new, &new);
     let mut md_link = None;
@@ -193,7 +190,7 @@ pub(crate) fn diff_operands(
             t0.elapsed(),
             oc.as_ref().map_or(0, |c| c.held_bytes()),
             nc.as_ref().map_or(0, |c| c.held_bytes()),
-            std::fs::read_to_string("/proc/self/statm").unwrap_or_default()
+            crate::diff::statm()
         );
     }
     let mut report = crate::diff::diff_with(

@@ -722,7 +722,7 @@ pub(super) fn build<'m>(
         eprintln!(
             "delta: facts computed in {:?}; statm {}",
             t0.elapsed(),
-            std::fs::read_to_string("/proc/self/statm").unwrap_or_default()
+            crate::diff::statm()
         );
     }
     for side in [&mut old_side, &mut new_side] {
@@ -752,7 +752,7 @@ pub(super) fn build<'m>(
             }
             rv += side.importers.values().map(Vec::len).sum::<usize>();
         }
-        let rss = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+        let rss = crate::diff::statm();
         eprintln!(
             "delta: facts hold {im} imports, {sp} specs, {ex} exports, {sk} sketch values, {rv} importer links; statm {rss}"
         );
@@ -903,18 +903,19 @@ pub(super) fn build<'m>(
         let mut results: Vec<(usize, CodeChange)> = Vec::with_capacity(todo.len());
         let (all_waves, cycle) = waves(&todo, &files.changed, &old_side);
         let all_waves_len = all_waves.len();
+        let compare_pair = |i: usize, maps: &HashMap<String, ExportMap>| {
+            let c = &files.changed[i];
+            compare(
+                &c.old_path,
+                &c.new_path,
+                &old_side,
+                &new_side,
+                &path_map,
+                maps,
+            )
+        };
         for wave in all_waves {
-            let got = par_map(&wave, |&i| {
-                let c = &files.changed[i];
-                compare(
-                    &c.old_path,
-                    &c.new_path,
-                    &old_side,
-                    &new_side,
-                    &path_map,
-                    &maps,
-                )
-            });
+            let got = par_map(&wave, |&i| compare_pair(i, &maps));
             for (&i, (code, map)) in wave.iter().zip(got) {
                 if let Some(m) = map {
                     maps.insert(files.changed[i].old_path.clone(), m);
@@ -935,22 +936,11 @@ pub(super) fn build<'m>(
             .filter(|i| changed_now.contains(i))
             .collect();
         if !again.is_empty() {
-            let got = par_map(&again, |&i| {
-                let c = &files.changed[i];
-                compare(
-                    &c.old_path,
-                    &c.new_path,
-                    &old_side,
-                    &new_side,
-                    &path_map,
-                    &maps,
-                )
-                .0
-            });
-            let redo: HashMap<usize, CodeChange> = again.into_iter().zip(got).collect();
+            let got = par_map(&again, |&i| compare_pair(i, &maps).0);
+            let mut redo: HashMap<usize, CodeChange> = again.into_iter().zip(got).collect();
             for (i, code) in results.iter_mut() {
-                if let Some(c) = redo.get(i) {
-                    *code = c.clone();
+                if let Some(c) = redo.remove(i) {
+                    *code = c;
                 }
             }
         }

@@ -28,6 +28,12 @@ pub use delta::{BehaviourChange, CodeChange, CodeStatus, Counts, Delta};
 pub use pair::PairedBy;
 pub use render::{render_human, render_markdown};
 
+/// The process's memory pages (`/proc/self/statm`: size, resident, shared, ...), for the
+/// `VETTED_DEBUG_DELTA` timings; empty where there is no such file.
+pub(crate) fn statm() -> String {
+    std::fs::read_to_string("/proc/self/statm").unwrap_or_default()
+}
+
 /// The JSON schema identifier of [`ReviewReport`] (see `docs/diff-json.md`).
 pub const REPORT_SCHEMA: &str = "vetted.diff/v2";
 
