@@ -153,38 +153,28 @@ pub(super) fn fetch_and_inspect(
     spec: &str,
     source: &SourceArgs,
 ) -> Result<(source::Fetched, crate::content::ContentManifest), Failure> {
-    let parsed: ArtifactSpec = spec.parse().map_err(Failure::operational)?;
-    let limits = Limits::default();
-    let opts = source.options(limits)?;
-    let fetched = source::fetch(&parsed, &opts).map_err(failure)?;
-    let inspect = crate::content::InspectOptions {
-        limits,
-        expect_archive: expect_archive(&parsed),
-    };
-    let manifest =
-        crate::content::inspect_file(&fetched.path, &inspect).map_err(inspect_failure)?;
-    Ok((fetched, manifest))
-}
-
-fn inspect_failure(e: crate::content::ContentError) -> Failure {
-    match e {
-        crate::content::ContentError::Rejected(why) => Failure::rejected(why.rule(), why),
-        other => Failure::operational(other),
-    }
+    fetch_and_inspect_with(spec, source, false).map(|(f, m, _)| (f, m))
 }
 
 /// [`fetch_and_inspect`], keeping what a review reads of the artifact's bytes.
 pub(super) fn fetch_and_inspect_keeping(
     spec: &str,
     source: &SourceArgs,
-) -> Result<
-    (
-        source::Fetched,
-        crate::content::ContentManifest,
-        Option<crate::content::Kept>,
-    ),
-    Failure,
-> {
+) -> Result<Inspected, Failure> {
+    fetch_and_inspect_with(spec, source, true)
+}
+
+type Inspected = (
+    source::Fetched,
+    crate::content::ContentManifest,
+    Option<crate::content::Kept>,
+);
+
+fn fetch_and_inspect_with(
+    spec: &str,
+    source: &SourceArgs,
+    keep: bool,
+) -> Result<Inspected, Failure> {
     let parsed: ArtifactSpec = spec.parse().map_err(Failure::operational)?;
     let limits = Limits::default();
     let opts = source.options(limits)?;
@@ -193,8 +183,15 @@ pub(super) fn fetch_and_inspect_keeping(
         limits,
         expect_archive: expect_archive(&parsed),
     };
-    let (manifest, kept) =
-        crate::content::inspect_file_keeping(&fetched.path, &inspect).map_err(inspect_failure)?;
+    let (manifest, kept) = if keep {
+        crate::content::inspect_file_keeping(&fetched.path, &inspect)
+    } else {
+        crate::content::inspect_file(&fetched.path, &inspect).map(|m| (m, None))
+    }
+    .map_err(|e| match e {
+        crate::content::ContentError::Rejected(why) => Failure::rejected(why.rule(), why),
+        other => Failure::operational(other),
+    })?;
     Ok((fetched, manifest, kept))
 }
 
