@@ -262,66 +262,69 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 
 static NO_SKETCH: Vec<u64> = Vec::new();
 
-fn candidate<'x>(side: &'x SideData<'_>, m: &'x ContentManifest, f: &FileEntry) -> Candidate<'x> {
+fn candidate<'x>(
+    side: &'x SideData<'_>,
+    m: &'x ContentManifest,
+    f: &FileEntry,
+    names: &mut pair::Names,
+) -> Candidate<'x> {
     let path = m
         .entries
         .get_key_value(&f.path)
         .map_or("", |(k, _)| k.as_str());
     let facts = side.facts.get(path);
+    let js = facts.and_then(|x| x.js.as_ref());
+    let c = pair::container(path);
+    let mut buf = String::new();
+    // A module name as the pairing numbers it: an embedded one with its container.
+    let mut module = |s: &str, names: &mut pair::Names| {
+        if s.starts_with("/$bunfs/") {
+            buf.clear();
+            buf.push_str(c);
+            buf.push('!');
+            buf.push_str(s);
+            names.id(&buf)
+        } else {
+            names.id(s)
+        }
+    };
+    let mut links: Vec<u32> = js
+        .map(|j| j.spec_names().iter().map(|s| module(s, names)).collect())
+        .unwrap_or_default();
+    links.sort_unstable();
+    links.dedup();
+    let imports: Vec<(u32, u32)> = js
+        .filter(|j| j.error.is_none())
+        .map(|j| {
+            // Each module named once, shared by its occurrences.
+            let modules: Vec<u32> = j.names.iter().map(|s| module(s, names)).collect();
+            let module_of = |i: u32| modules.get(i as usize).copied().unwrap_or(u32::MAX);
+            let nothing = names.id("");
+            let mut out: Vec<(u32, u32)> =
+                j.specs.iter().map(|&i| (module_of(i), nothing)).collect();
+            for (i, n) in &j.imports {
+                let spec = j.names.get(*i as usize).map_or("", String::as_str);
+                let picked = side.resolve(c, spec, n);
+                out.push((module_of(*i), names.id(&picked)));
+            }
+            out
+        })
+        .unwrap_or_default();
+    let mut importers: Vec<u32> = side
+        .importers
+        .get(path)
+        .map(|v| v.iter().map(|p| names.id(p)).collect())
+        .unwrap_or_default();
+    importers.sort_unstable();
     Candidate {
         path,
         sha256: f.facts.sha256.as_ref().map(|d| d.hex()),
         size: f.facts.size,
-        canonical: facts
-            .and_then(|x| x.js.as_ref())
-            .filter(|j| j.error.is_none())
-            .map(|j| j.canonical),
+        canonical: js.filter(|j| j.error.is_none()).map(|j| j.canonical),
         sketch: facts.map_or(NO_SKETCH.as_slice(), |x| x.sketch.as_slice()),
-        links: {
-            let c = pair::container(path);
-            let mut l: Vec<String> = facts
-                .and_then(|x| x.js.as_ref())
-                .map(|j| j.spec_names().iter().map(|s| format!("{c}!{s}")).collect())
-                .unwrap_or_default();
-            l.sort();
-            l.dedup();
-            l
-        },
-        imports: facts
-            .and_then(|x| x.js.as_ref())
-            .filter(|j| j.error.is_none())
-            .map(|j| {
-                let c = pair::container(path);
-                // Each module named once, shared by its occurrences.
-                let modules: Vec<std::sync::Arc<str>> = j
-                    .names
-                    .iter()
-                    .map(|s| {
-                        if s.starts_with("/$bunfs/") {
-                            format!("{c}!{s}").into()
-                        } else {
-                            s.as_str().into()
-                        }
-                    })
-                    .collect();
-                let module = |i: u32| {
-                    modules
-                        .get(i as usize)
-                        .cloned()
-                        .unwrap_or_else(|| "".into())
-                };
-                j.specs
-                    .iter()
-                    .map(|&i| (module(i), String::new()))
-                    .chain(
-                        j.imports
-                            .iter()
-                            .map(|(i, n)| (module(*i), side.resolve(c, &j.names[*i as usize], n))),
-                    )
-                    .collect()
-            })
-            .unwrap_or_default(),
-        importers: side.importers.get(path).cloned().unwrap_or_default(),
+        links,
+        imports,
+        importers,
     }
 }
 
@@ -771,15 +774,18 @@ pub(super) fn build<'m>(
         .filter(|&i| pairable(&files.added[i]))
         .collect();
     let pairs = {
+        let mut names = pair::Names::default();
         let old_c_list: Vec<Candidate<'_>> = old_idx
             .iter()
-            .map(|&i| candidate(&old_side, old, &files.removed[i]))
+            .map(|&i| candidate(&old_side, old, &files.removed[i], &mut names))
             .collect();
         let new_c_list: Vec<Candidate<'_>> = new_idx
             .iter()
-            .map(|&i| candidate(&new_side, new, &files.added[i]))
+            .map(|&i| candidate(&new_side, new, &files.added[i], &mut names))
             .collect();
-        pair::pair(&old_c_list, &new_c_list, &|p| new.entries.contains_key(p))
+        pair::pair(&old_c_list, &new_c_list, &mut names, &|p| {
+            new.entries.contains_key(p)
+        })
     };
     let pairs: Vec<(usize, usize, f64, PairedBy)> = pairs
         .iter()

@@ -36,51 +36,104 @@ const IMPORT_PASSES: usize = 32;
 /// the tie-break alone once the exact import matches are taken (the overlap is not scored).
 const GROUP_OVERLAP_PAIRS: usize = 250_000;
 
-/// The new paths of old paths: paired so far, or kept (`same_path`).
-struct PathMap<'p> {
-    map: HashMap<&'p str, &'p str>,
+/// Names as numbers: module paths, specifiers and picked exports, each interned once for both
+/// sides, so that pairing compares and hashes numbers, not strings (it compares millions).
+#[derive(Debug, Default)]
+pub struct Names {
+    index: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
 }
 
-impl<'p> PathMap<'p> {
-    fn new(old: &[Candidate<'p>], new: &[Candidate<'p>], pairs: &[Pair]) -> Self {
-        PathMap {
-            map: pairs
+impl Names {
+    /// The number of `s` (a new one the first time it is seen).
+    pub fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = u32::try_from(self.names.len()).unwrap_or(NONE);
+        self.names.push(s.into());
+        self.index.insert(s.into(), i);
+        i
+    }
+}
+
+/// No name: never equal to one, not even to itself (an unknown mapping).
+const NONE: u32 = u32::MAX;
+
+/// The numbers of the candidates' paths and, per name, whether it keeps its name in the new
+/// build (an old path that also exists there, or a name that is not an embedded module's, as
+/// `node:fs`).
+struct Ids {
+    old: Vec<u32>,
+    new: Vec<u32>,
+    keeps: Vec<bool>,
+}
+
+impl Ids {
+    fn new(
+        old: &[Candidate<'_>],
+        new: &[Candidate<'_>],
+        names: &mut Names,
+        same_path: &dyn Fn(&str) -> bool,
+    ) -> Self {
+        let old_ids = old.iter().map(|c| names.id(c.path)).collect();
+        let new_ids = new.iter().map(|c| names.id(c.path)).collect();
+        Ids {
+            old: old_ids,
+            new: new_ids,
+            keeps: names
+                .names
                 .iter()
-                .map(|p| (old[p.old].path, new[p.new].path))
+                .map(|s| same_path(s) || !s.contains("!/"))
                 .collect(),
         }
     }
+}
 
-    /// The new name of an old path; `None` when it is not known (yet). A name that is not an
-    /// embedded module's (`node:fs`) stays as it is.
-    fn get<'a>(&self, old: &'a str, same_path: &dyn Fn(&str) -> bool) -> Option<&'a str>
-    where
-        'p: 'a,
-    {
-        match self.map.get(old) {
-            Some(n) => Some(n),
-            None if same_path(old) || !old.contains("!/") => Some(old),
-            None => None,
+/// The new names of old names: paired so far, or kept.
+struct PathMap<'k> {
+    map: Vec<u32>,
+    keeps: &'k [bool],
+}
+
+impl<'k> PathMap<'k> {
+    fn new(ids: &'k Ids, pairs: &[Pair]) -> Self {
+        let mut map = vec![NONE; ids.keeps.len()];
+        for p in pairs {
+            if let (Some(&o), Some(&n)) = (ids.old.get(p.old), ids.new.get(p.new))
+                && let Some(m) = map.get_mut(o as usize)
+            {
+                *m = n;
+            }
         }
+        PathMap {
+            map,
+            keeps: &ids.keeps,
+        }
+    }
+
+    /// The new name of an old name; `None` when it is not known (yet).
+    fn get(&self, old: u32) -> Option<u32> {
+        match self.map.get(old as usize) {
+            Some(&n) if n != NONE => Some(n),
+            _ if self.keeps.get(old as usize).copied().unwrap_or(false) => Some(old),
+            _ => None,
+        }
+    }
+
+    /// Old names mapped, unknown ones as [`NONE`], sorted.
+    fn sorted(&self, names: &[u32]) -> Vec<u32> {
+        let mut v: Vec<u32> = names.iter().map(|&l| self.get(l).unwrap_or(NONE)).collect();
+        v.sort_unstable();
+        v
     }
 }
 
 /// An old candidate's `imports` as the new build names them; `None` when one is not paired yet.
-fn mapped_imports<'a>(
-    c: &'a Candidate<'_>,
-    map: &PathMap<'a>,
-    same_path: &dyn Fn(&str) -> bool,
-) -> Option<Vec<(&'a str, &'a str)>> {
+fn mapped_imports(c: &Candidate<'_>, map: &PathMap<'_>) -> Option<Vec<(u32, u32)>> {
     c.imports
         .iter()
-        .map(|(p, e)| map.get(p, same_path).map(|n| (n, e.as_str())))
-        .collect()
-}
-
-fn imports_of<'a>(c: &'a Candidate<'_>) -> Vec<(&'a str, &'a str)> {
-    c.imports
-        .iter()
-        .map(|(p, e)| (p.as_ref(), e.as_str()))
+        .map(|&(p, e)| map.get(p).map(|n| (n, e)))
         .collect()
 }
 
@@ -97,18 +150,20 @@ pub struct Candidate<'a> {
     pub canonical: Option<[u8; 32]>,
     /// Similarity sketch (empty: pair by bytes only).
     pub sketch: &'a [u64],
-    /// The paths of the modules it names (imports), sorted: pairing uses them as structure.
-    pub links: Vec<String>,
+    /// The paths of the modules it names (imports), as [`Names`], sorted: pairing uses them as
+    /// structure.
+    pub links: Vec<u32>,
     /// What it names, in source order, as the canonical comparison sees it: every embedded module
     /// name (its path, `(path, "")`) and every imported name (the path of the module it comes
     /// from, or the specifier when that is not an embedded module, and the export it picks:
     /// `#<position among that module's exports>`, or `=<name>`). Two modules with the same
     /// canonical form and the same `imports` (old paths mapped through the pairing) are the same
-    /// program: how equal re-export chunks are told apart.
-    pub imports: Vec<(std::sync::Arc<str>, String)>,
-    /// The paths of the modules on the same side that name this one, sorted: how modules with
-    /// equal canonical forms and no imports of their own (a side-effect chunk) are told apart.
-    pub importers: Vec<&'a str>,
+    /// program: how equal re-export chunks are told apart. Both as [`Names`].
+    pub imports: Vec<(u32, u32)>,
+    /// The paths of the modules on the same side that name this one, as [`Names`], sorted: how
+    /// modules with equal canonical forms and no imports of their own (a side-effect chunk) are
+    /// told apart.
+    pub importers: Vec<u32>,
 }
 
 /// Old and new indices with one key.
@@ -158,13 +213,15 @@ pub fn stem(path: &str) -> String {
     format!("{dir}/{base}-.{ext}")
 }
 
-/// Pair `old` with `new`, one-to-one.
+/// Pair `old` with `new`, one-to-one. The candidates' names are numbers in `names`.
 /// `same_path` says whether an old path also exists in the new build (so keeps its name).
 pub fn pair(
     old: &[Candidate<'_>],
     new: &[Candidate<'_>],
+    names: &mut Names,
     same_path: &dyn Fn(&str) -> bool,
 ) -> Vec<Pair> {
+    let ids = Ids::new(old, new, names, same_path);
     let mut out = Vec::new();
     let mut old_used = vec![false; old.len()];
     let mut new_used = vec![false; new.len()];
@@ -242,17 +299,20 @@ pub fn pair(
             // re-export chunk is told from its twins by what it re-exports, known once the
             // module it names is paired (so in passes, one per level of re-exports).
             for _ in 0..IMPORT_PASSES {
-                let map = PathMap::new(old, new, &out);
+                let map = PathMap::new(&ids, &out);
                 let mut found = false;
                 for (os, ns) in groups.values() {
-                    let mut by_imports: HashMap<Vec<(&str, &str)>, Vec<usize>> = HashMap::new();
+                    let mut by_imports: HashMap<&[(u32, u32)], Vec<usize>> = HashMap::new();
                     for &n in ns.iter().filter(|&&n| !new_used[n]) {
-                        by_imports.entry(imports_of(&new[n])).or_default().push(n);
+                        by_imports
+                            .entry(new[n].imports.as_slice())
+                            .or_default()
+                            .push(n);
                     }
                     let mut cands: Vec<(usize, usize)> = Vec::new();
                     for &o in os.iter().filter(|&&o| !old_used[o]) {
-                        if let Some(m) = mapped_imports(&old[o], &map, same_path)
-                            && let Some(v) = by_imports.get(&m)
+                        if let Some(m) = mapped_imports(&old[o], &map)
+                            && let Some(v) = by_imports.get(m.as_slice())
                         {
                             cands.extend(v.iter().map(|&n| (o, n)));
                         }
@@ -269,23 +329,13 @@ pub fn pair(
         }
         // The rest of each group: most modules named in common first (canonical), then the
         // tie-break.
-        let map = PathMap::new(old, new, &out);
+        let map = PathMap::new(&ids, &out);
         for (os, ns) in groups.values() {
             let os: Vec<usize> = os.iter().copied().filter(|&o| !old_used[o]).collect();
             let ns: Vec<usize> = ns.iter().copied().filter(|&n| !new_used[n]).collect();
             let score = by == PairedBy::Canonical && os.len() * ns.len() <= GROUP_OVERLAP_PAIRS;
-            let mapped: HashMap<usize, Vec<&str>> = if score {
-                os.iter()
-                    .map(|&o| {
-                        let mut v: Vec<&str> = old[o]
-                            .links
-                            .iter()
-                            .map(|l| map.get(l, same_path).unwrap_or(""))
-                            .collect();
-                        v.sort_unstable();
-                        (o, v)
-                    })
-                    .collect()
+            let mapped: HashMap<usize, Vec<u32>> = if score {
+                os.iter().map(|&o| (o, map.sorted(&old[o].links))).collect()
             } else {
                 HashMap::new()
             };
@@ -360,26 +410,9 @@ pub fn pair(
             }
         }
         // Old names as the new build spells them: paired so far, or kept on the same path.
-        let mut map: HashMap<&str, &str> = HashMap::new();
-        for p in &out {
-            map.insert(old[p.old].path, new[p.new].path);
-        }
-        let mapped = |o: usize| -> Vec<&str> {
-            let mut v: Vec<&str> = old[o]
-                .links
-                .iter()
-                .map(|l| match map.get(l.as_str()) {
-                    Some(n) => *n,
-                    None if same_path(l) => l.as_str(),
-                    None => "",
-                })
-                .collect();
-            v.sort_unstable();
-            v
-        };
-        let mut memo: HashMap<usize, Vec<&str>> = HashMap::new();
-        let path_map = PathMap::new(old, new, &out);
-        let mut memo_imports: HashMap<usize, Option<Vec<(&str, &str)>>> = HashMap::new();
+        let path_map = PathMap::new(&ids, &out);
+        let mut memo: HashMap<usize, Vec<u32>> = HashMap::new();
+        let mut memo_imports: HashMap<usize, Option<Vec<(u32, u32)>>> = HashMap::new();
         let mut scored: Vec<(u32, bool, usize, usize, f64)> = Vec::new();
         for &(o, n, tok) in &cands {
             if old_used[o] || new_used[n] {
@@ -388,14 +421,16 @@ pub fn pair(
             let s = if old[o].links.is_empty() && new[n].links.is_empty() {
                 tok
             } else {
-                let m = memo.entry(o).or_insert_with(|| mapped(o));
+                let m = memo
+                    .entry(o)
+                    .or_insert_with(|| path_map.sorted(&old[o].links));
                 (tok + jaccard(m, &new[n].links)) / 2.0
             };
             if s >= bar {
                 let m = memo_imports
                     .entry(o)
-                    .or_insert_with(|| mapped_imports(&old[o], &path_map, same_path));
-                let differ = m.as_ref() != Some(&imports_of(&new[n]));
+                    .or_insert_with(|| mapped_imports(&old[o], &path_map));
+                let differ = m.as_deref() != Some(new[n].imports.as_slice());
                 scored.push(((s * 1e6) as u32, differ, o, n, s));
             }
         }
@@ -417,7 +452,7 @@ pub fn pair(
             }
         }
     }
-    repair_by_importers(old, new, &mut out, same_path);
+    repair_by_importers(old, new, &ids, &mut out);
     out
 }
 
@@ -426,12 +461,7 @@ pub fn pair(
 /// each such group, the pairs are drawn again, most shared importers (old importers mapped
 /// through the final pairing) first, so the modules that import them are not shown a change of
 /// import that is only a crossed pairing.
-fn repair_by_importers(
-    old: &[Candidate<'_>],
-    new: &[Candidate<'_>],
-    out: &mut [Pair],
-    same_path: &dyn Fn(&str) -> bool,
-) {
+fn repair_by_importers(old: &[Candidate<'_>], new: &[Candidate<'_>], ids: &Ids, out: &mut [Pair]) {
     let mut groups: BTreeMap<(&str, [u8; 32]), Vec<usize>> = BTreeMap::new();
     for (k, p) in out.iter().enumerate() {
         if let (Some(a), Some(b)) = (old[p.old].canonical, new[p.new].canonical)
@@ -448,26 +478,18 @@ fn repair_by_importers(
     if groups.is_empty() {
         return;
     }
-    let map = PathMap::new(old, new, out);
+    let map = PathMap::new(ids, out);
     for members in groups.values() {
         let olds: Vec<usize> = members.iter().map(|&k| out[k].old).collect();
         let news: Vec<usize> = members.iter().map(|&k| out[k].new).collect();
-        let mapped: Vec<Vec<&str>> = olds
+        let mapped: Vec<Vec<u32>> = olds
             .iter()
-            .map(|&o| {
-                let mut v: Vec<&str> = old[o]
-                    .importers
-                    .iter()
-                    .map(|l| map.get(l, same_path).unwrap_or(""))
-                    .collect();
-                v.sort_unstable();
-                v
-            })
+            .map(|&o| map.sorted(&old[o].importers))
             .collect();
         let mut cands: Vec<(u32, usize, usize)> = Vec::new();
         for (a, m) in mapped.iter().enumerate() {
             for (b, &n) in news.iter().enumerate() {
-                let overlap = jaccard_str(m, &new[n].importers);
+                let overlap = jaccard(m, &new[n].importers);
                 cands.push((u32::MAX - (overlap * 1e6) as u32, a, b));
             }
         }
@@ -495,22 +517,13 @@ fn repair_by_importers(
 /// square of its size).
 const REPAIR_GROUP: usize = 128;
 
-/// Jaccard similarity of two sorted lists (an empty string never matches).
-fn jaccard(a: &[&str], b: &[String]) -> f64 {
-    jaccard_of(a, b)
-}
-
-/// [`jaccard`] of two lists of borrowed strings.
-fn jaccard_str(a: &[&str], b: &[&str]) -> f64 {
-    jaccard_of(a, b)
-}
-
-fn jaccard_of<B: AsRef<str>>(a: &[&str], b: &[B]) -> f64 {
+/// Jaccard similarity of two sorted lists of names ([`NONE`] never matches).
+fn jaccard(a: &[u32], b: &[u32]) -> f64 {
     let (mut i, mut j, mut both) = (0, 0, 0usize);
     while i < a.len() && j < b.len() {
-        match a[i].cmp(b[j].as_ref()) {
+        match a[i].cmp(&b[j]) {
             std::cmp::Ordering::Equal => {
-                if !a[i].is_empty() {
+                if a[i] != NONE {
                     both += 1;
                 }
                 i += 1;
@@ -557,13 +570,14 @@ mod tests {
         for x in [&mut ox, &mut oy, &mut nx, &mut ny] {
             x.canonical = Some(k);
         }
-        ox.importers = vec!["e!/i-11111111.js"];
-        oy.importers = vec!["e!/j-11111111.js"];
+        let mut names = Names::default();
+        ox.importers = vec![names.id("e!/i-11111111.js")];
+        oy.importers = vec![names.id("e!/j-11111111.js")];
         // Sorted by path, the new y-chunk comes first: a tie on name order would cross them.
         nx.path = "e!/b-33333333.js";
         ny.path = "e!/a-44444444.js";
-        nx.importers = vec!["e!/i-22222222.js"];
-        ny.importers = vec!["e!/j-22222222.js"];
+        nx.importers = vec![names.id("e!/i-22222222.js")];
+        ny.importers = vec![names.id("e!/j-22222222.js")];
         let oi = {
             let mut i = c("e!/i-11111111.js", "5", &[]);
             i.canonical = Some([1; 32]);
@@ -586,7 +600,7 @@ mod tests {
         };
         let old = [ox, oy, oi, oj];
         let new = [nx, ny, ni, nj];
-        let p = pair(&old, &new, &|_| false);
+        let p = pair(&old, &new, &mut names, &|_| false);
         let to = |o: usize| p.iter().find(|p| p.old == o).map(|p| p.new);
         assert_eq!(
             (to(0), to(1), to(2), to(3)),
@@ -619,7 +633,7 @@ mod tests {
             c("e!/b-44444444.js", "2", &s3),
             c("other!/c.js", "4", &s1),
         ];
-        let p = pair(&old, &new, &|_| false);
+        let p = pair(&old, &new, &mut Names::default(), &|_| false);
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(
             p.iter()
