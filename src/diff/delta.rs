@@ -863,7 +863,12 @@ pub(super) fn build<'m>(
     files.moved.sort_by(|a, b| a.new_path.cmp(&b.new_path));
 
     if debug {
-        eprintln!("delta: {} pairs in {:?}", pairs.len(), t0.elapsed());
+        eprintln!(
+            "delta: {} pairs in {:?}; statm {}",
+            pairs.len(),
+            t0.elapsed(),
+            crate::diff::statm()
+        );
         let unpaired_new: Vec<&FileEntry> = files
             .added
             .iter()
@@ -975,7 +980,11 @@ pub(super) fn build<'m>(
     }
 
     if debug {
-        eprintln!("delta: code compared in {:?}", t0.elapsed());
+        eprintln!(
+            "delta: code compared in {:?}; statm {}",
+            t0.elapsed(),
+            crate::diff::statm()
+        );
     }
     // Behaviour changes.
     let mut bc = Vec::new();
