@@ -9,7 +9,8 @@ use super::{FileChange, FileChanges, FileEntry, FileMove, Similarity};
 use crate::content::manifest::{Behaviour, BehaviourKind, ContentManifest, Entry, EntryKind};
 use crate::limits::review::{DIFF_LINES_PER_FILE, DIFF_LINES_TOTAL};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// What the comparison of a changed pair found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -362,6 +363,15 @@ impl SideData<'_> {
 /// names a minifier re-drew stays equal, while importing a different binding does not.
 type ExportMap = HashMap<String, String>;
 
+/// Modules bigger than this (both sides together) are printed on two threads.
+const PRINT_APART_BYTES: usize = 1 << 20;
+
+/// The export maps a pair's comparison may use, by old path.
+type Maps<'p> = HashMap<&'p str, Arc<ExportMap>>;
+
+/// A compared pair: its change, and its export map when it has one.
+type Compared = (CodeChange, Option<Arc<ExportMap>>);
+
 /// Compare the code of one pair; `maps` holds the export maps of the pairs compared before
 /// (the modules this one imports from, when there is no import cycle).
 fn compare(
@@ -370,7 +380,7 @@ fn compare(
     old: &SideData<'_>,
     new: &SideData<'_>,
     path_map: &BTreeMap<&str, &str>,
-    maps: &HashMap<String, ExportMap>,
+    maps: &Maps<'_>,
 ) -> (CodeChange, Option<ExportMap>) {
     let (Some(ob), Some(nb)) = (
         old.contents.and_then(|c| c.get(op)),
@@ -404,7 +414,7 @@ fn compare(
     // An old imported name as the new side would write it: translated through the export map
     // of the pair it is imported from (unchanged when that module did not change).
     let translate = |spec: &str, name: &str| -> String {
-        maps.get(&format!("{oc}!{spec}"))
+        maps.get(format!("{oc}!{spec}").as_str())
             .and_then(|m| m.get(name))
             .cloned()
             .unwrap_or_else(|| name.to_string())
@@ -466,10 +476,20 @@ fn compare(
     {
         let mut old_imp = |s: &str, n: &str| format!("{mark}={}", translate(s, n));
         let mut new_imp = |_: &str, n: &str| format!("{mark}={n}");
-        let got = match (
-            js::pretty(op, ot, &mut old_spec, &mut old_imp, same_path, mark),
-            js::pretty(np, nt, &mut new_spec, &mut new_imp, same_path, mark),
-        ) {
+        let mut print_old = || js::pretty(op, ot, &mut old_spec, &mut old_imp, same_path, mark);
+        let mut print_new = || js::pretty(np, nt, &mut new_spec, &mut new_imp, same_path, mark);
+        // A big module is printed on two threads, one side each: otherwise it is the one
+        // comparison left at the end, with the other thread idle.
+        let both = if ot.len() + nt.len() > PRINT_APART_BYTES {
+            std::thread::scope(|s| {
+                let h = s.spawn(print_new);
+                let o = print_old();
+                (o, h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            })
+        } else {
+            (print_old(), print_new())
+        };
+        let got = match both {
             (Ok(o), Ok(n)) => Ok((o, n)),
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
@@ -537,20 +557,14 @@ fn compare(
     }
 }
 
-/// Waves of pairs to compare: a pair comes after the pairs it imports from, so their export
-/// maps are known; pairs in an import cycle go last, together.
-fn waves(
-    todo: &[usize],
-    changed: &[FileChange],
-    old: &SideData<'_>,
-) -> (Vec<Vec<usize>>, Vec<usize>) {
+/// For each pair to compare (positions in `todo`), the pairs it imports from (positions).
+fn import_deps(todo: &[usize], changed: &[FileChange], old: &SideData<'_>) -> Vec<Vec<usize>> {
     let by_old: HashMap<&str, usize> = todo
         .iter()
         .enumerate()
         .map(|(k, &i)| (changed[i].old_path.as_str(), k))
         .collect();
-    let deps: Vec<Vec<usize>> = todo
-        .iter()
+    todo.iter()
         .enumerate()
         .map(|(k, &i)| {
             let op = changed[i].old_path.as_str();
@@ -570,40 +584,106 @@ fn waves(
             d.dedup();
             d
         })
-        .collect();
-    let mut users: Vec<Vec<usize>> = vec![Vec::new(); todo.len()];
-    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+        .collect()
+}
+
+/// How [`schedule`] compares one pair (a position in its list) with the maps it may use.
+type CompareFn<'f, 'p> = dyn Fn(usize, &Maps<'p>) -> (CodeChange, Option<ExportMap>) + Sync + 'f;
+
+/// What [`schedule`] keeps between its two threads.
+struct Board {
+    /// Ready to compare, biggest first (so the big ones do not come last on one thread).
+    ready: BinaryHeap<(u64, std::cmp::Reverse<usize>)>,
+    /// Pairs each one still waits for.
+    waiting: Vec<usize>,
+    /// Results, as they come.
+    done: Vec<Option<Compared>>,
+    running: usize,
+    /// A comparison panicked: stop, and let the panic through once both threads are out.
+    failed: Option<Box<dyn std::any::Any + Send>>,
+}
+
+/// Run `f` for every item on two threads, each item once the items it depends on (`deps`,
+/// acyclic part) are done, with their export maps. Items in dependency cycles are not run:
+/// their result is `None`. The result of an item depends only on the maps of its
+/// dependencies, which are final when it runs, so the order the threads take does not matter.
+fn schedule<'p>(
+    deps: &[Vec<usize>],
+    size: &[u64],
+    old_path: &(dyn Fn(usize) -> &'p str + Sync),
+    f: &CompareFn<'_, 'p>,
+) -> Vec<Option<Compared>> {
+    let n = deps.len();
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (k, d) in deps.iter().enumerate() {
         for &t in d {
             users[t].push(k);
         }
     }
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    let mut done = vec![false; todo.len()];
-    let mut wave: Vec<usize> = (0..todo.len()).filter(|&k| waiting[k] == 0).collect();
-    while !wave.is_empty() {
-        let mut next = Vec::new();
-        for &k in &wave {
-            done[k] = true;
-            for &u in &users[k] {
-                waiting[u] -= 1;
-                if waiting[u] == 0 {
-                    next.push(u);
-                }
-            }
-        }
-        next.sort_unstable();
-        out.push(wave.iter().map(|&k| todo[k]).collect());
-        wave = next;
-    }
-    let rest: Vec<usize> = (0..todo.len())
-        .filter(|&k| !done[k])
-        .map(|k| todo[k])
+    let waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let ready = (0..n)
+        .filter(|&k| waiting[k] == 0)
+        .map(|k| (size.get(k).copied().unwrap_or(0), std::cmp::Reverse(k)))
         .collect();
-    if !rest.is_empty() {
-        out.push(rest.clone());
+    let board = Mutex::new(Board {
+        ready,
+        waiting,
+        done: (0..n).map(|_| None).collect(),
+        running: 0,
+        failed: None,
+    });
+    let wake = Condvar::new();
+    let work = || {
+        let mut b = board.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if b.failed.is_some() {
+                return;
+            }
+            let Some((_, std::cmp::Reverse(k))) = b.ready.pop() else {
+                if b.running == 0 {
+                    wake.notify_all();
+                    return;
+                }
+                b = wake.wait(b).unwrap_or_else(|p| p.into_inner());
+                continue;
+            };
+            b.running += 1;
+            let maps: Maps<'p> = deps[k]
+                .iter()
+                .filter_map(|&t| {
+                    let m = b.done[t].as_ref()?.1.as_ref()?;
+                    Some((old_path(t), Arc::clone(m)))
+                })
+                .collect();
+            drop(b);
+            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(k, &maps)));
+            b = board.lock().unwrap_or_else(|p| p.into_inner());
+            b.running -= 1;
+            match got {
+                Ok((code, map)) => {
+                    b.done[k] = Some((code, map.map(Arc::new)));
+                    for &u in &users[k] {
+                        b.waiting[u] -= 1;
+                        if b.waiting[u] == 0 {
+                            let s = size.get(u).copied().unwrap_or(0);
+                            b.ready.push((s, std::cmp::Reverse(u)));
+                        }
+                    }
+                }
+                Err(p) => b.failed = Some(p),
+            }
+            wake.notify_all();
+        }
+    };
+    std::thread::scope(|s| {
+        s.spawn(work);
+        work();
+    });
+    let b = board.into_inner().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = b.failed {
+        std::panic::resume_unwind(p);
     }
-    (out, rest)
+    b.done
 }
 
 fn text_change(ot: &str, nt: &str) -> CodeChange {
@@ -910,12 +990,15 @@ pub(super) fn build<'m>(
                     .contains(&super::ChangedAspect::Content)
             })
             .collect();
-        let mut maps: HashMap<String, ExportMap> = HashMap::new();
-        let mut results: Vec<(usize, CodeChange)> = Vec::with_capacity(todo.len());
-        let (all_waves, cycle) = waves(&todo, &files.changed, &old_side);
-        let all_waves_len = all_waves.len();
-        let compare_pair = |i: usize, maps: &HashMap<String, ExportMap>| {
-            let c = &files.changed[i];
+        let deps = import_deps(&todo, &files.changed, &old_side);
+        let size: Vec<u64> = todo
+            .iter()
+            .map(|&i| files.changed[i].old.size + files.changed[i].new.size)
+            .collect();
+        let changed = &files.changed;
+        let old_path = |k: usize| changed[todo[k]].old_path.as_str();
+        let compare_pair = |k: usize, maps: &Maps<'_>| {
+            let c = &changed[todo[k]];
             compare(
                 &c.old_path,
                 &c.new_path,
@@ -925,43 +1008,47 @@ pub(super) fn build<'m>(
                 maps,
             )
         };
-        for wave in all_waves {
-            let got = par_map(&wave, |&i| compare_pair(i, &maps));
-            for (&i, (code, map)) in wave.iter().zip(got) {
-                if let Some(m) = map {
-                    maps.insert(files.changed[i].old_path.clone(), m);
-                }
-                results.push((i, code));
+        let mut done = schedule(&deps, &size, &old_path, &compare_pair);
+        // The pairs in import cycles: compared once with the maps known so far, then the
+        // changed ones again once the maps of the other members are known.
+        let cycle: Vec<usize> = (0..todo.len()).filter(|&k| done[k].is_none()).collect();
+        if !cycle.is_empty() {
+            let all = |done: &[Option<Compared>]| -> Maps<'_> {
+                done.iter()
+                    .enumerate()
+                    .filter_map(|(k, d)| Some((old_path(k), Arc::clone(d.as_ref()?.1.as_ref()?))))
+                    .collect()
+            };
+            let maps = all(&done);
+            let got = par_map(&cycle, |&k| compare_pair(k, &maps));
+            for (&k, (code, map)) in cycle.iter().zip(got) {
+                done[k] = Some((code, map.map(Arc::new)));
             }
-        }
-        // The pairs in import cycles were compared before the maps of the members they import
-        // from were known: the changed ones are compared again now that they are.
-        let changed_now: BTreeSet<usize> = results
-            .iter()
-            .filter(|(_, c)| c.status == CodeStatus::Changed)
-            .map(|(i, _)| *i)
-            .collect();
-        let again: Vec<usize> = cycle
-            .iter()
-            .copied()
-            .filter(|i| changed_now.contains(i))
-            .collect();
-        if !again.is_empty() {
-            let got = par_map(&again, |&i| compare_pair(i, &maps).0);
-            let mut redo: HashMap<usize, CodeChange> = again.into_iter().zip(got).collect();
-            for (i, code) in results.iter_mut() {
-                if let Some(c) = redo.remove(i) {
-                    *code = c;
+            let again: Vec<usize> = cycle
+                .iter()
+                .copied()
+                .filter(|&k| {
+                    done[k]
+                        .as_ref()
+                        .is_some_and(|d| d.0.status == CodeStatus::Changed)
+                })
+                .collect();
+            let maps = all(&done);
+            let got = par_map(&again, |&k| compare_pair(k, &maps).0);
+            for (&k, code) in again.iter().zip(got) {
+                if let Some(d) = done[k].as_mut() {
+                    d.0 = code;
                 }
             }
         }
         if debug {
-            eprintln!(
-                "delta: {} waves; {} pairs in import cycles",
-                all_waves_len,
-                cycle.len()
-            );
+            eprintln!("delta: {} pairs in import cycles", cycle.len());
         }
+        let mut results: Vec<(usize, CodeChange)> = done
+            .into_iter()
+            .enumerate()
+            .filter_map(|(k, d)| Some((todo[k], d?.0)))
+            .collect();
         results.sort_by_key(|r| r.0);
         let mut used = 0usize;
         for (i, mut r) in results {
@@ -1097,4 +1184,60 @@ pub fn wanted_paths<'a>(
         .map(|(p, _)| p.as_str())
         .collect();
     (o, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATHS: [&str; 5] = ["a", "b", "c", "d", "e"];
+
+    /// Each item's export map names the items whose maps it was given.
+    fn run(deps: &[Vec<usize>]) -> Vec<Option<Compared>> {
+        let path = |k: usize| PATHS[k];
+        let f = |k: usize, maps: &Maps<'_>| {
+            let mut seen: Vec<&str> = maps.keys().copied().collect();
+            seen.sort_unstable();
+            let m: ExportMap = [(PATHS[k].to_string(), seen.join(","))].into();
+            (CodeChange::status(CodeStatus::Changed, None), Some(m))
+        };
+        schedule(deps, &[1, 5, 2, 9, 3], &path, &f)
+    }
+
+    fn seen(r: &Option<Compared>, k: usize) -> Option<String> {
+        r.as_ref()?.1.as_ref()?.get(PATHS[k]).cloned()
+    }
+
+    #[test]
+    fn a_pair_is_compared_after_the_pairs_it_imports_from() {
+        // c imports a and b; d imports c; e imports nothing.
+        let deps = vec![vec![], vec![], vec![0, 1], vec![2], vec![]];
+        let r = run(&deps);
+        assert_eq!(seen(&r[2], 2).as_deref(), Some("a,b"));
+        assert_eq!(seen(&r[3], 3).as_deref(), Some("c"));
+        assert_eq!(seen(&r[4], 4).as_deref(), Some(""));
+    }
+
+    #[test]
+    fn pairs_in_an_import_cycle_are_left_for_the_second_pass() {
+        // b and c import each other; d imports c; a stands alone.
+        let deps = vec![vec![], vec![2], vec![1], vec![2], vec![0]];
+        let r = run(&deps);
+        assert!(r[0].is_some() && r[4].is_some());
+        assert!(r[1].is_none() && r[2].is_none() && r[3].is_none());
+    }
+
+    #[test]
+    fn a_panicking_comparison_is_passed_on_not_waited_for() {
+        let deps = vec![vec![], vec![0], vec![], vec![], vec![]];
+        let path = |k: usize| PATHS[k];
+        let f = |k: usize, _: &Maps<'_>| -> (CodeChange, Option<ExportMap>) {
+            assert_ne!(k, 0, "boom");
+            (CodeChange::status(CodeStatus::Changed, None), None)
+        };
+        let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            schedule(&deps, &[1, 1, 1, 1, 1], &path, &f)
+        }));
+        assert!(got.is_err());
+    }
 }
