@@ -14,3 +14,5 @@ cargo test --release --test serve_hostile -- --nocapture sixty_slow_readers 2>&1
 # both hashing every body with sha512; release build):
 #   load (full):  2000 requests, 64 clients, 0.42-0.62 s, 3,200-4,800 req/s, 0 failures (~300-byte tarballs)
 #   load (large): 1000 requests, 64 clients, 7.3-8.8 s, 114-137 req/s, 257-307 MiB/s, 0 failures
+#   2026-12-01 (fifth session, 16e9a74): serve VmHWM under 60 slow readers of a 31 MB blob 108 MiB
+#   (target <= 256 MiB; 5 MiB read by the readers).
