@@ -966,7 +966,7 @@ pub(super) fn build<'m>(
                 .get(n.path.as_str())
                 .map(|f| f.sketch.as_slice())
                 .unwrap_or(&[]);
-            let best = unpaired_old
+            let (best, with) = unpaired_old
                 .iter()
                 .map(|o| {
                     let os = old_side
@@ -974,9 +974,15 @@ pub(super) fn build<'m>(
                         .get(o.path.as_str())
                         .map(|f| f.sketch.as_slice())
                         .unwrap_or(&[]);
-                    js::similarity(os, ns)
+                    (js::similarity(os, ns), o.path.as_str())
                 })
-                .fold(0.0f64, f64::max);
+                .fold((0.0f64, ""), |a, b| if b.0 > a.0 { b } else { a });
+            if best >= 0.6 {
+                eprintln!(
+                    "delta: unpaired {} best {best:.3} with unpaired {with}",
+                    n.path
+                );
+            }
             hist[(best * 10.0) as usize] += 1;
         }
         eprintln!("delta: best similarity of unpaired new modules, by tenths: {hist:?}");

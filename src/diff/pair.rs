@@ -13,6 +13,8 @@
 //!    averaged, when the modules import others, with the Jaccard similarity of the modules they
 //!    import (old names mapped through the pairs found so far: a chunk that only re-imports
 //!    others is recognised by what it imports). Best scores first; each pass maps more names.
+//!    Last, what is left is paired on token similarity alone, from [`TOKENS_ALONE`] up (a module
+//!    whose imports were all re-drawn scores low on structure while its own code matches).
 //!
 //! Ties are broken by whether the two name the same modules and exports (as in round 2), then by
 //! the name stem (the path with its content hash cut off), then by the closer size, then by path,
@@ -27,6 +29,9 @@ pub const MIN_SIMILARITY: f64 = 0.5;
 const COMMON_VALUE: usize = 40;
 /// Token similarity below which two entries are not candidates at all.
 const MIN_TOKENS: f64 = 0.3;
+/// Token similarity at which what is left after the structured passes is paired on its tokens
+/// alone.
+const TOKENS_ALONE: f64 = 0.6;
 /// Once no more than this many (old, new) combinations are left, all are candidates.
 const BRUTE_FORCE_PAIRS: usize = 4_000_000;
 /// Passes of round 2 that pair equal canonical forms naming the same (already paired) modules:
@@ -452,6 +457,29 @@ pub fn pair(
             }
         }
     }
+    // Last, what is left by its tokens alone: a module whose imports were all re-drawn can have
+    // its structure score pull it under the bar while its own code matches.
+    let mut last: Vec<(u32, usize, usize, f64)> = cands
+        .iter()
+        .filter(|&&(o, n, t)| !old_used[o] && !new_used[n] && t >= TOKENS_ALONE)
+        .map(|&(o, n, t)| ((t * 1e6) as u32, o, n, t))
+        .collect();
+    last.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| tiebreak(a.1, a.2).cmp(&tiebreak(b.1, b.2)))
+    });
+    for (_, o, n, s) in last {
+        if !old_used[o] && !new_used[n] {
+            old_used[o] = true;
+            new_used[n] = true;
+            out.push(Pair {
+                old: o,
+                new: n,
+                similarity: s,
+                by: PairedBy::Similarity,
+            });
+        }
+    }
     repair_by_importers(old, new, &ids, &mut out);
     out
 }
@@ -607,6 +635,28 @@ mod tests {
             (Some(0), Some(1), Some(2), Some(3)),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn a_module_whose_imports_were_all_redrawn_is_paired_by_its_tokens() {
+        // Same code (token similarity 0.75) but every module it names is new and unpaired:
+        // the structure score (0.75 + 0) / 2 is under the bar; its tokens still pair it.
+        let s1: Vec<u64> = (0..64).collect();
+        let s2: Vec<u64> = (0..48).chain(100..116).collect();
+        let mut names = Names::default();
+        let mut o = c("e!/m-11111111.js", "1", &s1);
+        let mut n = c("e!/m-22222222.js", "2", &s2);
+        o.links = vec![names.id("e!/x-11111111.js")];
+        n.links = vec![names.id("e!/y-22222222.js")];
+        let p = pair(&[o.clone()], &[n.clone()], &mut names, &|_| false);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!((p[0].similarity - js::similarity(&s1, &s2)).abs() < 1e-9);
+        // Below the bar on tokens too: left unpaired.
+        let s3: Vec<u64> = (0..30).chain(200..234).collect();
+        n.sketch = &s3;
+        assert!(js::similarity(&s1, &s3) < TOKENS_ALONE);
+        let p = pair(&[o], &[n], &mut names, &|_| false);
+        assert!(p.is_empty(), "{p:?}");
     }
 
     #[test]
