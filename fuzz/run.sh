@@ -25,10 +25,13 @@ for t in "${TARGETS[@]}"; do
   d=$(dict_for "$t"); dflag=(); [ -n "$d" ] && dflag=(-dict="$d")
   if [ -n "${FUZZ_BIN_DIR:-}" ]; then run=("$FUZZ_BIN_DIR/$t"); else run=(cargo +nightly fuzz run -s none "$t" --); fi
   # CPU seconds (user + system) as well as wall seconds: on a shared machine at nice 19 they differ.
-  /usr/bin/time -f '%U %S' -o "logs/$t.cpu" "${run[@]}" "$CORPUS_DIR/$t" -max_total_time="$SECS" -timeout=10 \
+  # -timeout is wall-clock time: a fuzzer paused (SIGSTOP) for longer reports a false timeout
+  # and stops. Do not pause them; FUZZ_TIMEOUT raises it (default 10 s).
+  /usr/bin/time -f '%U %S' -o "logs/$t.cpu" "${run[@]}" "$CORPUS_DIR/$t" -max_total_time="$SECS" -timeout="${FUZZ_TIMEOUT:-10}" \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="artifacts/$t/" "${dflag[@]}" \
     > "logs/$t.log" 2>&1
-  cpu=$(awk '{ printf "%d", $1 + $2 }' "logs/$t.cpu" 2>/dev/null)
+  # The last line: /usr/bin/time puts "Command exited with non-zero status N" before it.
+  cpu=$(tail -n 1 "logs/$t.cpu" 2>/dev/null | awk '{ printf "%d", $1 + $2 }')
   execs=$(grep -a 'stat::number_of_executed_units' "logs/$t.log" | awk '{print $2}' | tail -1)
   edges=$(grep -aoE 'cov: [0-9]+' "logs/$t.log" | tail -1 | awk '{print $2}')
   corpus=$(ls "$CORPUS_DIR/$t" | wc -l)
