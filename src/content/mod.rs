@@ -165,8 +165,6 @@ pub struct Kept {
     pub(crate) files: std::collections::HashMap<String, Vec<u8>>,
     pub(crate) spools: Vec<KeptTail>,
     held: u64,
-    /// Some file was not kept (over the budget): the review reads the artifact again.
-    pub(crate) incomplete: bool,
 }
 
 /// The kept tail of an executable: `file` holds its bytes from offset `start` on.
@@ -185,11 +183,10 @@ impl Kept {
 
     pub(crate) fn add_file(&mut self, path: &str, bytes: Vec<u8>) {
         let size = bytes.len() as u64;
+        // A file left out makes `diff::contents::from_kept` read the artifact again.
         if self.room_for(size) {
             self.held += size;
             self.files.insert(path.to_string(), bytes);
-        } else if size <= crate::limits::review::FILE_BYTES {
-            self.incomplete = true;
         }
     }
 }

@@ -158,15 +158,19 @@ pub fn read(artifact: &Path, manifest: &ContentManifest, paths: &BTreeSet<&str>)
     if let Err(e) = res {
         out.notes.push(format!("{}: {e}", artifact.display()));
     }
-    let total: u64 = out.bytes.values().map(|b| b.len() as u64).sum();
+    over_side_bytes(&mut out, &format!("contents of {}", artifact.display()));
+    out
+}
+
+/// Past [`SIDE_BYTES`] in all, no code of this side is shown (a note says so).
+fn over_side_bytes(out: &mut Contents, what: &str) {
+    let total = out.held_bytes();
     if total > SIDE_BYTES {
         out.notes.push(format!(
-            "contents of {} add up to {total} bytes, more than {SIDE_BYTES}; code not shown",
-            artifact.display()
+            "{what} add up to {total} bytes, more than {SIDE_BYTES}; code not shown"
         ));
         out.bytes.clear();
     }
-    out
 }
 
 /// The bytes of `paths` from what the inspection of the artifact kept ([`crate::content::Kept`]),
@@ -209,13 +213,7 @@ pub fn from_kept(
         read_embedded(&tail, e.size, container, modules, manifest, &mut out);
     }
     kept.files.clear();
-    let total: u64 = out.bytes.values().map(|b| b.len() as u64).sum();
-    if total > SIDE_BYTES {
-        out.notes.push(format!(
-            "contents add up to {total} bytes, more than {SIDE_BYTES}; code not shown"
-        ));
-        out.bytes.clear();
-    }
+    over_side_bytes(&mut out, "contents");
     Some(out)
 }
 

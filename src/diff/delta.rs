@@ -215,9 +215,10 @@ fn facts_of(path: &str, e: &Entry, c: Option<&Contents>) -> Facts {
         return Facts::default();
     };
     if js::is_js(path) {
-        let f = js::analyse(path, text);
+        let mut f = js::analyse(path, text);
+        // The sketch is held once, here (pairing reads `Facts::sketch`).
         Facts {
-            sketch: f.sketch.clone(),
+            sketch: std::mem::take(&mut f.sketch),
             js: Some(f),
         }
     } else {
@@ -304,7 +305,7 @@ fn candidate<'x>(
             let mut out: Vec<(u32, u32)> =
                 j.specs.iter().map(|&i| (module_of(i), nothing)).collect();
             for (i, n) in &j.imports {
-                let spec = j.names.get(*i as usize).map_or("", String::as_str);
+                let spec = j.names.get(*i as usize).map_or("", |s| s);
                 let picked = side.resolve(c, spec, n);
                 out.push((module_of(*i), names.id(&picked)));
             }

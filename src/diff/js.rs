@@ -169,7 +169,7 @@ pub struct JsFacts {
     /// position in `names`, imported name).
     pub imports: Vec<(u32, String)>,
     /// The module specifiers named, each once.
-    pub names: Vec<String>,
+    pub names: Vec<Box<str>>,
     /// The module's exported names, in source order.
     pub exports: Vec<String>,
     /// Why the module could not be parsed (then only the sketch is set, over its text).
@@ -464,19 +464,9 @@ pub fn analyse(path: &str, src: &str) -> JsFacts {
     let exports = exports_of(&ret);
     let mut program = ret.program;
     let mut imports = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-    let mut intern = |s: &str, names: &mut Vec<String>| -> u32 {
-        if let Some(&i) = index.get(s) {
-            return i;
-        }
-        let i = names.len() as u32;
-        names.push(s.to_string());
-        index.insert(s.to_string(), i);
-        i
-    };
+    let mut names = super::pair::Names::default();
     let mut record = |spec: &str, name: &str| {
-        imports.push((intern(spec, &mut names), name.to_string()));
+        imports.push((names.id(spec), name.to_string()));
         format!("{MARK}I{}", imports.len() - 1)
     };
     let (code, _) = canonical_code(
@@ -490,7 +480,7 @@ pub fn analyse(path: &str, src: &str) -> JsFacts {
     );
     let mut specs = Vec::new();
     let code = replace_specs(&code, &mut |s| {
-        specs.push(intern(s, &mut names));
+        specs.push(names.id(s));
         format!("{MARK}M{}", specs.len() - 1)
     });
     JsFacts {
@@ -498,7 +488,7 @@ pub fn analyse(path: &str, src: &str) -> JsFacts {
         canonical: Sha256::digest(code.as_bytes()).into(),
         specs,
         imports,
-        names,
+        names: names.into_names(),
         exports,
         error: None,
     }
@@ -531,7 +521,7 @@ impl JsFacts {
     }
 
     fn name(&self, i: u32) -> &str {
-        self.names.get(i as usize).map_or("", String::as_str)
+        self.names.get(i as usize).map_or("", |s| s)
     }
 }
 

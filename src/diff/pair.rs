@@ -42,7 +42,8 @@ const IMPORT_PASSES: usize = 32;
 const GROUP_OVERLAP_PAIRS: usize = 250_000;
 
 /// Names as numbers: module paths, specifiers and picked exports, each interned once for both
-/// sides, so that pairing compares and hashes numbers, not strings (it compares millions).
+/// sides, so that pairing compares and hashes numbers, not strings (it compares millions); also
+/// the module specifiers of one module's facts (`js::JsFacts::names`).
 #[derive(Debug, Default)]
 pub struct Names {
     index: HashMap<Box<str>, u32>,
@@ -59,6 +60,11 @@ impl Names {
         self.names.push(s.into());
         self.index.insert(s.into(), i);
         i
+    }
+
+    /// The names, each at its number.
+    pub fn into_names(self) -> Vec<Box<str>> {
+        self.names
     }
 }
 
@@ -286,18 +292,7 @@ pub fn pair(
                     old_used: &mut [bool],
                     new_used: &mut [bool],
                     out: &mut Vec<Pair>| {
-            let free = !old_used[o] && !new_used[n];
-            if free {
-                old_used[o] = true;
-                new_used[n] = true;
-                out.push(Pair {
-                    old: o,
-                    new: n,
-                    similarity: 1.0,
-                    by,
-                });
-            }
-            free
+            take_free(o, n, 1.0, by, (old_used, new_used), out)
         };
         if by == PairedBy::Canonical {
             // Equal canonical forms that also name the same modules and exports first: a
@@ -445,16 +440,8 @@ pub fn pair(
                 .then_with(|| tiebreak(a.2, a.3).cmp(&tiebreak(b.2, b.3)))
         });
         for (_, _, o, n, s) in scored {
-            if !old_used[o] && !new_used[n] {
-                old_used[o] = true;
-                new_used[n] = true;
-                out.push(Pair {
-                    old: o,
-                    new: n,
-                    similarity: s,
-                    by: PairedBy::Similarity,
-                });
-            }
+            let used = (old_used.as_mut_slice(), new_used.as_mut_slice());
+            take_free(o, n, s, PairedBy::Similarity, used, &mut out);
         }
     }
     // Last, what is left by its tokens alone: a module whose imports were all re-drawn can have
@@ -469,19 +456,35 @@ pub fn pair(
             .then_with(|| tiebreak(a.1, a.2).cmp(&tiebreak(b.1, b.2)))
     });
     for (_, o, n, s) in last {
-        if !old_used[o] && !new_used[n] {
-            old_used[o] = true;
-            new_used[n] = true;
-            out.push(Pair {
-                old: o,
-                new: n,
-                similarity: s,
-                by: PairedBy::Similarity,
-            });
-        }
+        let used = (old_used.as_mut_slice(), new_used.as_mut_slice());
+        take_free(o, n, s, PairedBy::Similarity, used, &mut out);
     }
     repair_by_importers(old, new, &ids, &mut out);
     out
+}
+
+/// Pair old `o` with new `n` when neither is paired yet (`used`: old, new); whether it did.
+fn take_free(
+    o: usize,
+    n: usize,
+    similarity: f64,
+    by: PairedBy,
+    used: (&mut [bool], &mut [bool]),
+    out: &mut Vec<Pair>,
+) -> bool {
+    let (old_used, new_used) = used;
+    let free = !old_used[o] && !new_used[n];
+    if free {
+        old_used[o] = true;
+        new_used[n] = true;
+        out.push(Pair {
+            old: o,
+            new: n,
+            similarity,
+            by,
+        });
+    }
+    free
 }
 
 /// Pairs whose old and new modules all have one canonical form are interchangeable as far as
