@@ -569,7 +569,16 @@ impl Builder {
             e.sha256 = digest;
             e.signals = signals;
             if let Some(src) = &sink.js {
-                super::js::analyse_entry(e, &sink.path, src, &self.limits.js);
+                let facts = super::js::analyse_entry_with(
+                    e,
+                    &sink.path,
+                    src,
+                    &self.limits.js,
+                    self.keep.is_some(),
+                );
+                if let (Some(k), Some(f)) = (self.keep.as_mut(), facts) {
+                    k.facts.insert(sink.path.clone(), f);
+                }
             } else if sink.js_over {
                 e.parse_error = Some(format!(
                     "not parsed: more than the limit of {} bytes (limits.js.source_bytes)",
@@ -622,7 +631,9 @@ impl Builder {
             Ok(None) => return,
             Ok(Some((f, kept))) => {
                 let max = self.limits.archive_entries.saturating_sub(self.seen);
-                let mut g = super::bun::read_graph(&f, kept, path, max, &self.limits.js);
+                let facts = self.keep.is_some();
+                let mut g =
+                    super::bun::read_graph_with(&f, kept, path, max, &self.limits.js, facts);
                 if g.modules.is_empty()
                     && g.note.is_none()
                     && let Some(sea) = super::sea::read_sea(&f, kept, path, max, &self.limits.js)
@@ -660,6 +671,9 @@ impl Builder {
                     m.path
                 ));
                 continue;
+            }
+            if let (Some(k), Some(f)) = (self.keep.as_mut(), m.facts) {
+                k.facts.insert(m.path.clone(), f);
             }
             self.entries.insert(m.path, m.entry);
         }

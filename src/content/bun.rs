@@ -149,6 +149,8 @@ pub(crate) struct Module {
     pub path: String,
     /// The entry: kind `Embedded`, size, sha256, signals.
     pub entry: Entry,
+    /// The review's facts of a JavaScript module, when they were asked for and it parsed.
+    pub facts: Option<crate::diff::js::JsFacts>,
 }
 
 /// What was found in one executable.
@@ -232,6 +234,19 @@ pub(crate) fn read_graph<R: ReadAt + ?Sized>(
     max_modules: u64,
     js: &crate::limits::JsLimits,
 ) -> Graph {
+    read_graph_with(src, len, entry_path, max_modules, js, false)
+}
+
+/// [`read_graph`]; with `facts`, each JavaScript module also carries the review's facts
+/// ([`Module::facts`]), computed from the AST its analysis built.
+pub(crate) fn read_graph_with<R: ReadAt + ?Sized>(
+    src: &R,
+    len: u64,
+    entry_path: &str,
+    max_modules: u64,
+    js: &crate::limits::JsLimits,
+    facts: bool,
+) -> Graph {
     match locate(src, len) {
         Ok(None) => Graph::default(),
         Ok(Some((blob_start, blob_len, records))) => {
@@ -244,7 +259,7 @@ pub(crate) fn read_graph<R: ReadAt + ?Sized>(
                 ));
                 return graph;
             }
-            match read_modules(src, blob_start, blob_len, &records, entry_path, js) {
+            match read_modules(src, blob_start, blob_len, &records, entry_path, js, facts) {
                 Ok(modules) => graph.modules = modules,
                 Err(e) => {
                     graph.note = Some(format!(
@@ -390,6 +405,7 @@ fn read_modules<R: ReadAt + ?Sized>(
     records: &[Record],
     entry_path: &str,
     js: &crate::limits::JsLimits,
+    facts: bool,
 ) -> Result<Vec<Module>, String> {
     // Real graphs store each module's contents once; overlapping pointers could make a hostile
     // file cost many reads of the same bytes, so the total read is bounded by the blob.
@@ -426,7 +442,9 @@ fn read_modules<R: ReadAt + ?Sized>(
         let mut buf = vec![0u8; super::pipeline::CHUNK];
         recs.iter()
             .zip(names)
-            .map(|(r, name)| read_module(src, blob_start, r, name, entry_path, &mut buf, js))
+            .map(|(r, name)| {
+                read_module(src, blob_start, r, name, entry_path, &mut buf, (js, facts))
+            })
             .collect()
     };
     let (ra, rb) = std::thread::scope(|s| {
@@ -450,7 +468,7 @@ fn read_module<R: ReadAt + ?Sized>(
     name: &str,
     entry_path: &str,
     buf: &mut [u8],
-    js: &crate::limits::JsLimits,
+    (js, facts): (&crate::limits::JsLimits, bool),
 ) -> Result<Module, String> {
     let mut sha = Sha256::new();
     let mut insp = Inspector::new();
@@ -482,9 +500,10 @@ fn read_module<R: ReadAt + ?Sized>(
             parse_error: None,
             analysis_truncated: false,
         },
+        facts: None,
     };
     if let Some(s) = source {
-        super::js::analyse_entry(&mut m.entry, name, &s, js);
+        m.facts = super::js::analyse_entry_with(&mut m.entry, name, &s, js, facts);
     } else if super::js::wants(name) {
         m.entry.parse_error = Some(format!(
             "not parsed: {} bytes, more than the limit of {} (limits.js.source_bytes)",

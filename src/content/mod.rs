@@ -164,6 +164,9 @@ pub fn archive_by_name(name: &str) -> Option<&'static str> {
 pub struct Kept {
     pub(crate) files: std::collections::HashMap<String, Vec<u8>>,
     pub(crate) spools: Vec<KeptTail>,
+    /// The review's facts of each JavaScript file and module the analysis parsed, by path
+    /// (each from the bytes whose SHA-256 the manifest records).
+    pub(crate) facts: std::collections::HashMap<String, crate::diff::js::JsFacts>,
     held: u64,
 }
 

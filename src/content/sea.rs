@@ -237,6 +237,7 @@ fn module<R: ReadAt + ?Sized>(
     Some(Module {
         path: format!("{entry_path}!/{name}"),
         entry,
+        facts: None,
     })
 }
 

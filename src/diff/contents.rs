@@ -15,11 +15,18 @@ use std::path::Path;
 #[derive(Debug, Default)]
 pub struct Contents {
     bytes: HashMap<String, Vec<u8>>,
+    /// The facts the inspection computed from the same bytes (see [`crate::content::Kept`]).
+    facts: HashMap<String, super::js::JsFacts>,
     /// What could not be read, and why (one line per cause).
     pub notes: Vec<String>,
 }
 
 impl Contents {
+    /// The facts of one JavaScript entry the inspection computed, if it did.
+    pub fn facts(&self, path: &str) -> Option<&super::js::JsFacts> {
+        self.facts.get(path)
+    }
+
     /// The bytes of one entry, when they were read.
     pub fn get(&self, path: &str) -> Option<&[u8]> {
         self.bytes.get(path).map(Vec::as_slice)
@@ -213,6 +220,7 @@ pub fn from_kept(
         read_embedded(&tail, e.size, container, modules, manifest, &mut out);
     }
     kept.files.clear();
+    out.facts = std::mem::take(&mut kept.facts);
     over_side_bytes(&mut out, "contents");
     Some(out)
 }

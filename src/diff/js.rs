@@ -21,8 +21,8 @@ use oxc_ast::ast::{
     ImportDeclarationSpecifier, ModuleExportName, Program, Statement, StringLiteral,
 };
 use oxc_codegen::{Codegen, CodegenOptions, CommentOptions};
-use oxc_parser::{Kind, Parser, config::TokensParserConfig};
-use oxc_semantic::SemanticBuilder;
+use oxc_parser::{Kind, Parser, Token, config::TokensParserConfig};
+use oxc_semantic::{Scoping, SemanticBuilder};
 use oxc_span::SourceType;
 use sha2::{Digest as _, Sha256};
 
@@ -206,9 +206,9 @@ fn replace_specs(code: &str, f: &mut dyn FnMut(&str) -> String) -> String {
     out
 }
 
-fn exports_of(ret: &oxc_parser::ParserReturn<'_>) -> Vec<String> {
+/// The module's exported names, in source order (from the parser's module record).
+pub(crate) fn exports_of(mr: &oxc_syntax::module_record::ModuleRecord<'_>) -> Vec<String> {
     use oxc_syntax::module_record::ExportExportName;
-    let mr = &ret.module_record;
     let mut named: Vec<(u32, String)> = mr
         .local_export_entries
         .iter()
@@ -367,6 +367,14 @@ fn export_locals(program: &Program<'_>) -> Vec<(String, String)> {
     out
 }
 
+/// How [`canonical_code`] prints: minified (for the digest) or not (for the diff), export names
+/// as written or by position, and the prefix of the names it introduces.
+struct Canon<'m> {
+    minify: bool,
+    raw_exports: bool,
+    mark: &'m str,
+}
+
 /// Print `program` canonically: module names rewritten, symbols renamed to `@@N`. Also
 /// returns the module's own exports with the number of the binding each exports.
 fn canonical_code<'a>(
@@ -374,16 +382,23 @@ fn canonical_code<'a>(
     program: &mut Program<'a>,
     exports: &[String],
     import: &mut dyn FnMut(&str, &str) -> String,
-    minify: bool,
-    raw_exports: bool,
-    mark: &str,
+    Canon {
+        minify,
+        raw_exports,
+        mark,
+    }: Canon<'_>,
+    scoping: Option<Scoping>,
 ) -> (String, Vec<(String, u32)>) {
     let locals = export_locals(program);
     rewrite_module_names(alloc, program, exports, import, raw_exports, mark);
-    let mut scoping = SemanticBuilder::new()
-        .build(program)
-        .semantic
-        .into_scoping();
+    // A scoping built before the rewrite is the same one: the rewrite changes only imported
+    // and exported names (`ModuleExportName`), which are neither bindings nor references.
+    let mut scoping = scoping.unwrap_or_else(|| {
+        SemanticBuilder::new()
+            .build(program)
+            .semantic
+            .into_scoping()
+    });
     let exported: Vec<(String, u32)> = locals
         .into_iter()
         .filter_map(|(e, l)| {
@@ -432,9 +447,24 @@ pub fn analyse(path: &str, src: &str) -> JsFacts {
             ..JsFacts::default()
         };
     }
-    let mut hashes = Vec::with_capacity(ret.tokens.len());
+    let exports = exports_of(&ret.module_record);
+    from_parsed(&alloc, src, ret.program, &ret.tokens, exports, None)
+}
+
+/// [`analyse`] of a module already parsed without error, with its tokens (the behaviour
+/// analysis parses each module once and hands its AST here, with the scoping it built, when
+/// a review wants the facts). `exports` are [`exports_of`] its module record.
+pub(crate) fn from_parsed<'a>(
+    alloc: &'a Allocator,
+    src: &str,
+    mut program: Program<'a>,
+    tokens: &[Token],
+    exports: Vec<String>,
+    scoping: Option<Scoping>,
+) -> JsFacts {
+    let mut hashes = Vec::with_capacity(tokens.len());
     let mut prev = Kind::Eof;
-    for t in ret.tokens.iter() {
+    for t in tokens {
         let kind = t.kind();
         let text = src.get(t.start() as usize..t.end() as usize).unwrap_or("");
         let h = if kind == Kind::Ident {
@@ -461,8 +491,6 @@ pub fn analyse(path: &str, src: &str) -> JsFacts {
         hashes.push(h);
         prev = kind;
     }
-    let exports = exports_of(&ret);
-    let mut program = ret.program;
     let mut imports = Vec::new();
     let mut names = super::pair::Names::default();
     let mut record = |spec: &str, name: &str| {
@@ -470,13 +498,16 @@ pub fn analyse(path: &str, src: &str) -> JsFacts {
         format!("{MARK}I{}", imports.len() - 1)
     };
     let (code, _) = canonical_code(
-        &alloc,
+        alloc,
         &mut program,
         &exports,
         &mut record,
-        true,
-        false,
-        MARK,
+        Canon {
+            minify: true,
+            raw_exports: false,
+            mark: MARK,
+        },
+        scoping,
     );
     let mut specs = Vec::new();
     let code = replace_specs(&code, &mut |s| {
@@ -557,7 +588,7 @@ pub fn pretty(
     if let Some(e) = parse_error(&ret) {
         return Err(e);
     }
-    let exports = exports_of(&ret);
+    let exports = exports_of(&ret.module_record);
     let mut program = ret.program;
     let display = Codegen::new()
         .with_options(codegen_options(false))
@@ -568,9 +599,12 @@ pub fn pretty(
         &mut program,
         &exports,
         import,
-        false,
-        raw_exports,
-        mark,
+        Canon {
+            minify: false,
+            raw_exports,
+            mark,
+        },
+        None,
     );
     let normal = replace_specs(&normal, spec);
     Ok(Pretty {

@@ -255,6 +255,13 @@ pub fn pair(
         r
     };
     let (rank_old, rank_new) = (rank(old), rank(new));
+    let mut container_ids: HashMap<String, u32> = HashMap::new();
+    let mut container_id = |p: &str| {
+        let n = container_ids.len() as u32;
+        *container_ids.entry(container(p).to_string()).or_insert(n)
+    };
+    let cont_old: Vec<u32> = old.iter().map(|c| container_id(c.path)).collect();
+    let cont_new: Vec<u32> = new.iter().map(|c| container_id(c.path)).collect();
     let tiebreak = |o: usize, n: usize| {
         (
             stems_old[o] != stems_new[n],
@@ -395,19 +402,34 @@ pub fn pair(
         }
         if !brute && rem_old.len() * rem_new.len() <= BRUTE_FORCE_PAIRS {
             brute = true;
-            for &n in &rem_new {
-                for &o in &rem_old {
-                    if container(old[o].path) == container(new[n].path)
-                        && !seen_pairs.contains(&(o, n))
-                        && !old[o].sketch.is_empty()
-                    {
-                        let s = js::similarity(old[o].sketch, new[n].sketch);
-                        if s >= MIN_TOKENS {
-                            cands.push((o, n, s));
+            // Millions of pairs: containers compared as numbers, the set of pairs already
+            // scored looked up only for a hit, and the new side split over two threads (the
+            // candidates come out in the same order as on one).
+            let all = |ns: &[usize]| {
+                let mut v = Vec::new();
+                for &n in ns {
+                    for &o in &rem_old {
+                        if cont_old[o] == cont_new[n] && !old[o].sketch.is_empty() {
+                            let s = js::similarity(old[o].sketch, new[n].sketch);
+                            if s >= MIN_TOKENS && !seen_pairs.contains(&(o, n)) {
+                                v.push((o, n, s));
+                            }
                         }
                     }
                 }
-            }
+                v
+            };
+            let (a, b) = rem_new.split_at(rem_new.len() / 2);
+            let (ra, rb) = std::thread::scope(|sc| {
+                let h = sc.spawn(|| all(b));
+                let ra = all(a);
+                (
+                    ra,
+                    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                )
+            });
+            cands.extend(ra);
+            cands.extend(rb);
         }
         // Old names as the new build spells them: paired so far, or kept on the same path.
         let path_map = PathMap::new(&ids, &out);

@@ -9,7 +9,7 @@ use crate::limits::JsLimits;
 use oxc_allocator::Allocator;
 use oxc_ast::ast::*;
 use oxc_ast_visit::{Visit, walk};
-use oxc_parser::{ParseOptions, Parser};
+use oxc_parser::{ParseOptions, Parser, config::TokensParserConfig};
 use oxc_semantic::{SemanticBuilder, SymbolId};
 use oxc_span::{GetSpan, SourceType, Span};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -30,6 +30,8 @@ pub(crate) struct Outcome {
     pub behaviours: Vec<Behaviour>,
     pub parse_error: Option<String>,
     pub truncated: bool,
+    /// The review's facts of the module (only when asked for and it parsed without error).
+    pub facts: Option<crate::diff::js::JsFacts>,
 }
 
 /// Byte offsets of line starts.
@@ -69,11 +71,15 @@ struct Found {
 }
 
 /// Analyse one module's source. `depth` counts nested analyses of decoded or eval'd code.
+/// With `facts`, a module that parses without error also yields the review's facts
+/// ([`crate::diff::js::from_parsed`]) from the same AST and scoping, so a review does not parse
+/// it a second time.
 pub(crate) fn analyse_source(
     src: &str,
     source_type: SourceType,
     limits: &JsLimits,
     depth: u32,
+    facts: bool,
 ) -> Outcome {
     let started = Instant::now();
     let alloc = Allocator::default();
@@ -81,18 +87,23 @@ pub(crate) fn analyse_source(
         allow_return_outside_function: true,
         ..ParseOptions::default()
     };
-    let mut ret = Parser::new(&alloc, src, source_type)
-        .with_options(opts)
-        .parse();
+    // The facts' similarity sketch is over the lexer's tokens: collected only when asked for.
+    let parse = |st: SourceType| {
+        let p = Parser::new(&alloc, src, st).with_options(opts);
+        if facts {
+            p.with_config(TokensParserConfig).parse()
+        } else {
+            p.parse()
+        }
+    };
+    let mut ret = parse(source_type);
     let mut parse_error = None;
     if (ret.panicked || !ret.diagnostics.is_empty())
         && source_type.is_module()
         && !source_type.is_typescript()
     {
         // Not an ES module: CommonJS and sloppy-mode scripts (octal literals, `with`).
-        let retry = Parser::new(&alloc, src, source_type.with_script(true))
-            .with_options(opts)
-            .parse();
+        let retry = parse(source_type.with_script(true));
         if !retry.panicked && retry.diagnostics.is_empty() {
             ret = retry;
         }
@@ -123,6 +134,7 @@ pub(crate) fn analyse_source(
         }
     }
     let program = ret.program;
+    let (module_record, tokens) = (ret.module_record, ret.tokens);
     let sem = SemanticBuilder::new().build(&program);
     let scoping = sem.semantic.scoping();
     let mut env = Env::new(scoping, limits.fold_bytes);
@@ -176,10 +188,27 @@ pub(crate) fn analyse_source(
             }
         })
         .collect();
+    let truncated = d.truncated || d.stopped;
+    drop(d);
+    let facts = if facts && parse_error.is_none() {
+        let exports = crate::diff::js::exports_of(&module_record);
+        let scoping = sem.semantic.into_scoping();
+        Some(crate::diff::js::from_parsed(
+            &alloc,
+            src,
+            program,
+            &tokens,
+            exports,
+            Some(scoping),
+        ))
+    } else {
+        None
+    };
     Outcome {
         behaviours,
         parse_error,
-        truncated: d.truncated || d.stopped,
+        truncated,
+        facts,
     }
 }
 
@@ -689,7 +718,7 @@ impl Detector<'_> {
         if !looks_like_code {
             return;
         }
-        let inner = analyse_source(code, SourceType::cjs(), &self.limits, self.depth + 1);
+        let inner = analyse_source(code, SourceType::cjs(), &self.limits, self.depth + 1, false);
         if inner.parse_error.is_some() {
             return;
         }

@@ -54,28 +54,50 @@ pub fn wants(path: &str) -> bool {
 /// Analyse one file or module and record the result on its entry. `bytes` is the whole
 /// content; `name` its path (to choose the dialect).
 pub(crate) fn analyse_entry(entry: &mut Entry, name: &str, bytes: &[u8], limits: &JsLimits) {
-    if name.ends_with(".zst") {
-        return analyse_zst(entry, name, bytes, limits);
-    }
-    let Some(st) = source_type(name) else { return };
-    analyse_text(entry, st, bytes, limits);
+    analyse_entry_with(entry, name, bytes, limits, false);
 }
 
-fn analyse_text(entry: &mut Entry, st: SourceType, bytes: &[u8], limits: &JsLimits) {
+/// [`analyse_entry`]; with `facts`, also the review's facts of a JavaScript module that parses
+/// without error and is valid UTF-8 (what [`crate::diff::js::analyse`] would compute from the
+/// same bytes, from the AST the analysis built).
+pub(crate) fn analyse_entry_with(
+    entry: &mut Entry,
+    name: &str,
+    bytes: &[u8],
+    limits: &JsLimits,
+    facts: bool,
+) -> Option<crate::diff::js::JsFacts> {
+    let facts = facts && crate::diff::js::is_js(name);
+    if name.ends_with(".zst") {
+        return analyse_zst(entry, name, bytes, limits, facts);
+    }
+    let st = source_type(name)?;
+    analyse_text(entry, st, bytes, limits, facts)
+}
+
+fn analyse_text(
+    entry: &mut Entry,
+    st: SourceType,
+    bytes: &[u8],
+    limits: &JsLimits,
+    facts: bool,
+) -> Option<crate::diff::js::JsFacts> {
     if bytes.len() as u64 > limits.source_bytes {
         entry.parse_error = Some(format!(
             "not parsed: {} bytes, more than the limit of {} (limits.js.source_bytes)",
             bytes.len(),
             limits.source_bytes
         ));
-        return;
+        return None;
     }
     // Invalid UTF-8 (minified libraries with raw Latin-1 bytes in strings) is replaced, so
     // such a module is still analysed; positions after a replaced byte shift by two columns.
     let src = String::from_utf8_lossy(bytes);
+    // The review reads only valid UTF-8 as code: no facts for a module that is not.
+    let facts = facts && matches!(src, std::borrow::Cow::Borrowed(_));
     let src = src.as_ref();
     // A `#!` line is not JavaScript syntax oxc accepts everywhere (it does at the start).
-    let out = analyse::analyse_source(src, st, limits, 0);
+    let out = analyse::analyse_source(src, st, limits, 0, facts);
     if out.parse_error.is_none() {
         // Parsed: the behaviours replace the byte scan (its executable format stays).
         let exe = entry.signals.executable;
@@ -85,25 +107,33 @@ fn analyse_text(entry: &mut Entry, st: SourceType, bytes: &[u8], limits: &JsLimi
     entry.behaviours = out.behaviours;
     entry.parse_error = out.parse_error;
     entry.analysis_truncated = out.truncated;
+    out.facts
 }
 
 /// An embedded zstd resource: decompressed (bounded) and analysed as what it holds.
-fn analyse_zst(entry: &mut Entry, name: &str, bytes: &[u8], limits: &JsLimits) {
+fn analyse_zst(
+    entry: &mut Entry,
+    name: &str,
+    bytes: &[u8],
+    limits: &JsLimits,
+    facts: bool,
+) -> Option<crate::diff::js::JsFacts> {
     let inner = name.strip_suffix(".zst").unwrap_or(name);
     let data = match zst_decompress(bytes, limits.zst_bytes) {
         Ok(d) => d,
         Err(e) => {
             entry.parse_error = Some(format!("zstd resource not decompressed: {e}"));
-            return;
+            return None;
         }
     };
     match source_type(inner) {
-        Some(st) => analyse_text(entry, st, &data, limits),
+        Some(st) => analyse_text(entry, st, &data, limits, facts),
         None => {
             // Not code: the decompressed bytes get the byte scan.
             let exe = entry.signals.executable;
             entry.signals = super::inspect::inspect_bytes(&data);
             entry.signals.executable = entry.signals.executable.or(exe);
+            None
         }
     }
 }
@@ -256,7 +286,7 @@ pub fn analyse_str(name: &str, src: &str, limits: &JsLimits) -> (Vec<Behaviour>,
         analysis_truncated: false,
     };
     let st = source_type(name).unwrap_or(SourceType::mjs());
-    analyse_text(&mut e, st, src.as_bytes(), limits);
+    analyse_text(&mut e, st, src.as_bytes(), limits, false);
     (e.behaviours, e.parse_error)
 }
 

@@ -57,3 +57,80 @@ fn zst_round_trip_is_bounded() {
     }
     assert!(zst_decompress(b"not zstd", 100).is_err());
 }
+
+fn entry() -> Entry {
+    Entry {
+        kind: crate::content::manifest::EntryKind::Embedded,
+        size: 0,
+        mode: 0o644,
+        sha256: None,
+        link_target: None,
+        signals: Default::default(),
+        behaviours: Vec::new(),
+        parse_error: None,
+        analysis_truncated: false,
+    }
+}
+
+/// The facts the analysis hands the review (from its own parse and scoping) are the facts the
+/// review computes on its own from the same bytes: pairing and "no semantic change" cannot
+/// depend on which of the two computed them.
+#[test]
+fn facts_from_the_analysis_parse_equal_the_reviews_own() {
+    let sources = [
+        // A Bun chunk: imports, re-exports, embedded module names, renamed locals.
+        (
+            "/$bunfs/root/chunk-a1.js",
+            "import{a as q,b}from'/$bunfs/root/chunk-b2.js';export*from'/$bunfs/root/c.js';\
+             function k(n){let t=n+1;return q(t,'/$bunfs/root/d.js')}var z=class{m(){return b}};\
+             export{k as x,z};export default k",
+        ),
+        // A script: no module syntax, sloppy-mode binding names, a shebang.
+        (
+            "/$bunfs/root/cli.js",
+            "#!/usr/bin/env node\nvar let_=1;function f(a){return a.x?.y+let_}module.exports=f",
+        ),
+        (
+            "package/lib/x.cjs",
+            "const cp=require('child_process');exports.run=c=>cp.exec(c)",
+        ),
+        (
+            "package/lib/x.mjs",
+            "export const u=`https://${host}/p`;export async function g(){}",
+        ),
+    ];
+    for (path, src) in sources {
+        let mut e = entry();
+        let got = analyse_entry_with(&mut e, path, src.as_bytes(), &JsLimits::default(), true)
+            .unwrap_or_else(|| panic!("{path}: no facts ({:?})", e.parse_error));
+        let want = crate::diff::js::analyse(path, src);
+        assert_eq!(got.error, None, "{path}");
+        assert_eq!(got.canonical, want.canonical, "{path}: canonical form");
+        assert_eq!(got.sketch, want.sketch, "{path}: sketch");
+        assert_eq!(got.specs, want.specs, "{path}");
+        assert_eq!(got.imports, want.imports, "{path}");
+        assert_eq!(got.names, want.names, "{path}");
+        assert_eq!(got.exports, want.exports, "{path}");
+    }
+}
+
+/// Facts are only handed over when they were asked for, from a module that parsed cleanly and
+/// is valid UTF-8; otherwise the review parses it itself (and falls back to text for code that
+/// does not parse).
+#[test]
+fn no_facts_from_a_module_that_did_not_parse_or_is_not_utf8() {
+    let l = JsLimits::default();
+    let mut e = entry();
+    assert!(analyse_entry_with(&mut e, "a.js", b"export const x = 1", &l, false).is_none());
+    let mut e = entry();
+    assert!(analyse_entry_with(&mut e, "a.js", b"function (", &l, true).is_none());
+    assert!(e.parse_error.is_some());
+    let mut e = entry();
+    assert!(analyse_entry_with(&mut e, "a.js", b"var s = '\xff';", &l, true).is_none());
+    // Analysed all the same (the analysis reads invalid UTF-8 lossily).
+    assert_eq!(e.parse_error, None);
+    let mut e = entry();
+    assert!(analyse_entry_with(&mut e, "a.ts", b"export const x: number = 1", &l, true).is_none());
+    let mut e = entry();
+    assert!(analyse_entry_with(&mut e, "a.js", b"export const x = 1", &l, true).is_some());
+}
