@@ -95,6 +95,24 @@ pub struct Entry {
     pub analysis_truncated: bool,
 }
 
+impl Entry {
+    /// A regular file of `size` bytes (mode 0644) with nothing recorded yet: what the analysis
+    /// of a lone source text starts from.
+    pub(crate) fn blank_file(size: u64) -> Entry {
+        Entry {
+            kind: EntryKind::File,
+            size,
+            mode: 0o644,
+            sha256: None,
+            link_target: None,
+            signals: Default::default(),
+            behaviours: Vec::new(),
+            parse_error: None,
+            analysis_truncated: false,
+        }
+    }
+}
+
 /// One behaviour of a module: what it can do, and the evidence for it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Behaviour {

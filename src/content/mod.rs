@@ -121,17 +121,7 @@ pub fn fuzz_js(name: &str, bytes: &[u8]) -> usize {
         zst_bytes: 4 << 20,
         ..Default::default()
     };
-    let mut e = manifest::Entry {
-        kind: manifest::EntryKind::File,
-        size: bytes.len() as u64,
-        mode: 0o644,
-        sha256: None,
-        link_target: None,
-        signals: Default::default(),
-        behaviours: Vec::new(),
-        parse_error: None,
-        analysis_truncated: false,
-    };
+    let mut e = manifest::Entry::blank_file(bytes.len() as u64);
     js::analyse_entry(&mut e, name, bytes, &js);
     e.behaviours.len()
 }

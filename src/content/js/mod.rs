@@ -274,17 +274,7 @@ pub fn attribute_set(b: &Behaviour) -> BTreeSet<&str> {
 /// Analyse a source text on its own (tests, the evaluation command): the behaviours and the
 /// parse error, as an entry would record them.
 pub fn analyse_str(name: &str, src: &str, limits: &JsLimits) -> (Vec<Behaviour>, Option<String>) {
-    let mut e = Entry {
-        kind: super::manifest::EntryKind::File,
-        size: src.len() as u64,
-        mode: 0o644,
-        sha256: None,
-        link_target: None,
-        signals: Default::default(),
-        behaviours: Vec::new(),
-        parse_error: None,
-        analysis_truncated: false,
-    };
+    let mut e = Entry::blank_file(src.len() as u64);
     let st = source_type(name).unwrap_or(SourceType::mjs());
     analyse_text(&mut e, st, src.as_bytes(), limits, false);
     (e.behaviours, e.parse_error)

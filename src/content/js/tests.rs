@@ -59,17 +59,7 @@ fn zst_round_trip_is_bounded() {
 }
 
 fn entry() -> Entry {
-    Entry {
-        kind: crate::content::manifest::EntryKind::Embedded,
-        size: 0,
-        mode: 0o644,
-        sha256: None,
-        link_target: None,
-        signals: Default::default(),
-        behaviours: Vec::new(),
-        parse_error: None,
-        analysis_truncated: false,
-    }
+    Entry::blank_file(0)
 }
 
 /// The facts the analysis hands the review (from its own parse and scoping) are the facts the
