@@ -257,6 +257,21 @@ impl Digests {
         self.get(expected.algorithm()) == expected
     }
 
+    /// Placeholder digests of bytes not hashed yet (all zero, size 0; `sha512` set when the
+    /// bytes are named by one, as a cache entry is). They match no real artifact.
+    pub fn unhashed(sha512: Option<&Digest>) -> Digests {
+        let zero = |alg: Algorithm| Digest {
+            alg,
+            bytes: vec![0; alg.digest_len()],
+        };
+        Digests {
+            sha256: zero(Algorithm::Sha256),
+            sha512: sha512.cloned().unwrap_or_else(|| zero(Algorithm::Sha512)),
+            sha1: zero(Algorithm::Sha1),
+            size: 0,
+        }
+    }
+
     /// Digests of an in-memory buffer.
     pub fn of(bytes: &[u8]) -> Digests {
         let mut h = MultiHasher::new();

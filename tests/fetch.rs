@@ -785,3 +785,81 @@ fn library_api_fetch_and_packument() {
     let e = source::fetch(&"npm:p@1.0.5".parse().unwrap(), &small).unwrap_err();
     assert!(matches!(e, FetchError::TooLarge { .. }), "{e:?}");
 }
+
+/// A cache hit is not hashed before it is inspected (the inspection hashes what it reads): a
+/// rotten entry must still never be reviewed as the release. Rotten two ways: another valid
+/// tarball under the good one's name (it inspects fine; only its digest tells), and garbage
+/// (the inspection stops early; the file's digest tells it from a rejected release).
+#[test]
+fn rotten_cache_entry_is_not_reviewed_as_the_release() {
+    let reg = registry();
+    let cache = tempfile::tempdir().unwrap();
+    let r = vetted(&reg, cache.path(), &["fetch", "npm:p@1.0.0", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cached = PathBuf::from(json(&r)["path"].as_str().unwrap());
+    let local = tempfile::tempdir().unwrap();
+    let new = local.path().join("p-1.0.0.tgz");
+    std::fs::write(&new, &reg.good).unwrap();
+    let hex = hex::encode(sha2::Sha512::digest(&reg.good));
+    let evil = npm_tarball("p", "1.0.0", "module.exports = eval(process.env.X);\n");
+    for (i, rot) in [evil, b"rotten".to_vec()].into_iter().enumerate() {
+        std::fs::write(&cached, &rot).unwrap();
+        let r = vetted(
+            &reg,
+            cache.path(),
+            &["diff", "npm:p@1.0.0", new.to_str().unwrap(), "--json"],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let j = json(&r);
+        assert_eq!(j["old"]["sha512"], format!("sha512:{hex}"), "{j}");
+        assert_eq!(j["identical"], true, "{j}");
+        assert_eq!(std::fs::read(&cached).unwrap(), reg.good);
+        assert_eq!(
+            reg.server.hits.lock().unwrap()["/tarballs/p-1.0.0.tgz"],
+            2 + i,
+            "the rotten entry is fetched again"
+        );
+    }
+    // Passing twin: a sound entry is used as it is, with no download.
+    let r = vetted(
+        &reg,
+        cache.path(),
+        &["diff", "npm:p@1.0.0", new.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(reg.server.hits.lock().unwrap()["/tarballs/p-1.0.0.tgz"], 3);
+}
+
+/// A local file named with `--sha512` is checked against the digest of the bytes inspected.
+#[test]
+fn local_file_not_matching_its_sha512_is_rejected_by_certify_and_diff() {
+    let reg = registry();
+    let cache = tempfile::tempdir().unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let a = local.path().join("a.tgz");
+    std::fs::write(&a, &reg.good).unwrap();
+    let good = hex::encode(sha2::Sha512::digest(&reg.good));
+    let bad = hex::encode(sha2::Sha512::digest(b"other"));
+    for (want, code) in [(&bad, 1), (&good, 0)] {
+        let r = vetted(
+            &reg,
+            cache.path(),
+            &[
+                "diff",
+                a.to_str().unwrap(),
+                a.to_str().unwrap(),
+                "--json",
+                "--sha512",
+                want,
+            ],
+        );
+        assert_eq!(r.code, code, "{}", r.stderr);
+        if code == 1 {
+            assert!(
+                r.stderr.contains(&good[..16]),
+                "names the actual digest: {}",
+                r.stderr
+            );
+        }
+    }
+}

@@ -4,7 +4,7 @@ use crate::digest::Digest;
 use crate::limits::Limits;
 use crate::source::{self, ArtifactSpec, FetchError, FetchOptions};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Append a line to the output buffer (printed at once; a closed stdout is not a panic).
@@ -177,18 +177,53 @@ fn fetch_and_inspect_with(
 ) -> Result<Inspected, Failure> {
     let parsed: ArtifactSpec = spec.parse().map_err(Failure::operational)?;
     let limits = Limits::default();
-    let opts = source.options(limits)?;
-    let fetched = source::fetch(&parsed, &opts).map_err(failure)?;
+    let mut opts = source.options(limits)?;
     let inspect = crate::content::InspectOptions {
         limits,
         expect_archive: expect_archive(&parsed),
     };
-    let (manifest, kept) = if keep {
-        crate::content::inspect_file_keeping(&fetched.path, &inspect)
-    } else {
-        crate::content::inspect_file(&fetched.path, &inspect).map(|m| (m, None))
+    let run = |path: &Path| {
+        if keep {
+            crate::content::inspect_file_keeping(path, &inspect)
+        } else {
+            crate::content::inspect_file(path, &inspect).map(|m| (m, None))
+        }
+    };
+    // The inspection reads every byte and hashes it as it reads: a cache hit (or a local
+    // file) is not hashed first, and what is checked is the digest of the bytes inspected.
+    opts.defer_hashing = true;
+    let mut fetched = source::fetch(&parsed, &opts).map_err(failure)?;
+    let mut got = run(&fetched.path);
+    if let Some(u) = fetched.unchecked.clone() {
+        // The digests of what was read: from the inspection, else (it stopped early) of the
+        // whole file, so that a rotten cache entry is told apart from a rejected artifact.
+        let actual = match &got {
+            Ok((m, _)) => Some(m.artifact.clone()),
+            Err(_) => std::fs::File::open(&fetched.path)
+                .and_then(crate::digest::Digests::of_reader)
+                .ok(),
+        };
+        let ok = actual
+            .as_ref()
+            .is_some_and(|a| u.expected.iter().all(|e| a.matches(e)));
+        if ok || !u.cache_entry {
+            match actual {
+                Some(a) => fetched.check_deferred(&a).map_err(failure)?,
+                None => {
+                    return Err(Failure::operational(format!(
+                        "cannot read {}",
+                        fetched.path.display()
+                    )));
+                }
+            }
+        } else {
+            fetched.drop_corrupt_cache_entry();
+            opts.defer_hashing = false;
+            fetched = source::fetch(&parsed, &opts).map_err(failure)?;
+            got = run(&fetched.path);
+        }
     }
-    .map_err(|e| match e {
+    let (manifest, kept) = got.map_err(|e| match e {
         crate::content::ContentError::Rejected(why) => Failure::rejected(why.rule(), why),
         other => Failure::operational(other),
     })?;

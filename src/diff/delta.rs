@@ -381,6 +381,15 @@ type ExportMap = HashMap<String, String>;
 /// Modules bigger than this (both sides together) are printed on two threads.
 const PRINT_APART_BYTES: usize = 1 << 20;
 
+/// Debug counters of the compare (VETTED_DEBUG_DELTA): pairs equal on their canonical digests,
+/// pairs printed, printed pairs that came out unchanged, and microseconds spent printing.
+static COMPARE_STATS: [std::sync::atomic::AtomicU64; 4] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; 4];
+
+fn count(i: usize, n: u64) {
+    COMPARE_STATS[i].fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The export maps a pair's comparison may use, by old path.
 type Maps<'p> = HashMap<&'p str, Arc<ExportMap>>;
 
@@ -457,6 +466,7 @@ fn compare(
         // export names must stay as they were.
         let exports_kept = !same_path || of.exports == nf.exports;
         if of.canonical == nf.canonical && specs_equal && imports_equal && exports_kept {
+            count(0, 1);
             // Equal canonical forms export the same bindings in the same order.
             let map = of
                 .exports
@@ -483,6 +493,8 @@ fn compare(
     let mut new_spec = |s: &str| format!("\"{s}\"");
     // The first prefix neither printing contains (the code's own strings never hold it).
     let mut printed = None;
+    let printing = std::time::Instant::now();
+    count(1, 1);
     // Prefixes the sources hold are skipped without printing (the printing holds what the
     // source does, and sometimes more: an escape printed as the character it stands for).
     for mark in js::MARKS
@@ -517,6 +529,10 @@ fn compare(
             break;
         }
     }
+    count(
+        3,
+        u64::try_from(printing.elapsed().as_micros()).unwrap_or(u64::MAX),
+    );
     let Some((printed, mark)) = printed else {
         return (text_change(ot, nt), None);
     };
@@ -535,6 +551,7 @@ fn compare(
                 (o.display.lines().collect(), n.display.lines().collect());
             let diff = code::line_diff(&on, &rn, &od, &nd, DIFF_LINES_PER_FILE);
             let status = if diff.added_lines + diff.removed_lines == 0 {
+                count(2, 1);
                 CodeStatus::NoSemanticChange
             } else {
                 CodeStatus::Changed
@@ -1063,6 +1080,14 @@ pub(super) fn build<'m>(
             }
         }
         if debug {
+            let c = |i: usize| COMPARE_STATS[i].load(std::sync::atomic::Ordering::Relaxed);
+            eprintln!(
+                "delta: {} pairs equal on digests, {} printed ({} of them unchanged), {:.1} s printing",
+                c(0),
+                c(1),
+                c(2),
+                c(3) as f64 / 1e6
+            );
             eprintln!("delta: {} pairs in import cycles", cycle.len());
         }
         let mut results: Vec<(usize, CodeChange)> = done

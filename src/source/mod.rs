@@ -70,6 +70,11 @@ pub struct FetchOptions {
     /// PEM files of extra CA certificates to trust (in addition to the bundled Mozilla roots),
     /// e.g. a corporate TLS proxy's CA (npm's `NODE_EXTRA_CA_CERTS`).
     pub extra_ca_files: Vec<PathBuf>,
+    /// Hand a cache hit (and a local file) over without hashing it first: for a caller that
+    /// reads every byte anyway and hashes while it reads (the content inspection), which then
+    /// checks [`Fetched::unchecked`]. One read instead of two, and the digests checked are
+    /// those of the very bytes inspected. Off by default.
+    pub defer_hashing: bool,
 }
 
 impl Default for FetchOptions {
@@ -89,6 +94,7 @@ impl Default for FetchOptions {
             progress: false,
             packument_max_age: Duration::ZERO,
             extra_ca_files: Vec::new(),
+            defer_hashing: false,
         }
     }
 }
@@ -119,12 +125,50 @@ pub fn npmrc_registry() -> Option<String> {
 pub struct Fetched {
     /// Where the bytes are (in the cache, or the local file itself).
     pub path: PathBuf,
-    /// Digests computed while the bytes streamed (re-hashed on a cache hit).
+    /// Digests computed while the bytes streamed (re-hashed on a cache hit). Not computed
+    /// when [`Fetched::unchecked`] is set: then only `sha512` is meaningful (a cache hit's
+    /// name) and the rest is zero until the caller fills them in.
     pub digests: Digests,
     /// The npm facts, for npm specs.
     pub npm: Option<NpmVersionMeta>,
     /// Whether the bytes came from the cache.
     pub from_cache: bool,
+    /// With [`FetchOptions::defer_hashing`]: the bytes at `path` were not hashed, and must
+    /// match these digests (for a cache hit, the one it is named by) before anything read
+    /// from them is used. A cache hit that does not is corrupt: drop it and fetch again.
+    pub unchecked: Option<Unchecked>,
+}
+
+/// What a caller that deferred the hashing must check (see [`Fetched::unchecked`]).
+#[derive(Debug, Clone)]
+pub struct Unchecked {
+    /// The digests the bytes must match (none for a local file fetched without any).
+    pub expected: Vec<Digest>,
+    /// Whether the bytes are a cache entry (corrupt when they do not match).
+    pub cache_entry: bool,
+}
+
+impl Fetched {
+    /// Check deferred digests against those of the bytes as they were read; fill them in.
+    pub fn check_deferred(&mut self, actual: &Digests) -> Result<(), FetchError> {
+        if let Some(u) = &self.unchecked {
+            check_expected(&self.path.display().to_string(), actual, &u.expected)?;
+            self.digests = actual.clone();
+            self.unchecked = None;
+        }
+        Ok(())
+    }
+
+    /// Drop a corrupt cache entry this fetch returned unchecked (a fetch again re-downloads).
+    pub fn drop_corrupt_cache_entry(&self) {
+        if self.unchecked.as_ref().is_some_and(|u| u.cache_entry) {
+            tracing::warn!(
+                "cache entry {} is corrupt; fetching again",
+                self.path.display()
+            );
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, FetchError> {
@@ -286,6 +330,18 @@ fn fresh_cached_packument(opts: &FetchOptions, path: &Path) -> Option<Vec<u8>> {
 
 fn fetch_path(path: &Path, opts: &FetchOptions) -> Result<Fetched, FetchError> {
     let file = std::fs::File::open(path).map_err(|e| FetchError::io(path, e))?;
+    if opts.defer_hashing {
+        return Ok(Fetched {
+            path: path.to_path_buf(),
+            digests: Digests::unhashed(None),
+            npm: None,
+            from_cache: false,
+            unchecked: Some(Unchecked {
+                expected: opts.expected.clone(),
+                cache_entry: false,
+            }),
+        });
+    }
     let digests = Digests::of_reader(file).map_err(|e| FetchError::io(path, e))?;
     check_expected(&path.display().to_string(), &digests, &opts.expected)?;
     Ok(Fetched {
@@ -293,6 +349,7 @@ fn fetch_path(path: &Path, opts: &FetchOptions) -> Result<Fetched, FetchError> {
         digests,
         npm: None,
         from_cache: false,
+        unchecked: None,
     })
 }
 
@@ -325,14 +382,19 @@ pub fn cached_path(cache_dir: &Path, sha512: &Digest) -> Option<PathBuf> {
 }
 
 /// A cached blob whose sha512 is `want`, re-hashed; a blob that no longer matches is removed.
-fn cache_hit(opts: &FetchOptions, want: &Digest) -> Option<(PathBuf, Digests)> {
+/// A cache entry named by `want`, re-hashed (unless `defer_hashing`: then its digests are
+/// `None` and the caller checks them as it reads).
+fn cache_hit(opts: &FetchOptions, want: &Digest) -> Option<(PathBuf, Option<Digests>)> {
     if want.algorithm() != Algorithm::Sha512 {
         return None;
     }
     let path = blob_dir(opts).join(want.hex());
     let file = std::fs::File::open(&path).ok()?;
+    if opts.defer_hashing {
+        return Some((path, None));
+    }
     match Digests::of_reader(file) {
-        Ok(d) if &d.sha512 == want => Some((path, d)),
+        Ok(d) if &d.sha512 == want => Some((path, Some(d))),
         _ => {
             tracing::warn!("cache entry {} is corrupt; fetching again", path.display());
             let _ = std::fs::remove_file(&path);
@@ -382,12 +444,13 @@ async fn fetch_url(
     opts: &FetchOptions,
 ) -> Result<Fetched, FetchError> {
     if let Some((path, digests)) = expected.iter().find_map(|d| cache_hit(opts, d)) {
-        check_expected(url, &digests, expected)?;
+        let (digests, unchecked) = hit_digests(&path, digests, expected)?;
         return Ok(Fetched {
             path,
             digests,
             npm: None,
             from_cache: true,
+            unchecked,
         });
     }
     let (path, digests) = download_to_cache(http, url, expected, opts).await?;
@@ -396,6 +459,7 @@ async fn fetch_url(
         digests,
         npm: None,
         from_cache: false,
+        unchecked: None,
     })
 }
 
@@ -436,11 +500,14 @@ async fn fetch_meta(
         });
     }
     let expected = [expected];
-    let (path, digests, from_cache) = match cache_hit(opts, &expected[0]) {
-        Some((p, d)) => (p, d, true),
+    let (path, digests, from_cache, unchecked) = match cache_hit(opts, &expected[0]) {
+        Some((p, d)) => {
+            let (d, u) = hit_digests(&p, d, &expected)?;
+            (p, d, true, u)
+        }
         None => {
             let (p, d) = download_to_cache(http, &meta.tarball_url, &expected, opts).await?;
-            (p, d, false)
+            (p, d, false, None)
         }
     };
     if let Some(url) = meta.attestations_url.clone() {
@@ -458,7 +525,30 @@ async fn fetch_meta(
         digests,
         npm: Some(meta),
         from_cache,
+        unchecked,
     })
+}
+
+/// A cache hit's digests: checked against `expected` when it was re-hashed, else left for
+/// the caller to check (see [`Fetched::unchecked`]).
+fn hit_digests(
+    path: &Path,
+    digests: Option<Digests>,
+    expected: &[Digest],
+) -> Result<(Digests, Option<Unchecked>), FetchError> {
+    match digests {
+        Some(d) => {
+            check_expected(&path.display().to_string(), &d, expected)?;
+            Ok((d, None))
+        }
+        None => Ok((
+            Digests::unhashed(expected.iter().find(|d| d.algorithm() == Algorithm::Sha512)),
+            Some(Unchecked {
+                expected: expected.to_vec(),
+                cache_entry: true,
+            }),
+        )),
+    }
 }
 
 /// The digest a version's tarball must match: `dist.integrity` (sha512 or sha256). A missing,

@@ -111,6 +111,7 @@ pub fn fetch_vendor_binary(
                 digests,
                 npm: None,
                 from_cache: false,
+                unchecked: None,
             })
         }
         VendorSource::Url(_) => {
@@ -129,6 +130,7 @@ pub fn fetch_vendor_binary(
                     digests,
                     npm: None,
                     from_cache: false,
+                    unchecked: None,
                 })
             })
         }
