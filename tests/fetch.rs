@@ -832,7 +832,7 @@ fn rotten_cache_entry_is_not_reviewed_as_the_release() {
 
 /// A local file named with `--sha512` is checked against the digest of the bytes inspected.
 #[test]
-fn local_file_not_matching_its_sha512_is_rejected_by_certify_and_diff() {
+fn local_file_not_matching_its_sha512_is_rejected_by_diff() {
     let reg = registry();
     let cache = tempfile::tempdir().unwrap();
     let local = tempfile::tempdir().unwrap();

@@ -124,7 +124,8 @@ pub fn line_diff(
 /// and comparing numbers instead of strings gives the same diff (string comparisons were a
 /// tenth of the compare phase on a native build's delta).
 fn intern_lines<'a>(old: &[&'a str], new: &[&'a str]) -> (Vec<u32>, Vec<u32>) {
-    let mut ids: std::collections::HashMap<&'a str, u32> = std::collections::HashMap::new();
+    // Fx, not SipHash: the keys are our own printing, and a collision costs only speed.
+    let mut ids: rustc_hash::FxHashMap<&'a str, u32> = rustc_hash::FxHashMap::default();
     let mut id = |l: &'a str| {
         let next = ids.len() as u32;
         *ids.entry(l).or_insert(next)
@@ -179,7 +180,9 @@ fn marks(line: &str, mark: &[u8]) -> (Vec<(u8, u32)>, u64) {
     use std::hash::{Hash as _, Hasher as _};
     let b = line.as_bytes();
     let mut out = Vec::new();
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    // Fx, not SipHash (a tenth of the alignment): a collision of two shapes only offers
+    // the alignment a wrong match, and the diff after it compares the lines themselves.
+    let mut h = rustc_hash::FxHasher::default();
     let mut last = 0;
     while let Some((i, end, class, n)) = next_mark(b, last, mark) {
         b[last..i].hash(&mut h);
@@ -212,8 +215,7 @@ pub fn align_marks(old: &[&str], new: &[&str], mark: &str) -> (Vec<String>, Vec<
     let nm: Vec<(Vec<(u8, u32)>, u64)> = new.iter().map(|l| marks(l, mk)).collect();
     let os: Vec<u64> = om.iter().map(|m| m.1).collect();
     let ns: Vec<u64> = nm.iter().map(|m| m.1).collect();
-    let mut votes: std::collections::HashMap<(u8, u32, u32), u32> =
-        std::collections::HashMap::new();
+    let mut votes: rustc_hash::FxHashMap<(u8, u32, u32), u32> = rustc_hash::FxHashMap::default();
     for op in capture_diff_slices(Algorithm::Myers, &os, &ns) {
         let (tag, o, n) = op.as_tag_tuple();
         if tag != DiffTag::Equal {
@@ -233,8 +235,8 @@ pub fn align_marks(old: &[&str], new: &[&str], mark: &str) -> (Vec<String>, Vec<
     }
     let mut ranked: Vec<((u8, u32, u32), u32)> = votes.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut used_old = std::collections::HashSet::new();
-    let mut to_old: std::collections::HashMap<(u8, u32), u32> = std::collections::HashMap::new();
+    let mut used_old = rustc_hash::FxHashSet::default();
+    let mut to_old: rustc_hash::FxHashMap<(u8, u32), u32> = rustc_hash::FxHashMap::default();
     let mut pairs = Vec::new();
     for ((c, x, y), _) in ranked {
         if !to_old.contains_key(&(c, y)) && used_old.insert((c, x)) {
@@ -249,12 +251,14 @@ pub fn align_marks(old: &[&str], new: &[&str], mark: &str) -> (Vec<String>, Vec<
             let mut s = String::with_capacity(line.len());
             let mut last = 0;
             while let Some((i, end, class, n)) = next_mark(b, last, mk) {
+                use std::fmt::Write as _;
                 s.push_str(&line[last..i]);
                 let e = if class == 1 { "E" } else { "" };
-                match to_old.get(&(class, n)) {
-                    Some(o) => s.push_str(&format!("{mark}{e}{o}")),
-                    None => s.push_str(&format!("{mark}n{e}{n}")),
-                }
+                // Writing to a String cannot fail.
+                let _ = match to_old.get(&(class, n)) {
+                    Some(o) => write!(s, "{mark}{e}{o}"),
+                    None => write!(s, "{mark}n{e}{n}"),
+                };
                 last = end;
             }
             s.push_str(&line[last..]);

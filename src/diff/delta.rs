@@ -483,12 +483,19 @@ fn compare(
             );
         }
     }
+    // A module names the same few modules many times over: each is looked up once.
+    let mut seen: rustc_hash::FxHashMap<Box<str>, String> = rustc_hash::FxHashMap::default();
     let mut old_spec = |s: &str| {
+        if let Some(q) = seen.get(s) {
+            return q.clone();
+        }
         let p = format!("{oc}!{s}");
-        match path_map.get(p.as_str()) {
+        let q = match path_map.get(p.as_str()) {
             Some(n) => format!("\"{}\"", n.split_once('!').map_or(*n, |x| x.1)),
             None => format!("\"{s}\""),
-        }
+        };
+        seen.insert(s.into(), q.clone());
+        q
     };
     let mut new_spec = |s: &str| format!("\"{s}\"");
     // The first prefix neither printing contains (the code's own strings never hold it).
