@@ -167,7 +167,7 @@ pub(crate) fn analyse_source(
         obf_first: None,
         has_network: false,
         pending_exfil: Vec::new(),
-        scanned: HashSet::new(),
+        scanned: [HashSet::new(), HashSet::new()],
     };
     d.visit_program(&program);
     d.finish_module();
@@ -549,7 +549,8 @@ struct Detector<'s> {
     obf_first: Option<Span>,
     has_network: bool,
     pending_exfil: Vec<(Span, String)>,
-    scanned: HashSet<u64>,
+    /// The strings scanned so far, as written and decoded.
+    scanned: [HashSet<Box<str>>; 2],
 }
 
 fn attrs(list: &[&str]) -> BTreeSet<String> {
@@ -609,15 +610,14 @@ impl Detector<'_> {
             return;
         }
         let decoded = v.is_decoded();
-        {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            s.hash(&mut h);
-            decoded.hash(&mut h);
-            if !self.scanned.insert(h.finish()) {
-                return;
-            }
+        // Each string once, keyed by the string itself: a 64-bit hash with a fixed key (as
+        // this was) lets a module pair a signal-bearing string with an innocuous one of the
+        // same hash, found by a birthday search, and the signal is never scanned.
+        let seen = &mut self.scanned[usize::from(decoded)];
+        if seen.contains(s) {
+            return;
         }
+        seen.insert(s.into());
         let extra = |mut a: BTreeSet<String>| {
             if decoded {
                 a.insert("decoded".into());
