@@ -194,7 +194,7 @@ fn fetch_and_inspect_with(
     opts.defer_hashing = true;
     let mut fetched = source::fetch(&parsed, &opts).map_err(failure)?;
     let mut got = run(&fetched.path);
-    if let Some(u) = fetched.unchecked.clone() {
+    if let Some(cache_entry) = fetched.unchecked.as_ref().map(|u| u.cache_entry) {
         // The digests of what was read: from the inspection, else (it stopped early) of the
         // whole file, so that a rotten cache entry is told apart from a rejected artifact.
         let actual = match &got {
@@ -203,24 +203,23 @@ fn fetch_and_inspect_with(
                 .and_then(crate::digest::Digests::of_reader)
                 .ok(),
         };
-        let ok = actual
-            .as_ref()
-            .is_some_and(|a| u.expected.iter().all(|e| a.matches(e)));
-        if ok || !u.cache_entry {
-            match actual {
-                Some(a) => fetched.check_deferred(&a).map_err(failure)?,
-                None => {
-                    return Err(Failure::operational(format!(
-                        "cannot read {}",
-                        fetched.path.display()
-                    )));
-                }
+        let checked = actual.as_ref().map(|a| fetched.check_deferred(a));
+        match checked {
+            Some(Ok(())) => {}
+            // A cache entry that is unreadable or does not match its name is rotten.
+            _ if cache_entry => {
+                fetched.drop_corrupt_cache_entry();
+                opts.defer_hashing = false;
+                fetched = source::fetch(&parsed, &opts).map_err(failure)?;
+                got = run(&fetched.path);
             }
-        } else {
-            fetched.drop_corrupt_cache_entry();
-            opts.defer_hashing = false;
-            fetched = source::fetch(&parsed, &opts).map_err(failure)?;
-            got = run(&fetched.path);
+            Some(Err(e)) => return Err(failure(e)),
+            None => {
+                return Err(Failure::operational(format!(
+                    "cannot read {}",
+                    fetched.path.display()
+                )));
+            }
         }
     }
     let (manifest, kept) = got.map_err(|e| match e {

@@ -162,13 +162,15 @@ impl Fetched {
     /// Drop a corrupt cache entry this fetch returned unchecked (a fetch again re-downloads).
     pub fn drop_corrupt_cache_entry(&self) {
         if self.unchecked.as_ref().is_some_and(|u| u.cache_entry) {
-            tracing::warn!(
-                "cache entry {} is corrupt; fetching again",
-                self.path.display()
-            );
-            let _ = std::fs::remove_file(&self.path);
+            drop_corrupt(&self.path);
         }
     }
+}
+
+/// Remove a cache entry whose bytes do not match its name: the next fetch downloads it again.
+fn drop_corrupt(path: &Path) {
+    tracing::warn!("cache entry {} is corrupt; fetching again", path.display());
+    let _ = std::fs::remove_file(path);
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, FetchError> {
@@ -382,8 +384,8 @@ pub fn cached_path(cache_dir: &Path, sha512: &Digest) -> Option<PathBuf> {
 }
 
 /// A cached blob whose sha512 is `want`, re-hashed; a blob that no longer matches is removed.
-/// A cache entry named by `want`, re-hashed (unless `defer_hashing`: then its digests are
-/// `None` and the caller checks them as it reads).
+/// With `defer_hashing` it is not re-hashed: its digests are `None` and the caller checks
+/// them as it reads.
 fn cache_hit(opts: &FetchOptions, want: &Digest) -> Option<(PathBuf, Option<Digests>)> {
     if want.algorithm() != Algorithm::Sha512 {
         return None;
@@ -396,8 +398,7 @@ fn cache_hit(opts: &FetchOptions, want: &Digest) -> Option<(PathBuf, Option<Dige
     match Digests::of_reader(file) {
         Ok(d) if &d.sha512 == want => Some((path, Some(d))),
         _ => {
-            tracing::warn!("cache entry {} is corrupt; fetching again", path.display());
-            let _ = std::fs::remove_file(&path);
+            drop_corrupt(&path);
             None
         }
     }
