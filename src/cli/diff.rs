@@ -335,7 +335,7 @@ fn show_inner(args: &ShowArgs) -> Result<Outcome, Failure> {
             "kind": entry.kind,
             "size": entry.size,
             "sha256": entry.sha256,
-            "decompressed": args.path.ends_with(".zst"),
+            "decompressed": crate::content::js::compressed(&args.path, bytes),
             "pretty": args.pretty && crate::diff::js::is_js(&args.path),
             "text": text,
             "base64": b64,

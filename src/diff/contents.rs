@@ -79,9 +79,10 @@ pub fn decompress_zst(bytes: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// The bytes a reviewer reads for an entry: `.zst` resources decompressed, others as they are.
+/// The bytes a reviewer reads for an entry: zstd streams ([`crate::content::js::compressed`])
+/// decompressed, others as they are.
 pub fn decoded<'a>(path: &str, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, String> {
-    if path.ends_with(".zst") {
+    if crate::content::js::compressed(path, bytes) {
         decompress_zst(bytes).map(std::borrow::Cow::Owned)
     } else {
         Ok(std::borrow::Cow::Borrowed(bytes))

@@ -51,6 +51,18 @@ pub fn wants(path: &str) -> bool {
     source_type(path).is_some() || path.ends_with(".zst")
 }
 
+/// The first four bytes of a zstd frame (RFC 8878, 3.1.1: magic number 0xFD2FB528, little-endian).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+
+/// Whether an entry's bytes are a zstd stream to decompress before reading: an embedded `.zst`
+/// resource, or a zstd frame under a JavaScript name. Claude Code's graph stores
+/// `mermaid.min.js`, `chart.umd.min.js` and `hljsBundle.generated.min.js` that way; read as they
+/// are, they are "binary" and code hidden in them would never be analysed. No JavaScript text
+/// starts with these bytes (0xB5 cannot follow `(` in UTF-8).
+pub fn compressed(name: &str, bytes: &[u8]) -> bool {
+    name.ends_with(".zst") || (bytes.starts_with(&ZSTD_MAGIC) && source_type(name).is_some())
+}
+
 /// Analyse one file or module and record the result on its entry. `bytes` is the whole
 /// content; `name` its path (to choose the dialect).
 pub(crate) fn analyse_entry(entry: &mut Entry, name: &str, bytes: &[u8], limits: &JsLimits) {
@@ -68,7 +80,7 @@ pub(crate) fn analyse_entry_with(
     facts: bool,
 ) -> Option<crate::diff::js::JsFacts> {
     let facts = facts && crate::diff::js::is_js(name);
-    if name.ends_with(".zst") {
+    if compressed(name, bytes) {
         return analyse_zst(entry, name, bytes, limits, facts);
     }
     let st = source_type(name)?;
