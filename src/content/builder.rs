@@ -154,6 +154,9 @@ pub(crate) struct FileSink {
     js: Option<Vec<u8>>,
     js_over: bool,
     js_limit: u64,
+    /// `js` is kept only because the file starts with `#`: it is analysed when its first line
+    /// is a `#!` that runs a JavaScript runtime ([`super::js::script_name`]).
+    script: bool,
     /// A repeat of a file already listed: the sha256 its bytes must have.
     repeat_of: Option<Digest>,
     /// The bytes of a file that is not JavaScript, kept for a review.
@@ -187,6 +190,17 @@ impl FileSink {
         }
         self.sha.update(bytes);
         self.inspector.update(bytes);
+        // An npm `bin` script need not have a JavaScript name (`bin/cli` with
+        // `#!/usr/bin/env node`): node runs it all the same, so it is analysed like a `.js` file.
+        if offset == 0
+            && self.js.is_none()
+            && !self.js_over
+            && bytes.first() == Some(&b'#')
+            && self.declared <= self.js_limit
+        {
+            self.js = Some(Vec::new());
+            self.script = true;
+        }
         if let Some(buf) = self.js.as_mut() {
             if (buf.len() + bytes.len()) as u64 > self.js_limit {
                 self.js = None;
@@ -485,6 +499,7 @@ impl Builder {
             js: None,
             js_over: false,
             js_limit: 0,
+            script: false,
             repeat_of: Some(first),
             kept: None,
         })
@@ -518,6 +533,7 @@ impl Builder {
             js: super::js::wants(&path).then(Vec::new),
             js_over: false,
             js_limit: self.limits.js.source_bytes,
+            script: false,
             repeat_of: None,
             kept: (!super::js::wants(&path)
                 && self.keep.as_ref().is_some_and(|k| k.room_for(size)))
@@ -568,7 +584,16 @@ impl Builder {
         if let Some(e) = self.entries.get_mut(&sink.path) {
             e.sha256 = digest;
             e.signals = signals;
-            if let Some(src) = &sink.js {
+            let script = match &sink.js {
+                Some(src) if sink.script => super::js::script_name(&sink.path, src),
+                _ => None,
+            };
+            if let Some(name) = &script
+                && let Some(src) = &sink.js
+            {
+                // Compared as text in a review (no facts): its name is not JavaScript's.
+                super::js::analyse_entry_with(e, name, src, &self.limits.js, false);
+            } else if let Some(src) = sink.js.as_ref().filter(|_| !sink.script) {
                 let facts = super::js::analyse_entry_with(
                     e,
                     &sink.path,

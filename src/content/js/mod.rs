@@ -45,6 +45,24 @@ pub fn source_type(path: &str) -> Option<SourceType> {
     })
 }
 
+/// The name to analyse an extensionless script under, when its first line is a `#!` that runs
+/// a JavaScript runtime (`#!/usr/bin/env node`, `#!/usr/bin/env -S node --flag`,
+/// `#!/usr/local/bin/node`, bun, deno; tsx and ts-node as TypeScript): `path` with the matching
+/// extension. `None` for anything else (shell scripts, text starting with `#`).
+pub(crate) fn script_name(path: &str, bytes: &[u8]) -> Option<String> {
+    let line = bytes.strip_prefix(b"#!")?;
+    let line = &line[..line.iter().position(|b| *b == b'\n').unwrap_or(line.len())];
+    let line = std::str::from_utf8(line).ok()?;
+    let ext = line
+        .split(|c: char| c.is_whitespace() || c == '/')
+        .find_map(|w| match w {
+            "node" | "nodejs" | "bun" | "deno" => Some("mjs"),
+            "tsx" | "ts-node" => Some("ts"),
+            _ => None,
+        })?;
+    Some(format!("{path}.{ext}"))
+}
+
 /// Whether a file's bytes should be kept for the analysis (its name says JavaScript, or it is
 /// an embedded `.zst` resource).
 pub fn wants(path: &str) -> bool {
