@@ -794,3 +794,88 @@ fn zstd_compressed_js_module_is_reviewed_as_code_not_binary() {
         r.review.behaviour_changes
     );
 }
+
+/// A module whose analysis is cut short (a limit, a syntax error) has behaviours nobody saw:
+/// "no behaviour change" would be a false all-clear. The delta lists such new or changed code
+/// first, for the reviewer to read; code that did not change is not listed again.
+#[test]
+fn code_the_analysis_could_not_read_in_full_is_listed_for_the_reviewer() {
+    let b = Build::new();
+    // More distinct URLs than limits.js.behaviours_per_module (2,000): the walk stops.
+    let many: String = (0..2_100)
+        .map(|i| format!("'https://h{i}.example/'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let flood = format!("export const hosts=[{many}];\n");
+    let build = |version: &str, files: &[(&str, &[u8])]| {
+        let p = pkg(version);
+        let mut all: Vec<(&str, &[u8])> = vec![("package/package.json", &p)];
+        all.extend_from_slice(files);
+        let bytes = tgz(&all);
+        b.write(&format!("{version}.tgz"), &bytes)
+    };
+    let old = build(
+        "1.0.0",
+        &[
+            (
+                "package/hosts.js",
+                b"export const hosts=['https://a.example/'];\n",
+            ),
+            ("package/legacy.js", b"function ( {\n"),
+        ],
+    );
+    let new = build(
+        "1.0.1",
+        &[
+            ("package/hosts.js", flood.as_bytes()),
+            ("package/legacy.js", b"function ( {\n"),
+            (
+                "package/broken.js",
+                b"require('child_process').exec(x) )(\n",
+            ),
+        ],
+    );
+    let r = diff_files(&old, &new);
+    let gaps: Vec<(&str, &str)> = r
+        .review
+        .analysis_gaps
+        .iter()
+        .map(|g| (g.path.as_str(), g.reason.as_str()))
+        .collect();
+    assert_eq!(gaps.len(), 2, "{gaps:#?}");
+    assert_eq!(gaps[0].0, "package/broken.js");
+    assert!(gaps[0].1.starts_with("not analysed: "), "{gaps:?}");
+    assert_eq!(gaps[1].0, "package/hosts.js");
+    assert!(gaps[1].1.contains("stopped at a limit"), "{gaps:?}");
+    // The unchanged unparsable file is not listed again.
+    assert!(!gaps.iter().any(|g| g.0 == "package/legacy.js"));
+    // Every rendering leads with it.
+    let md = vetted::diff::render_markdown(&r, None);
+    assert!(md.contains("Not fully analysed (2)"), "{md}");
+    assert!(
+        vetted::diff::summary(&r)
+            .iter()
+            .any(|l| l.contains("2 new or changed module(s) not fully analysed"))
+    );
+    let human = vetted::diff::render_human(&r, false);
+    assert!(human.contains("Not fully analysed (2)"), "{human}");
+    let page = vetted::diff::html::render(&r, "x");
+    let (gap_at, bc_at) = (
+        page.find("id=\"analysis-gaps\"").expect("gap section"),
+        page.find("Behaviour changes (").expect("behaviour section"),
+    );
+    assert!(gap_at < bc_at && page.contains("package/broken.js"));
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        json["review"]["analysis_gaps"][0]["path"],
+        "package/broken.js"
+    );
+    // A delta with nothing unread carries no such field (review digests of such deltas stay).
+    let again = diff_files(&old, &old);
+    assert!(again.review.analysis_gaps.is_empty());
+    assert!(
+        serde_json::to_value(&again).unwrap()["review"]
+            .get("analysis_gaps")
+            .is_none()
+    );
+}

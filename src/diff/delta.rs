@@ -142,6 +142,37 @@ pub struct Delta {
     /// What could not be read or compared.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// New or changed code the behaviour analysis could not read in full: the behaviour
+    /// changes above may miss what it does, so the reviewer reads it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub analysis_gaps: Vec<AnalysisGap>,
+}
+
+/// A file or embedded module of the new build, added or changed (not a move, not a change the
+/// normalisation shows to be none), whose behaviour analysis is incomplete: it did not parse
+/// (a syntax error, a limit such as `limits.js.source_bytes`, a resource not decompressed) or a
+/// limit stopped the walk (`analysis_truncated`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnalysisGap {
+    /// Its path in the new build.
+    pub path: String,
+    /// Why the analysis is incomplete.
+    pub reason: String,
+}
+
+/// Why an entry's analysis is incomplete, if it is.
+fn gap_reason(e: &Entry) -> Option<String> {
+    let mut why = Vec::new();
+    if let Some(pe) = &e.parse_error {
+        why.push(format!("not analysed: {pe}"));
+    }
+    if e.analysis_truncated {
+        why.push(
+            "the analysis stopped at a limit (limits.js: ast_nodes, millis or behaviours_per_module); the rest of it is not analysed"
+                .to_string(),
+        );
+    }
+    (!why.is_empty()).then(|| why.join("; "))
 }
 
 /// Risk weight of a behaviour kind (higher: look first).
@@ -1178,6 +1209,34 @@ pub(super) fn build<'m>(
             .then_with(|| a.behaviour.cmp(&b.behaviour))
     });
     delta.behaviour_changes = bc;
+
+    // Analysis gaps: new code whose behaviours are not all known.
+    let reviewed_code = |c: &FileChange| {
+        c.code.as_ref().is_some_and(|k| {
+            matches!(
+                k.status,
+                CodeStatus::NoSemanticChange | CodeStatus::SameText
+            )
+        })
+    };
+    let new_code = files.added.iter().map(|f| f.path.as_str()).chain(
+        files
+            .changed
+            .iter()
+            .filter(|c| !reviewed_code(c))
+            .map(|c| c.new_path.as_str()),
+    );
+    let mut gaps: Vec<AnalysisGap> = new_code
+        .filter_map(|p| {
+            let reason = gap_reason(new.entries.get(p)?)?;
+            Some(AnalysisGap {
+                path: p.to_string(),
+                reason,
+            })
+        })
+        .collect();
+    gaps.sort_by(|a, b| a.path.cmp(&b.path));
+    delta.analysis_gaps = gaps;
 
     // Counts.
     for (scope, counts) in [(false, &mut delta.files), (true, &mut delta.embedded)] {

@@ -241,6 +241,28 @@ pub fn render(r: &ReviewReport, certify: &str) -> String {
     let changed: Vec<&FileChange> = code_changed(r).collect();
     let index_of = |path: &str| changed.iter().position(|c| c.new_path == path);
 
+    // What the analysis could not read comes first: a behaviour list is only as complete as it.
+    let gaps = &r.review.analysis_gaps;
+    if !gaps.is_empty() {
+        let _ = write!(
+            out,
+            "<section id=\"analysis-gaps\"><h2>Not fully analysed ({})</h2><p>The behaviour analysis could not read these in full: the behaviour changes below may miss what they do. Read them yourself.</p><table><thead><tr><th>module</th><th>why</th></tr></thead><tbody>",
+            gaps.len()
+        );
+        for g in gaps {
+            let module = match index_of(&g.path) {
+                Some(i) => format!(
+                    "<a href=\"#{}\"><code>{}</code></a>",
+                    module_id(i),
+                    esc(&g.path)
+                ),
+                None => format!("<code>{}</code>", esc(&g.path)),
+            };
+            let _ = write!(out, "<tr><td>{module}</td><td>{}</td></tr>", esc(&g.reason));
+        }
+        out.push_str("</tbody></table></section>\n");
+    }
+
     let bc = &r.review.behaviour_changes;
     let _ = write!(out, "<section><h2>Behaviour changes ({})</h2>", bc.len());
     if bc.is_empty() {

@@ -24,9 +24,9 @@ pub mod js;
 pub mod pair;
 mod render;
 pub use contents::Contents;
-pub use delta::{BehaviourChange, CodeChange, CodeStatus, Counts, Delta};
+pub use delta::{AnalysisGap, BehaviourChange, CodeChange, CodeStatus, Counts, Delta};
 pub use pair::PairedBy;
-pub use render::{render_human, render_markdown};
+pub use render::{render_human, render_markdown, summary};
 
 /// The process's memory pages (`/proc/self/statm`: size, resident, shared, ...), for the
 /// `VETTED_DEBUG_DELTA` timings; empty where there is no such file.

@@ -205,6 +205,12 @@ pub fn summary(r: &ReviewReport) -> Vec<String> {
         added,
         d.behaviour_changes.len() - added
     ));
+    if !d.analysis_gaps.is_empty() {
+        out.push(format!(
+            "{} new or changed module(s) not fully analysed: their behaviour changes may be incomplete; read them",
+            d.analysis_gaps.len()
+        ));
+    }
     for (what, c) in [("embedded modules", &d.embedded), ("files", &d.files)] {
         if c.old_total == 0 && c.new_total == 0 {
             continue;
@@ -278,6 +284,29 @@ pub fn render_human(r: &ReviewReport, color: bool) -> String {
     let _ = writeln!(out, "\nTo decide:");
     for l in summary(r) {
         let _ = writeln!(out, "  {}", one_line(&l));
+    }
+    let gaps = &r.review.analysis_gaps;
+    if !gaps.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNot fully analysed ({}): read these yourself",
+            gaps.len()
+        );
+        for g in gaps.iter().take(MAX_BEHAVIOUR_ROWS) {
+            let _ = writeln!(
+                out,
+                "  {}  {}",
+                c.p("1;33", &one_line(&g.path)),
+                one_line(&truncate(&g.reason, 200))
+            );
+        }
+        if gaps.len() > MAX_BEHAVIOUR_ROWS {
+            let _ = writeln!(
+                out,
+                "  ... and {} more (see --json or --html)",
+                gaps.len() - MAX_BEHAVIOUR_ROWS
+            );
+        }
     }
     let bc = &r.review.behaviour_changes;
     if !bc.is_empty() {
@@ -488,6 +517,32 @@ pub fn render_markdown(r: &ReviewReport, html: Option<&str>) -> String {
             true
         }
     };
+    let gaps = &r.review.analysis_gaps;
+    if !gaps.is_empty() {
+        push(
+            &mut out,
+            format!(
+                "#### Not fully analysed ({}): read these yourself\n\n| module | why |\n|---|---|\n",
+                gaps.len()
+            ),
+        );
+        let mut shown = 0;
+        for g in gaps {
+            let row = format!(
+                "| {} | {} |\n",
+                code(&g.path),
+                cell(&truncate(&g.reason, 200))
+            );
+            if !push(&mut out, row) {
+                break;
+            }
+            shown += 1;
+        }
+        if shown < gaps.len() {
+            let _ = writeln!(out, "\n... {} more in {pointer}", gaps.len() - shown);
+        }
+        out.push('\n');
+    }
     let bc = &r.review.behaviour_changes;
     if !bc.is_empty() {
         push(
