@@ -293,6 +293,20 @@ pub const LEDGER_ENTRIES: usize = 200_000;
 /// review says so.
 pub const DELTA_CHAIN_LINKS: usize = 20_000;
 
+/// JavaScript sources at least this big are parsed and analysed under a wall-clock watchdog
+/// (`limits.js.millis` and half again, plus a second). Smaller ones cannot make the parser's
+/// super-linear paths cost long: 64 KiB holds at most ~11,000 import and export names, about
+/// 10^8 comparisons in oxc's export resolution.
+pub const JS_WATCHED_SOURCE_BYTES: usize = 64 << 10;
+
+/// Analyses the watchdog may abandon (their threads run on until they finish or the process
+/// ends) before no further source is analysed in the process.
+pub const JS_OVERRUNS: usize = 2;
+
+/// Most malloc arenas (glibc `M_ARENA_MAX`) the binary lets the allocator create; see
+/// `src/main.rs`.
+pub const MALLOC_ARENAS: i32 = 4;
+
 /// Most candidate `---- Bun! ----` trailers tried in one executable (the real one is the last;
 /// a string that looks like it can appear in the program's data a few times).
 pub const BUN_TRAILER_ATTEMPTS: usize = 64;

@@ -164,7 +164,15 @@ pub struct AnalysisGap {
 fn gap_reason(e: &Entry) -> Option<String> {
     let mut why = Vec::new();
     if let Some(pe) = &e.parse_error {
-        why.push(format!("not analysed: {pe}"));
+        // The inspection's own words when they already say it ("not parsed: …", "not analysed:
+        // …"); otherwise it is a syntax error.
+        why.push(
+            if pe.starts_with("not ") || pe.contains("not decompressed") {
+                pe.clone()
+            } else {
+                format!("does not parse: {pe}")
+            },
+        );
     }
     if e.analysis_truncated {
         why.push(
@@ -234,6 +242,9 @@ struct Facts {
     /// 221,000 imports of chunks exporting thousands of names each, searched in turn, were a
     /// second of a native build's delta).
     export_pos: HashMap<String, usize>,
+    /// The inspection's parse of it overran its time budget ([`crate::content::js::overran`]):
+    /// the review does not parse it again, it compares it as text.
+    unparsed: bool,
 }
 
 fn facts_of(path: &str, e: &Entry, c: Option<&Contents>) -> Facts {
@@ -249,6 +260,14 @@ fn facts_of(path: &str, e: &Entry, c: Option<&Contents>) -> Facts {
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return Facts::default();
     };
+    if js::is_js(path) && crate::content::js::overran(e) {
+        return Facts {
+            js: None,
+            sketch: js::sketch(&js::text_tokens(text)),
+            export_pos: HashMap::new(),
+            unparsed: true,
+        };
+    }
     if js::is_js(path) {
         // The inspection's facts, from the same bytes and the AST its analysis built; a module
         // it did not parse (or parsed with an error) is parsed here.
@@ -265,12 +284,14 @@ fn facts_of(path: &str, e: &Entry, c: Option<&Contents>) -> Facts {
             sketch: std::mem::take(&mut f.sketch),
             js: Some(f),
             export_pos,
+            unparsed: false,
         }
     } else {
         Facts {
             js: None,
             sketch: js::sketch(&js::text_tokens(text)),
             export_pos: HashMap::new(),
+            unparsed: false,
         }
     }
 }
@@ -463,6 +484,15 @@ fn compare(
     };
     if !(js::is_js(op) && js::is_js(np)) {
         return (text_change(ot, nt), None);
+    }
+    let unparsed = |s: &SideData<'_>, p: &str| s.facts.get(p).is_some_and(|f| f.unparsed);
+    if unparsed(old, op) || unparsed(new, np) {
+        let mut c = text_change(ot, nt);
+        c.note = Some(
+            "compared as text: its parse overran the analysis time budget (limits.js.millis)"
+                .into(),
+        );
+        return (c, None);
     }
     let oc = pair::container(op);
     let nc = pair::container(np);

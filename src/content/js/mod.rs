@@ -127,7 +127,7 @@ fn analyse_text(
     let facts = facts && matches!(src, std::borrow::Cow::Borrowed(_));
     let src = src.as_ref();
     // A `#!` line is not JavaScript syntax oxc accepts everywhere (it does at the start).
-    let out = analyse::analyse_source(src, st, limits, 0, facts);
+    let out = analyse_bounded(src, st, limits, facts);
     if out.parse_error.is_none() {
         // Parsed: the behaviours replace the byte scan (its executable format stays).
         let exe = entry.signals.executable;
@@ -138,6 +138,141 @@ fn analyse_text(
     entry.parse_error = out.parse_error;
     entry.analysis_truncated = out.truncated;
     out.facts
+}
+
+use crate::limits::{JS_OVERRUNS as MAX_OVERRUNS, JS_WATCHED_SOURCE_BYTES as WATCHED_SOURCE_BYTES};
+
+/// Analyses abandoned by the watchdog whose threads still run; past [`MAX_OVERRUNS`], no
+/// further source is analysed in this process.
+static OVERRUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How [`analyse_bounded`]'s records start (and no other parse error does).
+const OVERRUN: &str = "not analysed: ";
+
+/// Whether an entry's analysis was abandoned by the watchdog ([`analyse_bounded`]): a review
+/// must not parse it again (it would overrun again, with no watchdog).
+pub fn overran(e: &Entry) -> bool {
+    e.analysis_truncated
+        && e.parse_error
+            .as_deref()
+            .is_some_and(|p| p.starts_with(OVERRUN))
+}
+
+/// [`analyse::analyse_source`] with a wall-clock bound on all of it. `limits.js.millis` is
+/// checked while the detector walks, but the parser and the semantic pass cannot be
+/// interrupted, and oxc's export resolution compares every local export with every import
+/// (`ModuleRecordBuilder::resolve_export_entries`): 40,000 names of each take 4 s, a few MB of
+/// them hours. So a big source is analysed on its own thread; if it has not finished by the
+/// budget (with half again as grace, so the walk's own limit normally stops it first), the
+/// module is recorded as not analysed and the thread is left to finish or to end with the
+/// process. After [`MAX_OVERRUNS`] such threads, every further source is recorded as not
+/// analysed at once, so a hostile release costs at most a few budgets, not one per module.
+fn analyse_bounded(src: &str, st: SourceType, limits: &JsLimits, facts: bool) -> analyse::Outcome {
+    use std::sync::atomic::Ordering;
+    let overran = OVERRUNS.load(Ordering::Relaxed);
+    if overran >= MAX_OVERRUNS {
+        return analyse::Outcome {
+            parse_error: Some(format!(
+                "{OVERRUN}{overran} earlier analyses did not finish within limits.js.millis ({} ms)",
+                limits.millis
+            )),
+            truncated: true,
+            ..Default::default()
+        };
+    }
+    if src.len() < WATCHED_SOURCE_BYTES {
+        return analyse::analyse_source(src, st, limits, 0, facts);
+    }
+    let owned: std::sync::Arc<str> = std::sync::Arc::from(src);
+    let lim = *limits;
+    let job: Job = Box::new(move || analyse::analyse_source(&owned, st, &lim, 0, facts));
+    // One worker per calling thread, kept for the next module: a thread per module gave each
+    // its own malloc arena, and a native build's diff 190 MiB more peak RSS.
+    let Some(w) = WORKER
+        .with(|w| w.borrow_mut().take())
+        .or_else(Worker::start)
+    else {
+        return analyse::analyse_source(src, st, limits, 0, facts);
+    };
+    if w.jobs.send(job).is_err() {
+        return analyse::analyse_source(src, st, limits, 0, facts);
+    }
+    let budget = std::time::Duration::from_millis(
+        limits
+            .millis
+            .saturating_add(limits.millis / 2)
+            .saturating_add(1_000),
+    );
+    match w.results.recv_timeout(budget) {
+        Ok(out) => {
+            WORKER.with(|slot| *slot.borrow_mut() = Some(w));
+            out
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            // The worker is dropped: its thread finishes this job (or ends with the process),
+            // then stops, its channels closed.
+            OVERRUNS.fetch_add(1, Ordering::Relaxed);
+            analyse::Outcome {
+                parse_error: Some(format!(
+                    "{OVERRUN}the parse and analysis did not finish within {} ms (limits.js.millis, with grace)",
+                    budget.as_millis()
+                )),
+                truncated: true,
+                ..Default::default()
+            }
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => analyse::Outcome {
+            parse_error: Some("the analysis thread failed".into()),
+            truncated: true,
+            ..Default::default()
+        },
+    }
+}
+
+type Job = Box<dyn FnOnce() -> analyse::Outcome + Send>;
+
+/// A thread that runs analyses for [`analyse_bounded`], one at a time.
+struct Worker {
+    jobs: std::sync::mpsc::Sender<Job>,
+    results: std::sync::mpsc::Receiver<analyse::Outcome>,
+}
+
+impl Worker {
+    fn start() -> Option<Worker> {
+        let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
+        let (result_tx, results) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("vetted-js".into())
+            // The main thread's size: the parser and the walk recurse on nesting.
+            .stack_size(8 << 20)
+            .spawn(move || {
+                for job in job_rx {
+                    let out = job();
+                    trim_heap();
+                    if result_tx.send(out).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Worker { jobs, results })
+    }
+}
+
+/// Give the memory a finished analysis freed back to the system. A worker's malloc arena is its
+/// own, and glibc keeps what a big module's analysis freed in it for later; with a worker per
+/// reading thread, that was 120 MiB more peak RSS in a native build's diff.
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's arenas; it takes no
+    // pointers and is thread-safe in glibc.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+thread_local! {
+    static WORKER: std::cell::RefCell<Option<Worker>> = const { std::cell::RefCell::new(None) };
 }
 
 /// An embedded zstd resource: decompressed (bounded) and analysed as what it holds.
