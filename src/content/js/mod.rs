@@ -17,6 +17,7 @@ mod value;
 
 use super::manifest::{Behaviour, BehaviourKind, Entry, ExecutableFormat, PackageInfo};
 use crate::limits::JsLimits;
+use crate::limits::{JS_OVERRUNS as MAX_OVERRUNS, JS_WATCHED_SOURCE_BYTES as WATCHED_SOURCE_BYTES};
 use oxc_span::SourceType;
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -139,8 +140,6 @@ fn analyse_text(
     entry.analysis_truncated = out.truncated;
     out.facts
 }
-
-use crate::limits::{JS_OVERRUNS as MAX_OVERRUNS, JS_WATCHED_SOURCE_BYTES as WATCHED_SOURCE_BYTES};
 
 /// Analyses abandoned by the watchdog whose threads still run; past [`MAX_OVERRUNS`], no
 /// further source is analysed in this process.
