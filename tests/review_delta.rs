@@ -844,7 +844,7 @@ fn code_the_analysis_could_not_read_in_full_is_listed_for_the_reviewer() {
         .collect();
     assert_eq!(gaps.len(), 2, "{gaps:#?}");
     assert_eq!(gaps[0].0, "package/broken.js");
-    assert!(gaps[0].1.starts_with("does not parse: "), "{gaps:?}");
+    assert!(gaps[0].1.starts_with("parse error "), "{gaps:?}");
     assert_eq!(gaps[1].0, "package/hosts.js");
     assert!(gaps[1].1.contains("stopped at a limit"), "{gaps:?}");
     // The unchanged unparsable file is not listed again.

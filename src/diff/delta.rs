@@ -165,12 +165,13 @@ fn gap_reason(e: &Entry) -> Option<String> {
     let mut why = Vec::new();
     if let Some(pe) = &e.parse_error {
         // The inspection's own words when they already say it ("not parsed: …", "not analysed:
-        // …"); otherwise it is a syntax error.
+        // …"); otherwise the parser's diagnostic. Some (a duplicated export) leave the whole AST
+        // and the walk covered it; others stop the parse there: which one is not recorded.
         why.push(
             if pe.starts_with("not ") || pe.contains("not decompressed") {
                 pe.clone()
             } else {
-                format!("does not parse: {pe}")
+                format!("parse error (the analysis may have stopped there): {pe}")
             },
         );
     }
