@@ -269,3 +269,35 @@ fn extensionless_node_script_is_analysed_as_javascript() {
         assert!(v["entries"][p]["parse_error"].is_null(), "{p}");
     }
 }
+
+/// Found by the js_analysis fuzzer (a timeout, re-run: out of memory): 2,482 bytes of `.ts` with
+/// brackets nested 1,806 deep and `<T< K extends[` made oxc's TypeScript parser take 4 GB in
+/// 19 s (it re-parses ambiguous `<` speculatively and its arena keeps every attempt). A
+/// TypeScript source nested deeper than `limits::TS_BRACKET_DEPTH` is not parsed and says so.
+#[test]
+fn typescript_nested_to_exhaust_the_parser_is_not_parsed() {
+    let ts = std::fs::read("tests/fixtures/fuzz/js_analysis-ts-nesting-oom.ts").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.tgz");
+    std::fs::write(
+        &path,
+        tgz(&[
+            ("package/package.json", br#"{"name":"t","version":"1.0.0"}"#),
+            ("package/a.ts", &ts),
+            // Real TypeScript nests a few levels: analysed as before.
+            (
+                "package/b.ts",
+                b"export function f(x: Array<[number, { a: string }]>): void { if (x) { g([x]); } }\n",
+            ),
+        ]),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["inspect", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let pe = v["entries"]["package/a.ts"]["parse_error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(pe.contains("nested 1806 deep"), "{pe:?}");
+    assert!(v["entries"]["package/b.ts"]["parse_error"].is_null());
+}
