@@ -154,9 +154,6 @@ pub(crate) struct FileSink {
     js: Option<Vec<u8>>,
     js_over: bool,
     js_limit: u64,
-    /// `js` is kept only because the file starts with `#`: it is analysed when its first line
-    /// is a `#!` that runs a JavaScript runtime ([`super::js::script_name`]).
-    script: bool,
     /// A repeat of a file already listed: the sha256 its bytes must have.
     repeat_of: Option<Digest>,
     /// The bytes of a file that is not JavaScript, kept for a review.
@@ -198,8 +195,9 @@ impl FileSink {
             && bytes.first() == Some(&b'#')
             && self.declared <= self.js_limit
         {
+            // Kept only because the file starts with `#` (its name is not JavaScript's): it is
+            // analysed when its first line is a `#!` that runs a JavaScript runtime.
             self.js = Some(Vec::new());
-            self.script = true;
         }
         if let Some(buf) = self.js.as_mut() {
             if (buf.len() + bytes.len()) as u64 > self.js_limit {
@@ -499,7 +497,6 @@ impl Builder {
             js: None,
             js_over: false,
             js_limit: 0,
-            script: false,
             repeat_of: Some(first),
             kept: None,
         })
@@ -533,7 +530,6 @@ impl Builder {
             js: super::js::wants(&path).then(Vec::new),
             js_over: false,
             js_limit: self.limits.js.source_bytes,
-            script: false,
             repeat_of: None,
             kept: (!super::js::wants(&path)
                 && self.keep.as_ref().is_some_and(|k| k.room_for(size)))
@@ -584,8 +580,10 @@ impl Builder {
         if let Some(e) = self.entries.get_mut(&sink.path) {
             e.sha256 = digest;
             e.signals = signals;
+            // A JavaScript name's bytes are kept from the start; any other kept bytes began with `#`.
+            let is_script = !super::js::wants(&sink.path);
             let script = match &sink.js {
-                Some(src) if sink.script => super::js::script_name(&sink.path, src),
+                Some(src) if is_script => super::js::script_name(&sink.path, src),
                 _ => None,
             };
             if let Some(name) = &script
@@ -593,7 +591,7 @@ impl Builder {
             {
                 // Compared as text in a review (no facts): its name is not JavaScript's.
                 super::js::analyse_entry_with(e, name, src, &self.limits.js, false);
-            } else if let Some(src) = sink.js.as_ref().filter(|_| !sink.script) {
+            } else if let Some(src) = sink.js.as_ref().filter(|_| !is_script) {
                 let facts = super::js::analyse_entry_with(
                     e,
                     &sink.path,
