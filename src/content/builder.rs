@@ -36,6 +36,11 @@ pub(crate) struct Builder {
     npm: Option<NpmLayout>,
     /// The bytes kept for a review (see [`super::Kept`]), when asked for.
     pub(crate) keep: Option<super::Kept>,
+    /// An earlier manifest of the same artifact whose analyses may be copied (admission of an
+    /// audited build; never with `keep`).
+    pub(crate) reuse: Option<super::reuse::Reuse>,
+    /// The entries whose analysis is to be copied from `reuse` once the manifest is complete.
+    pub(crate) reused: Vec<String>,
 }
 
 /// State of the npm layout rules.
@@ -238,6 +243,8 @@ impl Builder {
             npm: None,
             package_text: None,
             keep: None,
+            reuse: None,
+            reused: Vec::new(),
         }
     }
 
@@ -586,7 +593,11 @@ impl Builder {
                 Some(src) if is_script => super::js::script_name(&sink.path, src),
                 _ => None,
             };
-            if let Some(name) = &script
+            let stored = (sink.js.is_some() || sink.js_over)
+                && self.reuse.as_ref().is_some_and(|r| r.covers(&sink.path, e));
+            if stored {
+                self.reused.push(sink.path.clone());
+            } else if let Some(name) = &script
                 && let Some(src) = &sink.js
             {
                 // Compared as text in a review (no facts): its name is not JavaScript's.
@@ -655,8 +666,11 @@ impl Builder {
             Ok(Some((f, kept))) => {
                 let max = self.limits.archive_entries.saturating_sub(self.seen);
                 let facts = self.keep.is_some();
-                let mut g =
-                    super::bun::read_graph_with(&f, kept, path, max, &self.limits.js, facts);
+                let how = super::bun::How {
+                    facts,
+                    reuse: self.reuse.as_ref(),
+                };
+                let mut g = super::bun::read_graph_with(&f, kept, path, max, &self.limits.js, how);
                 if g.modules.is_empty()
                     && g.note.is_none()
                     && let Some(sea) = super::sea::read_sea(&f, kept, path, max, &self.limits.js)
@@ -697,6 +711,9 @@ impl Builder {
             }
             if let (Some(k), Some(f)) = (self.keep.as_mut(), m.facts) {
                 k.facts.insert(m.path.clone(), f);
+            }
+            if m.reused {
+                self.reused.push(m.path.clone());
             }
             self.entries.insert(m.path, m.entry);
         }

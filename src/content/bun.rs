@@ -151,6 +151,16 @@ pub(crate) struct Module {
     pub entry: Entry,
     /// The review's facts of a JavaScript module, when they were asked for and it parsed.
     pub facts: Option<crate::diff::js::JsFacts>,
+    /// Not analysed: its analysis is to be copied from the stored manifest ([`How::reuse`]).
+    pub reused: bool,
+}
+
+/// What to compute for each module beyond its listing: the review's facts, or neither facts
+/// nor analysis for the modules a stored manifest of the same artifact already analysed.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct How<'r> {
+    pub facts: bool,
+    pub reuse: Option<&'r super::reuse::Reuse>,
 }
 
 /// What was found in one executable.
@@ -234,7 +244,7 @@ pub(crate) fn read_graph<R: ReadAt + ?Sized>(
     max_modules: u64,
     js: &crate::limits::JsLimits,
 ) -> Graph {
-    read_graph_with(src, len, entry_path, max_modules, js, false)
+    read_graph_with(src, len, entry_path, max_modules, js, How::default())
 }
 
 /// [`read_graph`]; with `facts`, each JavaScript module also carries the review's facts
@@ -245,7 +255,7 @@ pub(crate) fn read_graph_with<R: ReadAt + ?Sized>(
     entry_path: &str,
     max_modules: u64,
     js: &crate::limits::JsLimits,
-    facts: bool,
+    how: How<'_>,
 ) -> Graph {
     match locate(src, len) {
         Ok(None) => Graph::default(),
@@ -259,7 +269,7 @@ pub(crate) fn read_graph_with<R: ReadAt + ?Sized>(
                 ));
                 return graph;
             }
-            match read_modules(src, blob_start, blob_len, &records, entry_path, js, facts) {
+            match read_modules(src, blob_start, blob_len, &records, entry_path, js, how) {
                 Ok(modules) => graph.modules = modules,
                 Err(e) => {
                     graph.note = Some(format!(
@@ -405,7 +415,7 @@ fn read_modules<R: ReadAt + ?Sized>(
     records: &[Record],
     entry_path: &str,
     js: &crate::limits::JsLimits,
-    facts: bool,
+    how: How<'_>,
 ) -> Result<Vec<Module>, String> {
     // Real graphs store each module's contents once; overlapping pointers could make a hostile
     // file cost many reads of the same bytes, so the total read is bounded by the blob.
@@ -442,9 +452,7 @@ fn read_modules<R: ReadAt + ?Sized>(
         let mut buf = vec![0u8; super::pipeline::CHUNK];
         recs.iter()
             .zip(names)
-            .map(|(r, name)| {
-                read_module(src, blob_start, r, name, entry_path, &mut buf, (js, facts))
-            })
+            .map(|(r, name)| read_module(src, blob_start, r, name, entry_path, &mut buf, (js, how)))
             .collect()
     };
     let (ra, rb) = std::thread::scope(|s| {
@@ -468,8 +476,9 @@ fn read_module<R: ReadAt + ?Sized>(
     name: &str,
     entry_path: &str,
     buf: &mut [u8],
-    (js, facts): (&crate::limits::JsLimits, bool),
+    (js, how): (&crate::limits::JsLimits, How<'_>),
 ) -> Result<Module, String> {
+    let facts = how.facts;
     let mut sha = Sha256::new();
     let mut insp = Inspector::new();
     let mut at = 0u64;
@@ -501,7 +510,13 @@ fn read_module<R: ReadAt + ?Sized>(
             analysis_truncated: false,
         },
         facts: None,
+        reused: false,
     };
+    if !facts && how.reuse.is_some_and(|r| r.covers(&m.path, &m.entry)) {
+        // The stored manifest's entry (behaviours included) replaces this one's analysis.
+        m.reused = true;
+        return Ok(m);
+    }
     if let Some(s) = source {
         m.facts = super::js::analyse_entry_with(&mut m.entry, name, &s, js, facts);
     } else if super::js::wants(name) {

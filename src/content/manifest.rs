@@ -33,6 +33,10 @@ pub struct ContentManifest {
     /// read). Informational: the entries are complete either way.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Which analysis produced the behaviours ([`crate::content::reuse::analysis_id`]): an
+    /// admission reuses a stored manifest's analysis only when it is this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<String>,
 }
 
 /// Totals over a manifest's entries.

@@ -13,6 +13,7 @@ pub mod manifest;
 mod paths;
 mod pipeline;
 mod rejection;
+pub mod reuse;
 mod sea;
 mod tar_walk;
 mod zip_walk;
@@ -189,7 +190,19 @@ impl Kept {
 /// An empty file is rejected (there is nothing to verify). A file whose name promises an
 /// archive ([`archive_by_name`]) must be one, as when `opts.expect_archive` is set.
 pub fn inspect_file(path: &Path, opts: &InspectOptions) -> Result<ContentManifest, ContentError> {
-    inspect_inner(path, opts, false).map(|(m, _)| m)
+    inspect_inner(path, opts, false, None).map(|(m, _)| m)
+}
+
+/// [`inspect_file`] of an artifact whose earlier manifest is at hand (an audited build being
+/// admitted): an entry that manifest holds with the same path, SHA-256 and size takes its
+/// analysis from it instead of being parsed again ([`reuse`]). The result is the manifest
+/// [`inspect_file`] would build.
+pub fn inspect_file_reusing(
+    path: &Path,
+    opts: &InspectOptions,
+    stored: reuse::Reuse,
+) -> Result<ContentManifest, ContentError> {
+    inspect_inner(path, opts, false, Some(stored)).map(|(m, _)| m)
 }
 
 /// [`inspect_file`], keeping the bytes a review reads (tar and tgz; `None` for other formats,
@@ -198,13 +211,14 @@ pub fn inspect_file_keeping(
     path: &Path,
     opts: &InspectOptions,
 ) -> Result<(ContentManifest, Option<Kept>), ContentError> {
-    inspect_inner(path, opts, true)
+    inspect_inner(path, opts, true, None)
 }
 
 fn inspect_inner(
     path: &Path,
     opts: &InspectOptions,
     keep: bool,
+    reuse: Option<reuse::Reuse>,
 ) -> Result<(ContentManifest, Option<Kept>), ContentError> {
     let io_err = |source| ContentError::Io {
         path: path.display().to_string(),
@@ -232,6 +246,9 @@ fn inspect_inner(
     let mut builder = Builder::new(limits);
     if keep && matches!(format, Format::Gzip | Format::Tar) {
         builder.keep = Some(Kept::default());
+    } else {
+        // A review needs the facts of each module's AST: it never reuses.
+        builder.reuse = reuse;
     }
     let mut single_file = None;
     let (walk, inflate): (Result<(), WalkError>, Option<Result<(), StageError>>) = match format {
@@ -388,6 +405,10 @@ fn inspect_inner(
         }
         None => (std::mem::take(&mut builder.entries), builder.totals.clone()),
     };
+    let mut entries = entries;
+    if let Some(r) = &builder.reuse {
+        r.fill(&mut entries, &builder.reused);
+    }
     Ok((
         ContentManifest {
             format: MANIFEST_FORMAT,
@@ -397,6 +418,7 @@ fn inspect_inner(
             totals,
             package,
             notes: std::mem::take(&mut builder.notes),
+            analysis: Some(reuse::analysis_id(&limits.js)),
         },
         builder.keep.take(),
     ))

@@ -238,6 +238,7 @@ fn module<R: ReadAt + ?Sized>(
         path: format!("{entry_path}!/{name}"),
         entry,
         facts: None,
+        reused: false,
     })
 }
 

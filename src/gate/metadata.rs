@@ -592,6 +592,7 @@ mod tests {
             totals: Totals::default(),
             package: Some(pkg),
             notes: Vec::new(),
+            analysis: None,
         }
     }
 

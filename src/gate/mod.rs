@@ -381,8 +381,8 @@ impl Gate<'_> {
         // 3. Provenance.
         let provenance = self.provenance(c, &meta, &fetched, &mut r);
 
-        // 4. Contents.
-        let manifest = self.contents(&mut r, &fetched.path, true)?;
+        // 4. Contents (an audited build's code is not parsed again: `content::reuse`).
+        let manifest = self.contents_reusing(&mut r, &fetched.path, &fetched.digests)?;
 
         // 4b. The vendor's own signature over the binary, when the policy asks for it.
         let vendor_evidence = vendor::check(
@@ -578,6 +578,33 @@ impl Gate<'_> {
         }
     }
 
+    /// [`Gate::contents`] of an artifact the ledger has audited (the same SHA-512 and SHA-256):
+    /// the audit's stored manifest, when this analysis made it, supplies the analysis of every
+    /// entry whose path and SHA-256 it lists ([`crate::content::reuse`]). Any other artifact,
+    /// or a stored manifest that cannot be used, is inspected in full.
+    fn contents_reusing(
+        &self,
+        r: &mut ArtifactReport,
+        path: &std::path::Path,
+        digests: &Digests,
+    ) -> Result<Option<ContentManifest>, GateError> {
+        let stored = self
+            .ledger
+            .audits()
+            .filter(|a| a.sha512 == digests.sha512 && a.sha256 == digests.sha256)
+            .find_map(|a| ledger::load_manifest(self.ledger.dir(), &a.manifest).ok())
+            .filter(|m| m.artifact.sha512 == digests.sha512 && m.artifact.sha256 == digests.sha256)
+            .and_then(|m| crate::content::reuse::Reuse::of(m, &self.limits.js).ok());
+        let Some(stored) = stored else {
+            return self.contents(r, path, true);
+        };
+        let opts = InspectOptions {
+            limits: self.limits,
+            expect_archive: true,
+        };
+        self.record_contents(r, crate::content::inspect_file_reusing(path, &opts, stored))
+    }
+
     /// The content manifest of a fetched artifact, recorded as the `contents` check; `None`
     /// when the archive was rejected (the reason is in the report).
     fn contents(
@@ -590,7 +617,15 @@ impl Gate<'_> {
             limits: self.limits,
             expect_archive,
         };
-        match crate::content::inspect_file(path, &opts) {
+        self.record_contents(r, crate::content::inspect_file(path, &opts))
+    }
+
+    fn record_contents(
+        &self,
+        r: &mut ArtifactReport,
+        inspected: Result<ContentManifest, crate::content::ContentError>,
+    ) -> Result<Option<ContentManifest>, GateError> {
+        match inspected {
             Ok(m) => {
                 r.push(
                     "contents",

@@ -116,6 +116,7 @@ impl Pkg {
                 }),
             ),
             notes: Vec::new(),
+            analysis: None,
         }
     }
 

@@ -31,6 +31,7 @@ pub fn manifest(name: &str, version: &str, seed: &str) -> ManifestBuilder {
                 ..PackageInfo::default()
             }),
             notes: Vec::new(),
+            analysis: None,
         },
     }
 }
