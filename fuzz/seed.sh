@@ -32,6 +32,7 @@ printf '/-/ping' > ${OUT}/serve_request/ping
 printf '/@s/p/latest\nauthorization: Bearer wrong' > ${OUT}/serve_request/version
 # A Bun-like graph tail for the graph reader.
 printf 'x\0\n---- Bun! ----\n' > ${OUT}/bun_graph/trailer
+python3 seed_bun.py "${OUT}/bun_graph"
 # JavaScript and Node SEA seeds, generated (see seed_js_sea.py).
 python3 seed_js_sea.py "$OUT" "$CORPUS" || echo "note: js_analysis/node_sea seeds not generated" >&2
 echo "seeded: $(for d in ${OUT}/*; do printf '%s=%s ' "${d#${OUT}/}" "$(ls "$d" | wc -l)"; done)"
