@@ -308,6 +308,22 @@ pub const JS_WATCHED_SOURCE_BYTES: usize = 64 << 10;
 /// (`content::js::bracket_depth`; before that finding the limit was 256.)
 pub const TS_BRACKET_DEPTH: usize = 64;
 
+/// Largest [`crate::content::js::nesting_estimate`] of a source that is parsed (analysed, or
+/// printed for a review); deeper ones are not parsed and say so. oxc's parser and the walks over
+/// its AST recurse once per level of nesting and have no limit of their own: 6,000 nested `[`
+/// (12 KB) overflowed an 8 MiB stack, about 1.9 KB a level, and aborted the process. The
+/// estimate over-counts (operators in strings count): Claude Code 2.1.330's modules reach 1,492.
+pub const JS_NESTING: usize = 16_384;
+
+/// Stack of the threads that parse and walk JavaScript ([`JS_NESTING`] levels at up to 2 KB
+/// each, twice over for code decoded inside code, with room to spare). Reserved address space:
+/// only what a parse touches becomes memory.
+pub const JS_STACK_BYTES: usize = 256 << 20;
+
+/// Sources whose nesting estimate is at most this are printed for a review on the calling
+/// thread (any thread's stack holds that); deeper ones on a thread of [`JS_STACK_BYTES`].
+pub const JS_INLINE_NESTING: usize = 256;
+
 /// Analyses the watchdog may abandon (their threads run on until they finish or the process
 /// ends) before no further source is analysed in the process.
 pub const JS_OVERRUNS: usize = 2;

@@ -336,3 +336,70 @@ fn typescript_of_speculative_generics_nested_to_exhaust_memory_is_not_parsed() {
         v["entries"]["package/b.ts"]
     );
 }
+
+#[test]
+fn javascript_nested_to_overflow_the_stack_does_not_abort_the_inspection() {
+    // oxc's parser and the walks recurse once per level: 6,000 nested `[` (12 KB) overflowed an
+    // 8 MiB stack and aborted vetted (exit 134). Now nesting up to limits::JS_NESTING is parsed
+    // on stacks sized for it, and deeper code is not parsed and says so.
+    let deep = |open: &str, mid: &str, close: &str, n: usize| {
+        let mut s = b"x = ".to_vec();
+        for _ in 0..n {
+            s.extend_from_slice(open.as_bytes());
+        }
+        s.extend_from_slice(mid.as_bytes());
+        for _ in 0..n {
+            s.extend_from_slice(close.as_bytes());
+        }
+        s.extend_from_slice(b";\nrequire('child_process').exec(process.env.CMD);\n");
+        s
+    };
+    let arrays = deep("[", "1", "]", 6_000);
+    let conditional = deep("a ? b : ", "c", "", 20_000);
+    let arrows = deep("y => ", "1", "", 20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.tgz");
+    std::fs::write(
+        &path,
+        tgz(&[
+            ("package/package.json", br#"{"name":"t","version":"1.0.0"}"#),
+            ("package/arrays.js", &arrays),
+            ("package/conditional.js", &conditional),
+            ("package/arrows.js", &arrows),
+        ]),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["inspect", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let e = &v["entries"]["package/arrays.js"];
+    assert!(e["parse_error"].is_null(), "{e}");
+    assert!(e["behaviours"].to_string().contains("process-spawn"), "{e}");
+    for p in ["package/conditional.js", "package/arrows.js"] {
+        let pe = v["entries"][p]["parse_error"].as_str().unwrap_or_default();
+        assert!(pe.contains("limits::JS_NESTING"), "{p}: {pe:?}");
+    }
+    // A review prints both sides of a changed module: as deep, on the compare threads too.
+    let other = dir.path().join("u.tgz");
+    let mut arrays2 = arrays.clone();
+    arrays2.extend_from_slice(b"fetch('https://example.com/x');\n");
+    std::fs::write(
+        &other,
+        tgz(&[
+            ("package/package.json", br#"{"name":"t","version":"1.0.1"}"#),
+            ("package/arrays.js", &arrays2),
+        ]),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["diff", path.to_str().unwrap(), other.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("example.com"), "{out}");
+    let (code, out, err) = run(&[
+        "show",
+        path.to_str().unwrap(),
+        "package/arrays.js",
+        "--pretty",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("child_process"));
+}

@@ -435,18 +435,28 @@ fn parse_error(ret: &oxc_parser::ParserReturn<'_>) -> Option<String> {
 /// Analyse one module: its sketch, canonical digest, and the names that cross modules.
 pub fn analyse(path: &str, src: &str) -> JsFacts {
     let alloc = Allocator::default();
-    let ret = Parser::new(&alloc, src, source_type(path))
-        .with_config(TokensParserConfig)
-        .parse();
-    if let Some(e) = parse_error(&ret) {
-        let tokens = text_tokens(src);
-        return JsFacts {
-            sketch: sketch(&tokens),
-            canonical: Sha256::digest(src.as_bytes()).into(),
-            error: Some(e),
-            ..JsFacts::default()
-        };
-    }
+    let ret = match crate::content::js::too_nested(src) {
+        Some(why) => Err(why),
+        None => Ok(Parser::new(&alloc, src, source_type(path))
+            .with_config(TokensParserConfig)
+            .parse()),
+    };
+    let ret = ret.and_then(|r| match parse_error(&r) {
+        Some(e) => Err(e),
+        None => Ok(r),
+    });
+    let ret = match ret {
+        Ok(r) => r,
+        Err(e) => {
+            let tokens = text_tokens(src);
+            return JsFacts {
+                sketch: sketch(&tokens),
+                canonical: Sha256::digest(src.as_bytes()).into(),
+                error: Some(e),
+                ..JsFacts::default()
+            };
+        }
+    };
     let exports = exports_of(&ret.module_record);
     from_parsed(&alloc, src, ret.program, &ret.tokens, exports, None)
 }
@@ -583,6 +593,9 @@ pub fn pretty(
     raw_exports: bool,
     mark: &str,
 ) -> Result<Pretty, String> {
+    if let Some(why) = crate::content::js::too_nested(src) {
+        return Err(why);
+    }
     let alloc = Allocator::default();
     let ret = Parser::new(&alloc, src, source_type(path)).parse();
     if let Some(e) = parse_error(&ret) {
@@ -616,6 +629,9 @@ pub fn pretty(
 
 /// Pretty-print one module with its own names (`vetted show --pretty`).
 pub fn pretty_print(path: &str, src: &str) -> Result<String, String> {
+    if let Some(why) = crate::content::js::too_nested(src) {
+        return Err(why);
+    }
     let alloc = Allocator::default();
     let ret = Parser::new(&alloc, src, source_type(path)).parse();
     if let Some(e) = parse_error(&ret) {

@@ -82,6 +82,14 @@ pub(crate) fn analyse_source(
     facts: bool,
 ) -> Outcome {
     let started = Instant::now();
+    // Before the parse: the parser's recursion is what the limit bounds (for code decoded
+    // inside code too, analysed on the same thread).
+    if let Some(why) = super::too_nested(src) {
+        return Outcome {
+            parse_error: Some(why),
+            ..Outcome::default()
+        };
+    }
     let alloc = Allocator::default();
     let opts = ParseOptions {
         allow_return_outside_function: true,

@@ -137,7 +137,7 @@ fn analyse_text(
     let src = String::from_utf8_lossy(bytes);
     // The review reads only valid UTF-8 as code: no facts for a module that is not.
     let facts = facts && matches!(src, std::borrow::Cow::Borrowed(_));
-    let src = src.as_ref();
+    let src: &str = src.as_ref();
     // A `#!` line is not JavaScript syntax oxc accepts everywhere (it does at the start).
     let out = analyse_bounded(src, st, limits, facts);
     if out.parse_error.is_none() {
@@ -190,22 +190,41 @@ fn analyse_bounded(src: &str, st: SourceType, limits: &JsLimits, facts: bool) ->
             ..Default::default()
         };
     }
-    if src.len() < WATCHED_SOURCE_BYTES {
-        return analyse::analyse_source(src, st, limits, 0, facts);
-    }
+    // Every source runs on the worker: its stack is sized for the nesting limit (the calling
+    // threads' are not), and a big one is bounded in time.
     let owned: std::sync::Arc<str> = std::sync::Arc::from(src);
     let lim = *limits;
     let job: Job = Box::new(move || analyse::analyse_source(&owned, st, &lim, 0, facts));
+    let big = src.len() >= WATCHED_SOURCE_BYTES;
     // One worker per calling thread, kept for the next module: a thread per module gave each
     // its own malloc arena, and a native build's diff 190 MiB more peak RSS.
+    let failed = || analyse::Outcome {
+        parse_error: Some("not analysed: the analysis thread could not be started".into()),
+        truncated: true,
+        ..Default::default()
+    };
     let Some(w) = WORKER
         .with(|w| w.borrow_mut().take())
         .or_else(Worker::start)
     else {
-        return analyse::analyse_source(src, st, limits, 0, facts);
+        return failed();
     };
-    if w.jobs.send(job).is_err() {
-        return analyse::analyse_source(src, st, limits, 0, facts);
+    if w.jobs.send((job, big)).is_err() {
+        return failed();
+    }
+    // Small sources are not timed (their parse is quick, the walk checks limits.js.millis).
+    if !big {
+        return match w.results.recv() {
+            Ok(out) => {
+                WORKER.with(|slot| *slot.borrow_mut() = Some(w));
+                out
+            }
+            Err(_) => analyse::Outcome {
+                parse_error: Some("not analysed: the analysis thread failed".into()),
+                truncated: true,
+                ..Default::default()
+            },
+        };
     }
     let budget = std::time::Duration::from_millis(
         limits
@@ -243,22 +262,25 @@ type Job = Box<dyn FnOnce() -> analyse::Outcome + Send>;
 
 /// A thread that runs analyses for [`analyse_bounded`], one at a time.
 struct Worker {
-    jobs: std::sync::mpsc::Sender<Job>,
+    /// A job, and whether its source is big (its heap is trimmed after it).
+    jobs: std::sync::mpsc::Sender<(Job, bool)>,
     results: std::sync::mpsc::Receiver<analyse::Outcome>,
 }
 
 impl Worker {
     fn start() -> Option<Worker> {
-        let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
+        let (jobs, job_rx) = std::sync::mpsc::channel::<(Job, bool)>();
         let (result_tx, results) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("vetted-js".into())
-            // The main thread's size: the parser and the walk recurse on nesting.
-            .stack_size(8 << 20)
+            // The parser and the walks recurse on nesting (limits::JS_NESTING).
+            .stack_size(crate::limits::JS_STACK_BYTES)
             .spawn(move || {
-                for job in job_rx {
+                for (job, big) in job_rx {
                     let out = job();
-                    trim_heap();
+                    if big {
+                        trim_heap();
+                    }
                     if result_tx.send(out).is_err() {
                         break;
                     }
@@ -303,6 +325,81 @@ fn bracket_depth(bytes: &[u8]) -> usize {
         }
     }
     max
+}
+
+/// An over-estimate of how deep the parser and the walks over the AST recurse on `bytes`, from
+/// the raw bytes (strings and comments count too). oxc has no recursion limit: nesting of
+/// brackets, or a chain of right-nested operators (`a?b:a?b:…`, `x=>x=>…`, `a=a=…`, labels,
+/// unary operators, `if(a)if(a)…`), or a left-deep chain of binary operators whose tree the
+/// walks recurse down, overflowed the stack at 5,000–15,000 levels on an 8 MiB stack: a 40 KB
+/// file aborted the process. Each bracket adds a level; inside a bracket level, every operator
+/// byte and every keyword that nests a statement or an expression adds one, until a `,` or `;`
+/// ends the element or statement (a newline does not: `a=\na=` is still one chain).
+pub(crate) fn nesting_estimate(bytes: &[u8]) -> usize {
+    const WORDS: [&[u8]; 16] = [
+        b"if",
+        b"else",
+        b"for",
+        b"while",
+        b"do",
+        b"with",
+        b"new",
+        b"case",
+        b"await",
+        b"yield",
+        b"typeof",
+        b"void",
+        b"delete",
+        b"in",
+        b"of",
+        b"instanceof",
+    ];
+    let mut outer: Vec<usize> = Vec::new();
+    let (mut cur, mut max) = (0usize, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'[' | b'(' | b'{' => {
+                outer.push(cur);
+                cur += 1;
+            }
+            b']' | b')' | b'}' => cur = outer.pop().unwrap_or(0),
+            b',' | b';' => cur = outer.last().map_or(0, |o| o + 1),
+            b'?' | b'=' | b':' | b'!' | b'~' | b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|'
+            | b'^' | b'<' | b'>' => cur += 1,
+            b'a'..=b'z' => {
+                let start = i;
+                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                let word = &bytes[start..i];
+                let before = start.checked_sub(1).map(|j| bytes[j]);
+                let ident =
+                    before.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'$');
+                if !ident && WORDS.contains(&word) {
+                    cur += 1;
+                }
+                max = max.max(cur);
+                continue;
+            }
+            _ => {}
+        }
+        max = max.max(cur);
+        i += 1;
+    }
+    max
+}
+
+/// Why `src` is not parsed: its nesting estimate is past [`crate::limits::JS_NESTING`].
+pub(crate) fn too_nested(src: &str) -> Option<String> {
+    let n = nesting_estimate(src.as_bytes());
+    (n > crate::limits::JS_NESTING).then(|| {
+        format!(
+            "not parsed: nesting estimate {n}, more than the limit of {} (limits::JS_NESTING)",
+            crate::limits::JS_NESTING
+        )
+    })
 }
 
 /// An embedded zstd resource: decompressed (bounded) and analysed as what it holds.

@@ -124,3 +124,20 @@ fn no_facts_from_a_module_that_did_not_parse_or_is_not_utf8() {
     let mut e = entry();
     assert!(analyse_entry_with(&mut e, "a.js", b"export const x = 1", &l, true).is_some());
 }
+
+#[test]
+fn nesting_estimate_counts_brackets_and_chains_and_resets_at_separators() {
+    use super::nesting_estimate as n;
+    assert_eq!(n(b"x"), 0);
+    assert_eq!(n(b"[[[1]]]"), 3);
+    // Right-nested chains without brackets count each link.
+    assert_eq!(n(b"a?b:c?d:e"), 4);
+    assert_eq!(n(b"x=>y=>1"), 4);
+    // A comma or semicolon ends the element or statement; a newline does not.
+    assert_eq!(n(b"a=1;b=2;c=3"), 1);
+    assert_eq!(n(b"a=\nb=\nc"), 2);
+    assert_eq!(n(b"f(a=1,b=2)"), 2);
+    // Keywords that nest, not identifiers that contain them.
+    assert_eq!(n(b"if(a)if(b)c"), 3);
+    assert_eq!(n(b"diff(a)"), 1);
+}
