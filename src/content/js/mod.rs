@@ -196,35 +196,21 @@ fn analyse_bounded(src: &str, st: SourceType, limits: &JsLimits, facts: bool) ->
     let lim = *limits;
     let job: Job = Box::new(move || analyse::analyse_source(&owned, st, &lim, 0, facts));
     let big = src.len() >= WATCHED_SOURCE_BYTES;
-    // One worker per calling thread, kept for the next module: a thread per module gave each
-    // its own malloc arena, and a native build's diff 190 MiB more peak RSS.
-    let failed = || analyse::Outcome {
-        parse_error: Some("not analysed: the analysis thread could not be started".into()),
+    let failed = |why: &str| analyse::Outcome {
+        parse_error: Some(why.into()),
         truncated: true,
         ..Default::default()
     };
+    // One worker per calling thread, kept for the next module: a thread per module gave each
+    // its own malloc arena, and a native build's diff 190 MiB more peak RSS.
     let Some(w) = WORKER
         .with(|w| w.borrow_mut().take())
         .or_else(Worker::start)
     else {
-        return failed();
+        return failed("not analysed: the analysis thread could not be started");
     };
     if w.jobs.send((job, big)).is_err() {
-        return failed();
-    }
-    // Small sources are not timed (their parse is quick, the walk checks limits.js.millis).
-    if !big {
-        return match w.results.recv() {
-            Ok(out) => {
-                WORKER.with(|slot| *slot.borrow_mut() = Some(w));
-                out
-            }
-            Err(_) => analyse::Outcome {
-                parse_error: Some("not analysed: the analysis thread failed".into()),
-                truncated: true,
-                ..Default::default()
-            },
-        };
+        return failed("not analysed: the analysis thread could not be started");
     }
     let budget = std::time::Duration::from_millis(
         limits
@@ -232,7 +218,15 @@ fn analyse_bounded(src: &str, st: SourceType, limits: &JsLimits, facts: bool) ->
             .saturating_add(limits.millis / 2)
             .saturating_add(1_000),
     );
-    match w.results.recv_timeout(budget) {
+    // Small sources are not timed (their parse is quick, the walk checks limits.js.millis).
+    let got = if big {
+        w.results.recv_timeout(budget)
+    } else {
+        w.results
+            .recv()
+            .map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected)
+    };
+    match got {
         Ok(out) => {
             WORKER.with(|slot| *slot.borrow_mut() = Some(w));
             out
@@ -241,20 +235,14 @@ fn analyse_bounded(src: &str, st: SourceType, limits: &JsLimits, facts: bool) ->
             // The worker is dropped: its thread finishes this job (or ends with the process),
             // then stops, its channels closed.
             OVERRUNS.fetch_add(1, Ordering::Relaxed);
-            analyse::Outcome {
-                parse_error: Some(format!(
-                    "{OVERRUN}the parse and analysis did not finish within {} ms (limits.js.millis, with grace)",
-                    budget.as_millis()
-                )),
-                truncated: true,
-                ..Default::default()
-            }
+            failed(&format!(
+                "{OVERRUN}the parse and analysis did not finish within {} ms (limits.js.millis, with grace)",
+                budget.as_millis()
+            ))
         }
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => analyse::Outcome {
-            parse_error: Some("the analysis thread failed".into()),
-            truncated: true,
-            ..Default::default()
-        },
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            failed("the analysis thread failed")
+        }
     }
 }
 
