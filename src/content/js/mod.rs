@@ -324,48 +324,81 @@ fn bracket_depth(bytes: &[u8]) -> usize {
 /// byte and every keyword that nests a statement or an expression adds one, until a `,` or `;`
 /// ends the element or statement (a newline does not: `a=\na=` is still one chain).
 pub(crate) fn nesting_estimate(bytes: &[u8]) -> usize {
-    const WORDS: [&[u8]; 16] = [
-        b"if",
-        b"else",
-        b"for",
-        b"while",
-        b"do",
-        b"with",
-        b"new",
-        b"case",
-        b"await",
-        b"yield",
-        b"typeof",
-        b"void",
-        b"delete",
-        b"in",
-        b"of",
-        b"instanceof",
-    ];
+    // One table lookup per byte: this runs over every source before it is parsed (hundreds
+    // of MB in a native build's diff), where a `match` on the byte and a linear search of the
+    // keywords cost 4% of the whole diff.
+    const OTHER: u8 = 0;
+    const OPEN: u8 = 1;
+    const CLOSE: u8 = 2;
+    const SEP: u8 = 3;
+    const OP: u8 = 4;
+    const LOWER: u8 = 5;
+    const CLASS: [u8; 256] = {
+        let mut t = [OTHER; 256];
+        let mut c = b'a';
+        while c <= b'z' {
+            t[c as usize] = LOWER;
+            c += 1;
+        }
+        t[b'[' as usize] = OPEN;
+        t[b'(' as usize] = OPEN;
+        t[b'{' as usize] = OPEN;
+        t[b']' as usize] = CLOSE;
+        t[b')' as usize] = CLOSE;
+        t[b'}' as usize] = CLOSE;
+        t[b',' as usize] = SEP;
+        t[b';' as usize] = SEP;
+        let ops = b"?=:!~+-*/%&|^<>";
+        let mut i = 0;
+        while i < ops.len() {
+            t[ops[i] as usize] = OP;
+            i += 1;
+        }
+        t
+    };
+    fn nests(word: &[u8]) -> bool {
+        matches!(
+            word,
+            b"if"
+                | b"else"
+                | b"for"
+                | b"while"
+                | b"do"
+                | b"with"
+                | b"new"
+                | b"case"
+                | b"await"
+                | b"yield"
+                | b"typeof"
+                | b"void"
+                | b"delete"
+                | b"in"
+                | b"of"
+                | b"instanceof"
+        )
+    }
     let mut outer: Vec<usize> = Vec::new();
     let (mut cur, mut max) = (0usize, 0usize);
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b'[' | b'(' | b'{' => {
+        match CLASS[bytes[i] as usize] {
+            OPEN => {
                 outer.push(cur);
                 cur += 1;
             }
-            b']' | b')' | b'}' => cur = outer.pop().unwrap_or(0),
-            b',' | b';' => cur = outer.last().map_or(0, |o| o + 1),
-            b'?' | b'=' | b':' | b'!' | b'~' | b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|'
-            | b'^' | b'<' | b'>' => cur += 1,
-            b'a'..=b'z' => {
+            CLOSE => cur = outer.pop().unwrap_or(0),
+            SEP => cur = outer.last().map_or(0, |o| o + 1),
+            OP => cur += 1,
+            LOWER => {
                 let start = i;
                 while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
                     i += 1;
                 }
-                let word = &bytes[start..i];
-                let before = start.checked_sub(1).map(|j| bytes[j]);
-                let ident =
-                    before.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'$');
-                if !ident && WORDS.contains(&word) {
+                let ident = start
+                    .checked_sub(1)
+                    .map(|j| bytes[j])
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'$');
+                if !ident && nests(&bytes[start..i]) {
                     cur += 1;
                 }
                 max = max.max(cur);
