@@ -1,4 +1,5 @@
-//! Records a digest of the inspection and analysis source (`src/content/`, `src/limits.rs`) as
+//! Records a digest of the inspection and analysis source (`src/content/`, `src/limits.rs`, the
+//! review's facts in `src/diff/js.rs` and `src/diff/pair.rs`) as
 //! `VETTED_CONTENT_SOURCE`: part of every manifest's `analysis` id, so an admission reuses a
 //! stored manifest's analysis only when this very code made it (`src/content/reuse.rs`).
 use sha2::{Digest, Sha256};
@@ -19,7 +20,13 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let mut list = vec![PathBuf::from("src/limits.rs")];
+    // The review's facts of a module (src/diff/js.rs, the names it numbers in src/diff/pair.rs)
+    // are computed by the same pass and cached with it (src/content/inspection_cache.rs).
+    let mut list = vec![
+        PathBuf::from("src/limits.rs"),
+        PathBuf::from("src/diff/js.rs"),
+        PathBuf::from("src/diff/pair.rs"),
+    ];
     files(Path::new("src/content"), &mut list);
     list.sort();
     let mut h = Sha256::new();
@@ -34,4 +41,6 @@ fn main() {
     println!("cargo:rustc-env=VETTED_CONTENT_SOURCE={hex}");
     println!("cargo:rerun-if-changed=src/content");
     println!("cargo:rerun-if-changed=src/limits.rs");
+    println!("cargo:rerun-if-changed=src/diff/js.rs");
+    println!("cargo:rerun-if-changed=src/diff/pair.rs");
 }

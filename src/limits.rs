@@ -282,6 +282,9 @@ pub mod review {
     /// GitHub's limit on a pull-request comment body, in characters: the Markdown summary stays
     /// under it and points at the HTML page for the rest.
     pub const MARKDOWN_CHARS: usize = 65_536;
+    /// Largest inspection cache file read (`content::inspection_cache`): a Claude Code native
+    /// build's is 22 MB; a bigger file is ignored (and replaced), not read.
+    pub const INSPECTION_CACHE_BYTES: u64 = 256 << 20;
 }
 
 /// Most entries (audits, violations, exemptions, criteria, imports) in one ledger file.

@@ -705,8 +705,8 @@ fn kept_bytes_give_the_review_of_the_bytes_read_again() {
         limits: vetted::limits::Limits::default(),
         expect_archive: true,
     };
-    let (om, ok) = inspect_file_keeping(Path::new(&old), &opts).expect("inspect old");
-    let (nm, nk) = inspect_file_keeping(Path::new(&new), &opts).expect("inspect new");
+    let (om, ok) = inspect_file_keeping(Path::new(&old), &opts, None).expect("inspect old");
+    let (nm, nk) = inspect_file_keeping(Path::new(&new), &opts, None).expect("inspect new");
     let (mut ok, mut nk) = (ok.expect("tgz keeps"), nk.expect("tgz keeps"));
     let (wo, wn) = diff::delta::wanted_paths(&om, &nm);
     let oc = diff::contents::from_kept(&om, &mut ok, &wo).expect("everything kept");
@@ -722,7 +722,7 @@ fn kept_bytes_give_the_review_of_the_bytes_read_again() {
     let read = diff_files(&old, &new);
     assert_eq!(kept.digest(), read.digest());
     // A manifest that lists other bytes for the package.json: the kept bytes are refused.
-    let (_, k2) = inspect_file_keeping(Path::new(&new), &opts).expect("inspect new");
+    let (_, k2) = inspect_file_keeping(Path::new(&new), &opts, None).expect("inspect new");
     let mut k2 = k2.expect("tgz keeps");
     let mut forged = nm.clone();
     let pj = "package/package.json";
@@ -736,6 +736,49 @@ fn kept_bytes_give_the_review_of_the_bytes_read_again() {
         "{:?}",
         c.notes
     );
+}
+
+/// An inspection that reuses a cached one of the same artifact (`docs/inspection-cache.md`)
+/// parses none of its code again (embedded modules included), keeps the cached facts, and
+/// gives the same manifest and the same review.
+#[test]
+fn an_inspection_reusing_the_cached_one_gives_the_same_manifest_and_review() {
+    use vetted::content::{InspectOptions, inspect_file_keeping, inspection_cache};
+    let b = Build::new();
+    let (old, new) = (v1(&b), v2_reminified(&b));
+    let opts = InspectOptions {
+        limits: vetted::limits::Limits::default(),
+        expect_archive: true,
+    };
+    let cache = b.dir.path().join("cache");
+    let js = &opts.limits.js;
+    let review = |reuse: bool| {
+        let mut sides = Vec::new();
+        for a in [&old, &new] {
+            let r = reuse.then(|| {
+                let (m, k) = inspect_file_keeping(Path::new(a), &opts, None).expect("inspect");
+                inspection_cache::store(&cache, &m, &k.expect("tgz keeps")).expect("store");
+                inspection_cache::load(&cache, &m.artifact.sha512, js).expect("load")
+            });
+            let (m, k) = inspect_file_keeping(Path::new(a), &opts, r).expect("inspect");
+            sides.push((m, k.expect("tgz keeps")));
+        }
+        let [(om, mut ok), (nm, mut nk)]: [_; 2] = sides.try_into().expect("two sides");
+        let facts = ok.facts_held() + nk.facts_held();
+        let (wo, wn) = diff::delta::wanted_paths(&om, &nm);
+        let oc = diff::contents::from_kept(&om, &mut ok, &wo).expect("kept");
+        let nc = diff::contents::from_kept(&nm, &mut nk, &wn).expect("kept");
+        let digest = diff::diff_with(&old, &om, Some(&oc), &new, &nm, Some(&nc)).digest();
+        (
+            serde_json::to_string(&om).expect("json"),
+            serde_json::to_string(&nm).expect("json"),
+            facts,
+            digest,
+        )
+    };
+    let fresh = review(false);
+    assert!(fresh.2 >= 4, "{} facts", fresh.2);
+    assert_eq!(review(true), fresh);
 }
 
 /// A zstd frame under a `.js` name (Claude Code's `mermaid.min.js`) is reviewed as the code it

@@ -32,6 +32,10 @@ pub struct DiffArgs {
     /// The ledger directory (for `ledger:` operands).
     #[arg(long, default_value = "ledger", value_name = "DIR")]
     ledger: PathBuf,
+    /// Analyse both builds afresh: do not reuse (nor fill) the inspection cache, which keeps
+    /// what the last review of the same artifact found (docs/inspection-cache.md).
+    #[arg(long)]
+    no_inspection_cache: bool,
     #[command(flatten)]
     source: super::fetch::SourceArgs,
 }
@@ -83,8 +87,9 @@ pub fn run(args: DiffArgs) -> Outcome {
 
 fn run_inner(args: &DiffArgs, format: Format) -> Result<Outcome, Failure> {
     let (old, new) = std::thread::scope(|s| {
-        let h = s.spawn(|| load_operand(&args.new, &args.ledger, &args.source));
-        let old = load_operand(&args.old, &args.ledger, &args.source);
+        let cache = !args.no_inspection_cache;
+        let h = s.spawn(move || load_operand(&args.new, &args.ledger, &args.source, cache));
+        let old = load_operand(&args.old, &args.ledger, &args.source, cache);
         let new = h
             .join()
             .unwrap_or_else(|_| Err(Failure::operational("the reader thread failed")));
@@ -132,13 +137,15 @@ pub(crate) fn load_operand(
     operand: &str,
     ledger_dir: &Path,
     source: &super::fetch::SourceArgs,
+    inspection_cache: bool,
 ) -> Result<Operand, Failure> {
     let path = Path::new(operand);
     if operand.starts_with("ledger:") || path.extension().is_some_and(|e| e == "json") {
         let manifest = load_manifest(operand, ledger_dir, source)?;
         return Ok(Operand::cached(manifest, source));
     }
-    let (fetched, manifest, kept) = super::fetch::fetch_and_inspect_keeping(operand, source)?;
+    let (fetched, manifest, kept) =
+        super::fetch::fetch_and_inspect_keeping(operand, source, inspection_cache)?;
     Ok(Operand {
         manifest,
         artifact: Some(fetched.path),
@@ -269,7 +276,7 @@ pub fn run_show(args: ShowArgs) -> Outcome {
 
 fn show_inner(args: &ShowArgs) -> Result<Outcome, Failure> {
     use crate::diff::contents;
-    let op = load_operand(&args.artifact, &args.ledger, &args.source)?;
+    let op = load_operand(&args.artifact, &args.ledger, &args.source, true)?;
     let Some(entry) = op.manifest.entries.get(&args.path) else {
         let near: Vec<&String> = op
             .manifest

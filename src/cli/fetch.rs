@@ -153,15 +153,18 @@ pub(super) fn fetch_and_inspect(
     spec: &str,
     source: &SourceArgs,
 ) -> Result<(source::Fetched, crate::content::ContentManifest), Failure> {
-    fetch_and_inspect_with(spec, source, false).map(|(f, m, _)| (f, m))
+    fetch_and_inspect_with(spec, source, None).map(|(f, m, _)| (f, m))
 }
 
-/// [`fetch_and_inspect`], keeping what a review reads of the artifact's bytes.
+/// [`fetch_and_inspect`], keeping what a review reads of the artifact's bytes. With `cache`,
+/// the inspection reuses the inspection cache's analyses of the same artifact, and fills the
+/// cache when it had none ([`crate::content::inspection_cache`]).
 pub(super) fn fetch_and_inspect_keeping(
     spec: &str,
     source: &SourceArgs,
+    cache: bool,
 ) -> Result<Inspected, Failure> {
-    fetch_and_inspect_with(spec, source, true)
+    fetch_and_inspect_with(spec, source, Some(cache))
 }
 
 type Inspected = (
@@ -170,11 +173,14 @@ type Inspected = (
     Option<crate::content::Kept>,
 );
 
+/// `keep`: `None` for an inspection that keeps nothing; `Some(cache)` keeps what a review
+/// reads, using the inspection cache when `cache`.
 fn fetch_and_inspect_with(
     spec: &str,
     source: &SourceArgs,
-    keep: bool,
+    keep: Option<bool>,
 ) -> Result<Inspected, Failure> {
+    use crate::content::inspection_cache;
     let parsed: ArtifactSpec = spec.parse().map_err(Failure::operational)?;
     let limits = Limits::default();
     let mut opts = source.options(limits)?;
@@ -182,9 +188,9 @@ fn fetch_and_inspect_with(
         limits,
         expect_archive: expect_archive(&parsed),
     };
-    let run = |path: &Path| {
-        if keep {
-            crate::content::inspect_file_keeping(path, &inspect)
+    let run = |path: &Path, reuse| {
+        if keep.is_some() {
+            crate::content::inspect_file_keeping(path, &inspect, reuse)
         } else {
             crate::content::inspect_file(path, &inspect).map(|m| (m, None))
         }
@@ -193,7 +199,21 @@ fn fetch_and_inspect_with(
     // file) is not hashed first, and what is checked is the digest of the bytes inspected.
     opts.defer_hashing = true;
     let mut fetched = source::fetch(&parsed, &opts).map_err(failure)?;
-    let mut got = run(&fetched.path);
+    // The SHA-512 the bytes are checked against (or were hashed to): what the cache is keyed by.
+    let sha512 = match &fetched.unchecked {
+        Some(u) => u
+            .expected
+            .iter()
+            .find(|d| d.algorithm() == crate::digest::Algorithm::Sha512)
+            .cloned(),
+        None => Some(fetched.digests.sha512.clone()),
+    };
+    let cache_key = sha512.filter(|_| keep == Some(true));
+    let reuse = cache_key
+        .as_ref()
+        .and_then(|d| inspection_cache::load(&opts.cache_dir, d, &limits.js).ok());
+    let cached = reuse.is_some();
+    let mut got = run(&fetched.path, reuse);
     if let Some(cache_entry) = fetched.unchecked.as_ref().map(|u| u.cache_entry) {
         // The digests of what was read: from the inspection, else (it stopped early) of the
         // whole file, so that a rotten cache entry is told apart from a rejected artifact.
@@ -211,7 +231,7 @@ fn fetch_and_inspect_with(
                 fetched.drop_corrupt_cache_entry();
                 opts.defer_hashing = false;
                 fetched = source::fetch(&parsed, &opts).map_err(failure)?;
-                got = run(&fetched.path);
+                got = run(&fetched.path, None);
             }
             Some(Err(e)) => return Err(failure(e)),
             None => {
@@ -226,6 +246,15 @@ fn fetch_and_inspect_with(
         crate::content::ContentError::Rejected(why) => Failure::rejected(why.rule(), why),
         other => Failure::operational(other),
     })?;
+    // The bytes matched the digest they were fetched by (checked above): keep what was found
+    // of them for the next review, unless that came from the cache already.
+    if let (Some(key), Some(k)) = (&cache_key, &kept)
+        && !cached
+        && manifest.artifact.sha512 == *key
+        && let Err(e) = inspection_cache::store(&opts.cache_dir, &manifest, k)
+    {
+        eprintln!("vetted: note: the inspection was not cached: {e}");
+    }
     Ok((fetched, manifest, kept))
 }
 

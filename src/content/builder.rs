@@ -593,10 +593,18 @@ impl Builder {
                 Some(src) if is_script => super::js::script_name(&sink.path, src),
                 _ => None,
             };
+            let want_facts = self.keep.is_some();
             let stored = (sink.js.is_some() || sink.js_over)
-                && self.reuse.as_ref().is_some_and(|r| r.covers(&sink.path, e));
+                && self
+                    .reuse
+                    .as_ref()
+                    .is_some_and(|r| r.covers_for(&sink.path, e, want_facts));
             if stored {
                 self.reused.push(sink.path.clone());
+                let facts = self.reuse.as_ref().and_then(|r| r.facts_of(&sink.path));
+                if let (Some(k), Some(f)) = (self.keep.as_mut(), facts) {
+                    k.facts.insert(sink.path.clone(), f);
+                }
             } else if let Some(name) = &script
                 && let Some(src) = &sink.js
             {

@@ -512,9 +512,13 @@ fn read_module<R: ReadAt + ?Sized>(
         facts: None,
         reused: false,
     };
-    if !facts && how.reuse.is_some_and(|r| r.covers(&m.path, &m.entry)) {
-        // The stored manifest's entry (behaviours included) replaces this one's analysis.
+    if let Some(r) = how.reuse.filter(|r| r.covers_for(&m.path, &m.entry, facts)) {
+        // The stored manifest's entry (behaviours included, and the facts a review wants)
+        // replaces this one's analysis.
         m.reused = true;
+        if facts {
+            m.facts = r.facts_of(&m.path);
+        }
         return Ok(m);
     }
     if let Some(s) = source {

@@ -7,6 +7,7 @@
 mod builder;
 pub(crate) mod bun;
 pub mod inspect;
+pub mod inspection_cache;
 pub mod install_scripts;
 pub mod js;
 pub mod manifest;
@@ -170,6 +171,11 @@ pub(crate) struct KeptTail {
 }
 
 impl Kept {
+    /// How many entries' review facts are held.
+    pub fn facts_held(&self) -> usize {
+        self.facts.len()
+    }
+
     pub(crate) fn room_for(&self, size: u64) -> bool {
         size <= crate::limits::review::FILE_BYTES
             && self.held + size <= crate::limits::review::SIDE_BYTES
@@ -206,12 +212,15 @@ pub fn inspect_file_reusing(
 }
 
 /// [`inspect_file`], keeping the bytes a review reads (tar and tgz; `None` for other formats,
-/// whose review reads the artifact again).
+/// whose review reads the artifact again), and the facts of each module the review compares.
+/// With `reuse` (an earlier inspection of the same artifact, [`inspection_cache`]), an entry it
+/// holds with the same path, SHA-256, size and facts is not parsed again.
 pub fn inspect_file_keeping(
     path: &Path,
     opts: &InspectOptions,
+    reuse: Option<reuse::Reuse>,
 ) -> Result<(ContentManifest, Option<Kept>), ContentError> {
-    inspect_inner(path, opts, true, None)
+    inspect_inner(path, opts, true, reuse)
 }
 
 fn inspect_inner(
@@ -246,10 +255,9 @@ fn inspect_inner(
     let mut builder = Builder::new(limits);
     if keep && matches!(format, Format::Gzip | Format::Tar) {
         builder.keep = Some(Kept::default());
-    } else {
-        // A review needs the facts of each module's AST: it never reuses.
-        builder.reuse = reuse;
     }
+    // Reused entries take their facts from `reuse` when the review keeps them.
+    builder.reuse = reuse;
     let mut single_file = None;
     let (walk, inflate): (Result<(), WalkError>, Option<Result<(), StageError>>) = match format {
         Format::Gzip => match pipeline::spawn_inflate(src, limits) {

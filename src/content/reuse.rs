@@ -13,8 +13,9 @@
 //! and module is hashed, and any entry the stored manifest does not hold with the same digest
 //! is analysed. A manifest from another build of vetted, or with other limits, is not used.
 use super::manifest::{ContentManifest, Entry};
+use crate::diff::js::JsFacts;
 use crate::limits::JsLimits;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What produced a manifest's behaviours: vetted's version, a digest of the source of the
 /// inspection and analysis (`src/content/`, `src/limits.rs`, computed by `build.rs`), and the
@@ -32,6 +33,9 @@ pub fn analysis_id(js: &JsLimits) -> String {
 #[derive(Debug, Default)]
 pub struct Reuse {
     entries: BTreeMap<String, Entry>,
+    /// The review's facts of the same entries ([`crate::diff::js::JsFacts`]), when an inspection
+    /// that keeps them for a review reuses: an entry is reused then only with its facts.
+    facts: Option<HashMap<String, JsFacts>>,
 }
 
 impl Reuse {
@@ -49,7 +53,35 @@ impl Reuse {
             .into_iter()
             .filter(|(_, e)| e.sha256.is_some())
             .collect();
-        Ok(Reuse { entries })
+        Ok(Reuse {
+            entries,
+            facts: None,
+        })
+    }
+
+    /// [`Reuse::of`] with the facts the stored inspection computed of its entries (an
+    /// inspection cache, [`super::inspection_cache`]): what a review's inspection reuses.
+    pub fn with_facts(
+        stored: ContentManifest,
+        facts: HashMap<String, JsFacts>,
+        js: &JsLimits,
+    ) -> Result<Reuse, String> {
+        let mut r = Reuse::of(stored, js)?;
+        r.facts = Some(facts);
+        Ok(r)
+    }
+
+    /// [`Reuse::covers`], and when the inspection wants facts (`facts`), only an entry whose
+    /// facts are held too: the reused entry must be what parsing it again would give, facts
+    /// included.
+    pub(crate) fn covers_for(&self, path: &str, fresh: &Entry, facts: bool) -> bool {
+        self.covers(path, fresh)
+            && (!facts || self.facts.as_ref().is_some_and(|f| f.contains_key(path)))
+    }
+
+    /// The stored facts of an entry [`Reuse::covers_for`] accepted.
+    pub(crate) fn facts_of(&self, path: &str) -> Option<JsFacts> {
+        self.facts.as_ref()?.get(path).cloned()
     }
 
     /// Whether the stored manifest holds the analysis of these bytes at this path.

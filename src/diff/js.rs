@@ -153,8 +153,9 @@ pub fn text_tokens(text: &str) -> Vec<u64> {
         .collect()
 }
 
-/// What one pass over a JavaScript module yields.
-#[derive(Debug, Clone, Default)]
+/// What one pass over a JavaScript module yields (kept in the inspection cache,
+/// `docs/inspection-cache.md`).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct JsFacts {
     /// Similarity sketch over normalised tokens (identifiers not in property position are one
     /// class; property names, keywords, punctuators and literals kept; embedded module names
