@@ -298,7 +298,7 @@ fn facts_of(path: &str, e: &Entry, c: Option<&Contents>) -> Facts {
 }
 
 /// Run `f` over `items` on two threads, keeping the order.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(super) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     if items.len() < 2 {
         return items.iter().map(&f).collect();
     }

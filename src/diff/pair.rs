@@ -433,29 +433,41 @@ pub fn pair(
         }
         // Old names as the new build spells them: paired so far, or kept on the same path.
         let path_map = PathMap::new(&ids, &out);
-        let mut memo: HashMap<usize, Vec<u32>> = HashMap::new();
-        let mut memo_imports: HashMap<usize, Option<Vec<(u32, u32)>>> = HashMap::new();
-        let mut scored: Vec<(u32, bool, usize, usize, f64)> = Vec::new();
-        for &(o, n, tok) in &cands {
-            if old_used[o] || new_used[n] {
-                continue;
-            }
-            let s = if old[o].links.is_empty() && new[n].links.is_empty() {
-                tok
-            } else {
-                let m = memo
-                    .entry(o)
-                    .or_insert_with(|| path_map.sorted(&old[o].links));
-                (tok + jaccard(m, &new[n].links)) / 2.0
-            };
-            if s >= bar {
-                let m = memo_imports
-                    .entry(o)
-                    .or_insert_with(|| mapped_imports(&old[o], &path_map));
-                let differ = m.as_deref() != Some(new[n].imports.as_slice());
-                scored.push(((s * 1e6) as u32, differ, o, n, s));
-            }
-        }
+        // Re-scored every pass (the map grows), on two threads: the old side's links mapped
+        // once per module, then each candidate (the sort below fixes the order).
+        // A structure score is at most 1, so a candidate whose tokens are under `2 * bar - 1`
+        // cannot reach the bar: not scored.
+        let live: Vec<(usize, usize, f64)> = cands
+            .iter()
+            .copied()
+            .filter(|&(o, n, tok)| !old_used[o] && !new_used[n] && (tok + 1.0) / 2.0 >= bar)
+            .collect();
+        let mut linked: Vec<usize> = live
+            .iter()
+            .filter(|&&(o, n, _)| !(old[o].links.is_empty() && new[n].links.is_empty()))
+            .map(|&(o, _, _)| o)
+            .collect();
+        linked.sort_unstable();
+        linked.dedup();
+        let sorted = super::delta::par_map(&linked, |&o| path_map.sorted(&old[o].links));
+        let memo: HashMap<usize, Vec<u32>> = linked.into_iter().zip(sorted).collect();
+        let mut scored: Vec<(u32, bool, usize, usize, f64)> =
+            super::delta::par_map(&live, |&(o, n, tok)| {
+                let s = match memo.get(&o) {
+                    Some(m) if !(old[o].links.is_empty() && new[n].links.is_empty()) => {
+                        (tok + jaccard(m, &new[n].links)) / 2.0
+                    }
+                    _ => tok,
+                };
+                (s >= bar).then(|| {
+                    let m = mapped_imports(&old[o], &path_map);
+                    let differ = m.as_deref() != Some(new[n].imports.as_slice());
+                    ((s * 1e6) as u32, differ, o, n, s)
+                })
+            })
+            .into_iter()
+            .flatten()
+            .collect();
         scored.sort_by(|a, b| {
             b.0.cmp(&a.0)
                 .then_with(|| a.1.cmp(&b.1))
