@@ -178,3 +178,29 @@ fn no_inspection_cache_neither_reads_nor_writes_it() {
     assert!(shows_the_spawn(&report));
     assert!(!s.cache().join("inspections").exists());
 }
+
+#[test]
+fn a_cache_that_cannot_be_written_is_a_note_not_a_failure() {
+    let s = Setup::new();
+    std::fs::create_dir_all(s.cache()).expect("mkdir");
+    // A file where the directory of inspections would go.
+    std::fs::write(s.cache().join("inspections"), b"not a directory").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_vetted"))
+        .args([
+            "diff",
+            "npm:@acme/tool@1.0.0",
+            "npm:@acme/tool@1.1.0",
+            "--json",
+        ])
+        .arg("--registry")
+        .arg(s.up.url())
+        .arg("--cache-dir")
+        .arg(s.cache())
+        .output()
+        .expect("run vetted");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the inspection was not cached"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(shows_the_spawn(&report));
+}
