@@ -33,9 +33,9 @@ impl Setup {
         self.dir.path().join("cache")
     }
 
-    /// `vetted diff` of 1.0.0 and 1.1.0 as JSON.
-    fn diff(&self, extra: &[&str]) -> serde_json::Value {
-        let out = Command::new(env!("CARGO_BIN_EXE_vetted"))
+    /// Run `vetted diff --json` of 1.0.0 and 1.1.0.
+    fn run(&self, extra: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_vetted"))
             .args([
                 "diff",
                 "npm:@acme/tool@1.0.0",
@@ -48,7 +48,12 @@ impl Setup {
             .arg(self.cache())
             .args(extra)
             .output()
-            .expect("run vetted");
+            .expect("run vetted")
+    }
+
+    /// `vetted diff` of 1.0.0 and 1.1.0 as JSON.
+    fn diff(&self, extra: &[&str]) -> serde_json::Value {
+        let out = self.run(extra);
         assert!(
             out.status.success(),
             "{}",
@@ -61,9 +66,7 @@ impl Setup {
     fn cached(&self, version: &str) -> PathBuf {
         let dir = self.cache().join("inspections");
         for e in std::fs::read_dir(&dir).expect("inspections dir").flatten() {
-            let v: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(e.path()).expect("read")).expect("json");
-            if v["manifest"]["package"]["version"] == version {
+            if read_json(&e.path())["manifest"]["package"]["version"] == version {
                 return e.path();
             }
         }
@@ -71,9 +74,12 @@ impl Setup {
     }
 }
 
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json")
+}
+
 fn edit(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json");
+    let mut v = read_json(path);
     f(&mut v);
     std::fs::write(path, serde_json::to_vec(&v).expect("json")).expect("write");
 }
@@ -127,14 +133,14 @@ fn a_cached_inspection_made_by_another_analysis_is_not_used() {
     let path = s.cached("1.1.0");
     edit(&path, |v| {
         forget_behaviours(v);
-        v["analysis"] = serde_json::json!("vetted 0.0.1 content-source 0000 js old");
-        v["manifest"]["analysis"] = v["analysis"].clone();
+        v["manifest"]["analysis"] = serde_json::json!("vetted 0.0.1 content-source 0000 js old");
     });
     assert_eq!(s.diff(&[]), first);
     // Replaced by this analysis' inspection.
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
-    assert_ne!(v["analysis"], "vetted 0.0.1 content-source 0000 js old");
+    assert_ne!(
+        read_json(&path)["manifest"]["analysis"],
+        "vetted 0.0.1 content-source 0000 js old"
+    );
 }
 
 #[test]
@@ -144,10 +150,7 @@ fn a_cached_inspection_of_another_artifact_is_not_used() {
     // Under the new build's name, an inspection that says it is of the old artifact: it is not
     // used, not even for an entry it lists with the new bytes' digest.
     let (old, new) = (s.cached("1.0.0"), s.cached("1.1.0"));
-    let old_sha512: serde_json::Value =
-        serde_json::from_slice::<serde_json::Value>(&std::fs::read(&old).expect("read"))
-            .expect("json")["manifest"]["artifact"]["sha512"]
-            .clone();
+    let old_sha512 = read_json(&old)["manifest"]["artifact"]["sha512"].clone();
     edit(&new, |v| {
         forget_behaviours(v);
         v["manifest"]["artifact"]["sha512"] = old_sha512;
@@ -166,9 +169,7 @@ fn a_corrupt_cache_file_is_ignored_and_replaced() {
     )
     .expect("write");
     assert_eq!(s.diff(&[]), first);
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("replaced");
-    assert_eq!(v["schema"], "vetted.inspection-cache/v1");
+    assert_eq!(read_json(&path)["schema"], "vetted.inspection-cache/v1");
 }
 
 #[test]
@@ -185,19 +186,7 @@ fn a_cache_that_cannot_be_written_is_a_note_not_a_failure() {
     std::fs::create_dir_all(s.cache()).expect("mkdir");
     // A file where the directory of inspections would go.
     std::fs::write(s.cache().join("inspections"), b"not a directory").expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_vetted"))
-        .args([
-            "diff",
-            "npm:@acme/tool@1.0.0",
-            "npm:@acme/tool@1.1.0",
-            "--json",
-        ])
-        .arg("--registry")
-        .arg(s.up.url())
-        .arg("--cache-dir")
-        .arg(s.cache())
-        .output()
-        .expect("run vetted");
+    let out = s.run(&[]);
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("the inspection was not cached"), "{stderr}");

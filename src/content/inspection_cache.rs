@@ -20,28 +20,28 @@
 //! afresh, or taken from the ledger — and `--no-inspection-cache` makes a review analyse
 //! everything again.
 use super::manifest::ContentManifest;
-use super::reuse::{Reuse, analysis_id};
+use super::reuse::Reuse;
 use crate::diff::js::JsFacts;
 use crate::digest::{Algorithm, Digest};
 use crate::limits::JsLimits;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The `schema` of a cache file.
 pub const SCHEMA: &str = "vetted.inspection-cache/v1";
 
-/// One cached inspection.
+/// One cached inspection: read owned, written borrowing what the inspection holds. The
+/// analysis that made it is the manifest's own `analysis` ([`super::reuse::analysis_id`]).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct CachedInspection {
+pub struct CachedInspection<'a> {
     /// [`SCHEMA`].
-    pub schema: String,
-    /// The analysis that made it ([`analysis_id`]); the manifest records the same.
-    pub analysis: String,
+    pub schema: Cow<'a, str>,
     /// The content manifest of the artifact (its `artifact.sha512` names the file).
-    pub manifest: ContentManifest,
+    pub manifest: Cow<'a, ContentManifest>,
     /// The review's facts of each JavaScript entry the analysis parsed, by path.
-    pub facts: HashMap<String, JsFacts>,
+    pub facts: Cow<'a, HashMap<String, JsFacts>>,
 }
 
 /// Where the cached inspection of the artifact with this SHA-512 is kept.
@@ -90,11 +90,9 @@ pub fn load(cache_dir: &Path, sha512: &Digest, js: &JsLimits) -> Result<Reuse, S
             c.manifest.artifact.sha512
         ));
     }
-    let want = analysis_id(js);
-    if c.analysis != want {
-        return Err(format!("{}: made by another analysis", p.display()));
-    }
-    Reuse::with_facts(c.manifest, c.facts, js)
+    // Another analysis' manifest is refused here.
+    Reuse::with_facts(c.manifest.into_owned(), c.facts.into_owned(), js)
+        .map_err(|e| format!("{}: {e}", p.display()))
 }
 
 /// Keep an inspection (written whole or not at all).
@@ -103,24 +101,14 @@ pub fn store(
     manifest: &ContentManifest,
     kept: &super::Kept,
 ) -> Result<(), String> {
-    let facts = &kept.facts;
-    #[derive(Serialize)]
-    struct Out<'a> {
-        schema: &'a str,
-        analysis: &'a str,
-        manifest: &'a ContentManifest,
-        facts: &'a HashMap<String, JsFacts>,
+    if manifest.analysis.is_none() {
+        return Err("the manifest does not record its analysis".into());
     }
-    let analysis = manifest
-        .analysis
-        .as_deref()
-        .ok_or("the manifest does not record its analysis")?;
     let p = path(cache_dir, &manifest.artifact.sha512).ok_or("no SHA-512")?;
-    let bytes = serde_json::to_vec(&Out {
-        schema: SCHEMA,
-        analysis,
-        manifest,
-        facts,
+    let bytes = serde_json::to_vec(&CachedInspection {
+        schema: Cow::Borrowed(SCHEMA),
+        manifest: Cow::Borrowed(manifest),
+        facts: Cow::Borrowed(&kept.facts),
     })
     .map_err(|e| e.to_string())?;
     if let Some(dir) = p.parent() {

@@ -442,9 +442,10 @@ pub fn pair(
             .copied()
             .filter(|&(o, n, tok)| !old_used[o] && !new_used[n] && (tok + 1.0) / 2.0 >= bar)
             .collect();
+        let no_links = |o: usize, n: usize| old[o].links.is_empty() && new[n].links.is_empty();
         let mut linked: Vec<usize> = live
             .iter()
-            .filter(|&&(o, n, _)| !(old[o].links.is_empty() && new[n].links.is_empty()))
+            .filter(|&&(o, n, _)| !no_links(o, n))
             .map(|&(o, _, _)| o)
             .collect();
         linked.sort_unstable();
@@ -453,11 +454,10 @@ pub fn pair(
         let memo: HashMap<usize, Vec<u32>> = linked.into_iter().zip(sorted).collect();
         let mut scored: Vec<(u32, bool, usize, usize, f64)> =
             super::delta::par_map(&live, |&(o, n, tok)| {
-                let s = match memo.get(&o) {
-                    Some(m) if !(old[o].links.is_empty() && new[n].links.is_empty()) => {
-                        (tok + jaccard(m, &new[n].links)) / 2.0
-                    }
-                    _ => tok,
+                // `memo` holds every `o` with links on either side (`linked`).
+                let s = match memo.get(&o).filter(|_| !no_links(o, n)) {
+                    Some(m) => (tok + jaccard(m, &new[n].links)) / 2.0,
+                    None => tok,
                 };
                 (s >= bar).then(|| {
                     let m = mapped_imports(&old[o], &path_map);
